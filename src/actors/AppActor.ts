@@ -1,0 +1,138 @@
+/**
+ * AppActor: one per app. Holds the app's configuration in memory, verifies
+ * UserSigs (remembering ones already verified) and keeps the app's REST rate
+ * limit. Every REST call passes through it once, so key rotation, disabling
+ * an app and limits take effect at once, everywhere.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { isAppAdmin, parseAdminList, restRateLimitFor, viewOf, AppSettings, type App, type AppStatus, type AppView } from "../domain/app.ts";
+import { ErrorCode, ImError } from "../domain/errors.ts";
+import { takeToken, type TokenBucket } from "../domain/rateLimit.ts";
+import { verifyUserSig } from "../domain/usersig.ts";
+import type { Env } from "../env.ts";
+import { findAccount } from "../store/accounts.ts";
+import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
+import { logEvent } from "../ops/log.ts";
+
+/** A decision, sent back over RPC as plain data. */
+export type Grant = { ok: true; app: AppView } | { ok: false; code: number; info: string };
+
+export interface Credentials {
+  sdkAppId: number;
+  identifier: string;
+  userSig: string;
+}
+
+const appCacheMs = 60_000;
+const missingAppCacheMs = 2_000;
+const maxRememberedSigs = 1024;
+
+export class AppActor extends DurableObject<Env> {
+  private app: App | null = null;
+  private appLoadedAt = -Infinity;
+  private buckets = new Map<string, TokenBucket>();
+  /** UserSig → when it expires (unix seconds) and whom it names. */
+  private verifiedSigs = new Map<string, { identifier: string; expiresAt: number }>();
+
+  /** Authorizes one REST call: the app is active, the caller an admin with a valid UserSig, within the rate limit. */
+  async authorizeRest(credentials: Credentials, command: string): Promise<Grant> {
+    return this.decide(async () => {
+      const app = await this.authenticate(credentials);
+      if (!isAppAdmin(app, credentials.identifier)) {
+        throw new ImError(ErrorCode.notAppAdmin, `"${credentials.identifier}" is not an admin of app ${app.sdkAppId}`);
+      }
+      const limit = restRateLimitFor(app.settings, command);
+      const { allowed, bucket } = takeToken(this.buckets.get(command), limit, Date.now());
+      this.buckets.set(command, bucket);
+      if (!allowed) throw new ImError(ErrorCode.restRateLimited, `${command} is limited to ${limit} calls per second`);
+      return app;
+    });
+  }
+
+  /** Authenticates a user (not only an admin) of the app: a valid UserSig for an existing account. */
+  async authenticateUser(credentials: Credentials): Promise<Grant> {
+    return this.decide(async () => {
+      const app = await this.authenticate(credentials);
+      if (!isAppAdmin(app, credentials.identifier) && !(await findAccount(this.env.DB, app.sdkAppId, credentials.identifier))) {
+        throw new ImError(ErrorCode.accountNotFound, `account "${credentials.identifier}" does not exist`);
+      }
+      return app;
+    });
+  }
+
+  /** Changes the app's status or settings and applies them at once. */
+  async configure(sdkAppId: number, change: { status?: AppStatus; settings?: Partial<AppSettings> }): Promise<AppView> {
+    const app = await this.load(sdkAppId);
+    if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `app ${sdkAppId} does not exist`);
+    const settings = change.settings ? AppSettings.parse({ ...app.settings, ...change.settings }) : undefined;
+    await updateApp(this.env.DB, sdkAppId, { status: change.status, settings });
+    this.forget();
+    return viewOf((await this.load(sdkAppId))!);
+  }
+
+  /** Drops everything remembered, so the next call reads the app afresh. */
+  async forget(): Promise<void> {
+    this.appLoadedAt = -Infinity;
+    this.verifiedSigs.clear();
+    this.buckets.clear();
+  }
+
+  private async decide(authorize: () => Promise<App>): Promise<Grant> {
+    try {
+      return { ok: true, app: viewOf(await authorize()) };
+    } catch (error) {
+      if (error instanceof ImError) return { ok: false, code: error.code, info: error.message };
+      throw error;
+    }
+  }
+
+  private async authenticate({ sdkAppId, identifier, userSig }: Credentials): Promise<App> {
+    const app = await this.load(sdkAppId);
+    if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${sdkAppId} is not an app of this server`);
+    if (app.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${sdkAppId} is disabled`);
+    if (!app.secretKey && !app.publicKey) {
+      throw new ImError(
+        ErrorCode.sdkAppIdInvalid,
+        `app ${sdkAppId} has no secret key; set IM_SECRET_KEY (wrangler secret put IM_SECRET_KEY)`,
+      );
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const known = this.verifiedSigs.get(userSig);
+    if (known && known.identifier === identifier && now <= known.expiresAt) return app;
+
+    const claims = await verifyUserSig(userSig, { sdkAppId, identifier, secretKey: app.secretKey, publicKey: app.publicKey, now });
+    if (this.verifiedSigs.size >= maxRememberedSigs) this.verifiedSigs.delete(this.verifiedSigs.keys().next().value!);
+    this.verifiedSigs.set(userSig, { identifier, expiresAt: claims.time + claims.expire });
+    return app;
+  }
+
+  private async load(sdkAppId: number): Promise<App | null> {
+    const age = Date.now() - this.appLoadedAt;
+    if (age < (this.app ? appCacheMs : missingAppCacheMs)) return this.app;
+    const previousKey = this.app?.secretKey;
+    this.app = await this.readApp(sdkAppId);
+    this.appLoadedAt = Date.now();
+    if (this.app?.secretKey !== previousKey) this.verifiedSigs.clear();
+    return this.app;
+  }
+
+  /** The default app takes its keys and admins from configuration; others live in D1. */
+  private async readApp(sdkAppId: number): Promise<App | null> {
+    if (String(sdkAppId) !== this.env.IM_SDKAPPID) return findApp(this.env.DB, sdkAppId);
+    const admins = parseAdminList(this.env.IM_ADMIN);
+    await ensureAppRow(this.env.DB, sdkAppId, admins);
+    const row = await findApp(this.env.DB, sdkAppId);
+    if (!this.env.IM_SECRET_KEY) {
+      logEvent({ event: "config_error", app: sdkAppId, message: "IM_SECRET_KEY is not set; the default app refuses every UserSig" });
+    }
+    return {
+      sdkAppId,
+      name: row?.name ?? "default",
+      secretKey: this.env.IM_SECRET_KEY || undefined,
+      publicKey: this.env.IM_PUBLIC_KEY || undefined,
+      admins,
+      status: row?.status ?? "active",
+      settings: row?.settings ?? AppSettings.parse({}),
+    };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * An app (tenant): its identity, keys, admins, status and settings.
+ * Every piece of data in edge-im is keyed by the app's SDKAppID.
+ */
+import { z } from "zod";
+
+/** Tencent's per-command REST limits that differ from the app-wide default. */
+export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
+  "im_open_login_svc/multiaccount_import": 100,
+  "im_open_login_svc/account_delete": 100,
+  "im_open_login_svc/account_check": 100,
+};
+
+export const AppSettings = z.object({
+  /** REST calls per second per command, unless `commandRateLimits` names the command. */
+  restRateLimit: z.number().int().positive().default(200),
+  /** Per-command REST limits ("service/command" → calls per second). */
+  commandRateLimits: z.record(z.string(), z.number().int().positive()).default({}),
+});
+export type AppSettings = z.infer<typeof AppSettings>;
+
+export const AppStatus = z.enum(["active", "disabled"]);
+export type AppStatus = z.infer<typeof AppStatus>;
+
+export interface App {
+  sdkAppId: number;
+  name: string;
+  /** HMAC key for TLSSigAPIv2 UserSigs. */
+  secretKey?: string;
+  /** PEM public key for v1 (ECDSA) UserSigs, for apps that still issue them. */
+  publicKey?: string;
+  admins: string[];
+  status: AppStatus;
+  settings: AppSettings;
+}
+
+/** What the doors may see of an app: everything but its keys. */
+export type AppView = Omit<App, "secretKey" | "publicKey">;
+
+export function viewOf(app: App): AppView {
+  const { secretKey: _secret, publicKey: _public, ...view } = app;
+  return view;
+}
+
+export function isAppAdmin(app: Pick<App, "admins">, identifier: string): boolean {
+  return app.admins.includes(identifier);
+}
+
+/** Calls per second allowed for one REST command of this app. */
+export function restRateLimitFor(settings: AppSettings, command: string): number {
+  return settings.commandRateLimits[command] ?? tencentCommandRateLimits[command] ?? settings.restRateLimit;
+}
+
+export const SdkAppId = z.coerce.number().int().min(1).max(0xffffffff);
+
+/** Parses the comma-separated admin list of the IM_ADMIN variable. */
+export function parseAdminList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

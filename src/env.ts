@@ -1,0 +1,15 @@
+import type { AppActor } from "./actors/AppActor.ts";
+
+/** The Worker's bindings (see wrangler.toml). */
+export interface Env {
+  DB: D1Database;
+  APP: DurableObjectNamespace<AppActor>;
+  /** The default app's SDKAppID. */
+  IM_SDKAPPID: string;
+  /** The default app's admin identifiers, comma-separated. */
+  IM_ADMIN: string;
+  /** The default app's secret key (a secret: `.dev.vars` locally, `wrangler secret put` in production). */
+  IM_SECRET_KEY?: string;
+  /** Optional PEM public key for the default app's v1 (ECDSA) UserSigs. */
+  IM_PUBLIC_KEY?: string;
+}

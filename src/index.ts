@@ -1,0 +1,14 @@
+/** Worker entry: mounts the doors and exports the actor classes. */
+import { Hono } from "hono";
+import type { Env } from "./env.ts";
+import { restDoor } from "./rest/door.ts";
+
+export { AppActor } from "./actors/AppActor.ts";
+
+const app = new Hono<{ Bindings: Env }>();
+
+app.get("/", (c) => c.json({ name: "edge-im", rest: "/v4/{service}/{command}" }));
+app.route("/", restDoor);
+app.notFound((c) => c.json({ error: "not found" }, 404));
+
+export default app;

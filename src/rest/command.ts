@@ -1,0 +1,26 @@
+/** How a REST command is declared: its body schema, its parameter-error code and its handler. */
+import type { z } from "zod";
+import type { AppView } from "../domain/app.ts";
+import type { Env } from "../env.ts";
+
+export interface CommandContext {
+  env: Env;
+  app: AppView;
+  /** The admin identifier that signed the call. */
+  caller: string;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface Command<S extends z.ZodType = z.ZodType> {
+  /** The request body; unknown fields are ignored, as Tencent does. */
+  body: S;
+  /** The code this service answers a bad field with. */
+  paramErrorCode: number;
+  /** Returns the payload that follows ActionStatus/ErrorInfo/ErrorCode. */
+  handle(ctx: CommandContext, body: z.infer<S>): Promise<Record<string, unknown>>;
+}
+
+/** Declares a command so that the handler's body type comes from its schema. */
+export function command<S extends z.ZodType>(definition: Command<S>): Command {
+  return definition as unknown as Command;
+}

@@ -1,0 +1,128 @@
+/**
+ * The Tencent-compatible REST door: POST /v4/{service}/{command}?sdkappid=&identifier=&usersig=&random=&contenttype=json.
+ * Every answered request is HTTP 200 with ActionStatus/ErrorInfo/ErrorCode.
+ */
+import { Hono, type Context } from "hono";
+import type { z } from "zod";
+import { SdkAppId } from "../domain/app.ts";
+import { ErrorCode, ImError } from "../domain/errors.ts";
+import type { Env } from "../env.ts";
+import { logEvent } from "../ops/log.ts";
+import { findCommand } from "./commands.ts";
+
+/** Bodies larger than this are refused before parsing. */
+const maxBodyBytes = 1024 * 1024;
+
+export const restDoor = new Hono<{ Bindings: Env }>();
+
+restDoor.all("/v4/:service/:command", async (c) => {
+  const started = Date.now();
+  const commandName = `${c.req.param("service")}/${c.req.param("command")}`;
+  const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
+  let code: number = ErrorCode.ok;
+  try {
+    const payload = await answer(c, log);
+    return envelope(c, ErrorCode.ok, "", payload);
+  } catch (error) {
+    const failure = asImError(error, commandName);
+    code = failure.code;
+    return envelope(c, failure.code, failure.message);
+  } finally {
+    logEvent({ event: "rest", app: log.app, command: commandName, caller: log.caller, code, ms: Date.now() - started });
+  }
+});
+
+async function answer(c: Context<{ Bindings: Env }>, log: { app?: number; caller?: string }): Promise<Record<string, unknown>> {
+  if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
+  const query = readQuery(c.req.raw.url);
+  log.app = query.sdkAppId;
+  log.caller = query.identifier;
+
+  const command = findCommand(c.req.param("service")!, c.req.param("command")!);
+  if (!command) throw new ImError(ErrorCode.badUrl, `unknown command ${c.req.param("service")}/${c.req.param("command")}`);
+
+  const actor = c.env.APP.get(c.env.APP.idFromName(String(query.sdkAppId)));
+  const grant = await actor.authorizeRest(query, `${c.req.param("service")}/${c.req.param("command")}`);
+  if (!grant.ok) throw new ImError(grant.code, grant.info);
+
+  const body = command.body.safeParse(await readJsonBody(c.req.raw));
+  if (!body.success) throw new ImError(command.paramErrorCode, describeIssue(body.error));
+  return command.handle(
+    { env: c.env, app: grant.app, caller: query.identifier, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    body.data,
+  );
+}
+
+interface RestQuery {
+  sdkAppId: number;
+  identifier: string;
+  userSig: string;
+}
+
+/** Reads Tencent's query parameters; names and values are case-sensitive. */
+function readQuery(url: string): RestQuery {
+  const params = new URL(url).searchParams;
+  const sdkappid = params.get("sdkappid");
+  if (sdkappid === null || sdkappid === "") throw new ImError(ErrorCode.sdkAppIdMissing, "sdkappid is missing from the URL");
+  const sdkAppId = /^\d+$/.test(sdkappid) ? SdkAppId.safeParse(sdkappid) : undefined;
+  if (!sdkAppId?.success) throw new ImError(ErrorCode.sdkAppIdInvalid, `sdkappid "${sdkappid}" is not a SDKAppID`);
+
+  const identifier = params.get("identifier");
+  if (identifier === null || identifier === "") throw new ImError(ErrorCode.badAccountInUrl, "identifier is missing from the URL");
+  const userSig = params.get("usersig");
+  if (userSig === null) throw new ImError(ErrorCode.badUserSigInUrl, "usersig is missing from the URL");
+  if (userSig === "") throw new ImError(ErrorCode.userSigEmpty, "usersig is empty");
+
+  const random = params.get("random");
+  if (random !== null && !(/^\d{1,10}$/.test(random) && Number(random) <= 0xffffffff)) {
+    throw new ImError(ErrorCode.httpParse, "random must be a 32-bit unsigned integer");
+  }
+  const contentType = params.get("contenttype");
+  if (contentType !== null && contentType !== "json") throw new ImError(ErrorCode.httpParse, 'contenttype must be "json"');
+  return { sdkAppId: sdkAppId.data, identifier, userSig };
+}
+
+async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBodyBytes) throw new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.length > maxBodyBytes) throw new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ImError(ErrorCode.jsonParse, "the body is not UTF-8");
+  }
+  if (text.trim() === "") throw new ImError(ErrorCode.jsonParse, "the body is empty; send {} when there is nothing to send");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new ImError(ErrorCode.jsonParse, `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ImError(ErrorCode.jsonParse, "the body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
+/** "Field: what is wrong", naming the field as the caller wrote it (e.g. DeleteItem[2].UserID). */
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const path = issue.path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
+  const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+  return path ? `${path}: ${message}` : message;
+}
+
+function asImError(error: unknown, commandName: string): ImError {
+  if (error instanceof ImError) return error;
+  logEvent({ event: "rest_internal_error", command: commandName, message: String((error as Error)?.stack ?? error) });
+  return new ImError(ErrorCode.internal, "internal error; the request may be retried");
+}
+
+function envelope(c: Context, code: number, info: string, payload: Record<string, unknown> = {}): Response {
+  return c.json({ ActionStatus: code === ErrorCode.ok ? "OK" : "FAIL", ErrorInfo: info, ErrorCode: code, ...payload });
+}
