@@ -6,6 +6,8 @@ export const testSecretKey = "edge-im-test-secret-key-0123456789abcdef";
 
 export default defineConfig({
   test: {
+    // The worker's structured request logs would bury the test report.
+    onConsoleLog: (line) => !line.startsWith('{"event":'),
     projects: [
       {
         plugins: [

@@ -42,6 +42,7 @@ export interface GenerateUserSigOptions {
 
 /** Produces a TLSSigAPIv2 UserSig, byte-compatible with Tencent's own libraries. */
 export async function generateUserSig(options: GenerateUserSigOptions): Promise<string> {
+  if (!options.secretKey) throw new TypeError("generateUserSig needs the app's secret key");
   const time = options.now ?? Math.floor(Date.now() / 1000);
   const expire = options.expireSeconds ?? defaultUserSigExpireSeconds;
   const userbuf = options.userbuf ? bytesToBase64(options.userbuf) : undefined;

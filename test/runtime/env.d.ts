@@ -1,9 +1,10 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env } from "../../src/env.ts";
+import type { Env as WorkerEnv } from "../../src/env.ts";
+import type { UserSigVectors } from "../support/usersig-vectors.ts";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends import("../../src/env.ts").Env {
+    interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
     }
   }
@@ -11,8 +12,6 @@ declare global {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    userSigVectors: import("../support/usersig-vectors.ts").UserSigVectors;
+    userSigVectors: UserSigVectors;
   }
 }
-
-export type { Env };

@@ -1,0 +1,87 @@
+/** Starts edge-im the way `npm run dev` does, on a free port with its own state folder. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface RunningServer {
+  base: string;
+  port: number;
+  persistTo: string;
+  /** Everything the dev command printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function freshStateDir(): string {
+  return mkdtempSync(join(tmpdir(), "edge-im-e2e-"));
+}
+
+export async function startServer(options: { persistTo?: string; args?: string[] } = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const persistTo = options.persistTo ?? freshStateDir();
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, "scripts", "dev.ts"), "--port", String(port), "--persist-to", persistTo, ...(options.args ?? [])],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  await waitFor(() => /edge-im is running|IM_SECRET_KEY is not set/.test(output), child, () => output, 90_000);
+  return {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    persistTo,
+    output: () => output,
+    stop: () => stop(child),
+  };
+}
+
+async function waitFor(ready: () => boolean, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output()}`);
+    if (Date.now() > deadline) {
+      await stop(child);
+      throw new Error(`the server did not start within ${timeoutMs} ms:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops the whole process group (the dev script, wrangler and workerd). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  process.kill(-child.pid, "SIGTERM");
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await exited;
+  clearTimeout(timer);
+}
