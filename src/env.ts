@@ -1,9 +1,11 @@
 import type { AppActor } from "./actors/AppActor.ts";
+import type { UserActor } from "./actors/UserActor.ts";
 
 /** The Worker's bindings (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
   APP: DurableObjectNamespace<AppActor>;
+  USER: DurableObjectNamespace<UserActor>;
   /** The default app's SDKAppID. */
   IM_SDKAPPID: string;
   /** The default app's admin identifiers, comma-separated. */

@@ -15,7 +15,7 @@ import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
 import { logEvent } from "../ops/log.ts";
 
 /** A decision, sent back over RPC as plain data. */
-export type Grant = { ok: true; app: AppView } | { ok: false; code: number; info: string };
+export type Grant = { ok: true; app: AppView; sigExpiresAt: number } | { ok: false; code: number; info: string };
 
 export interface Credentials {
   sdkAppId: number;
@@ -37,7 +37,7 @@ export class AppActor extends DurableObject<Env> {
   /** Authorizes one REST call: the app is active, the caller an admin with a valid UserSig, within the rate limit. */
   async authorizeRest(credentials: Credentials, command: string): Promise<Grant> {
     return this.decide(async () => {
-      const app = await this.authenticate(credentials);
+      const { app, sigExpiresAt } = await this.authenticate(credentials);
       if (!isAppAdmin(app, credentials.identifier)) {
         throw new ImError(ErrorCode.notAppAdmin, `"${credentials.identifier}" is not an admin of app ${app.sdkAppId}`);
       }
@@ -45,19 +45,26 @@ export class AppActor extends DurableObject<Env> {
       const { allowed, bucket } = takeToken(this.buckets.get(command), limit, Date.now());
       this.buckets.set(command, bucket);
       if (!allowed) throw new ImError(ErrorCode.restRateLimited, `${command} is limited to ${limit} calls per second`);
-      return app;
+      return { app, sigExpiresAt };
     });
   }
 
   /** Authenticates a user (not only an admin) of the app: a valid UserSig for an existing account. */
   async authenticateUser(credentials: Credentials): Promise<Grant> {
     return this.decide(async () => {
-      const app = await this.authenticate(credentials);
+      const grant = await this.authenticate(credentials);
+      const { app } = grant;
       if (!isAppAdmin(app, credentials.identifier) && !(await findAccount(this.env.DB, app.sdkAppId, credentials.identifier))) {
         throw new ImError(ErrorCode.accountNotFound, `account "${credentials.identifier}" does not exist`);
       }
-      return app;
+      return grant;
     });
+  }
+
+  /** The app as the doors and other actors may see it, or null when there is no such app. */
+  async describe(sdkAppId: number): Promise<AppView | null> {
+    const app = await this.load(sdkAppId);
+    return app ? viewOf(app) : null;
   }
 
   /** Changes the app's status or settings and applies them at once. */
@@ -77,16 +84,17 @@ export class AppActor extends DurableObject<Env> {
     this.buckets.clear();
   }
 
-  private async decide(authorize: () => Promise<App>): Promise<Grant> {
+  private async decide(authorize: () => Promise<{ app: App; sigExpiresAt: number }>): Promise<Grant> {
     try {
-      return { ok: true, app: viewOf(await authorize()) };
+      const { app, sigExpiresAt } = await authorize();
+      return { ok: true, app: viewOf(app), sigExpiresAt };
     } catch (error) {
       if (error instanceof ImError) return { ok: false, code: error.code, info: error.message };
       throw error;
     }
   }
 
-  private async authenticate({ sdkAppId, identifier, userSig }: Credentials): Promise<App> {
+  private async authenticate({ sdkAppId, identifier, userSig }: Credentials): Promise<{ app: App; sigExpiresAt: number }> {
     const app = await this.load(sdkAppId);
     if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${sdkAppId} is not an app of this server`);
     if (app.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${sdkAppId} is disabled`);
@@ -98,12 +106,13 @@ export class AppActor extends DurableObject<Env> {
     }
     const now = Math.floor(Date.now() / 1000);
     const known = this.verifiedSigs.get(userSig);
-    if (known && known.identifier === identifier && now <= known.expiresAt) return app;
+    if (known && known.identifier === identifier && now <= known.expiresAt) return { app, sigExpiresAt: known.expiresAt };
 
     const claims = await verifyUserSig(userSig, { sdkAppId, identifier, secretKey: app.secretKey, publicKey: app.publicKey, now });
     if (this.verifiedSigs.size >= maxRememberedSigs) this.verifiedSigs.delete(this.verifiedSigs.keys().next().value!);
-    this.verifiedSigs.set(userSig, { identifier, expiresAt: claims.time + claims.expire });
-    return app;
+    const sigExpiresAt = claims.time + claims.expire;
+    this.verifiedSigs.set(userSig, { identifier, expiresAt: sigExpiresAt });
+    return { app, sigExpiresAt };
   }
 
   private async load(sdkAppId: number): Promise<App | null> {

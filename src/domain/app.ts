@@ -3,6 +3,7 @@
  * Every piece of data in edge-im is keyed by the app's SDKAppID.
  */
 import { z } from "zod";
+import { LoginPolicy } from "./devices.ts";
 
 /** Tencent's per-command REST limits that differ from the app-wide default. */
 export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
@@ -16,6 +17,14 @@ export const AppSettings = z.object({
   restRateLimit: z.number().int().positive().default(200),
   /** Per-command REST limits ("service/command" → calls per second). */
   commandRateLimits: z.record(z.string(), z.number().int().positive()).default({}),
+  /** How long after sending a client may recall its own message (Tencent: 2 minutes). */
+  recallWindowSeconds: z.number().int().min(0).default(120),
+  /** How long one-to-one history is kept. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Connections per platform class; a new login beyond it kicks the oldest. */
+  loginPolicy: LoginPolicy.default(LoginPolicy.parse({})),
+  /** Frames per second one connection may send before it is refused, then disconnected. */
+  connectionFrameRate: z.number().int().min(1).default(50),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

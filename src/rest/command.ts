@@ -16,6 +16,8 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   body: S;
   /** The code this service answers a bad field with. */
   paramErrorCode: number;
+  /** Codes for particular top-level fields, where Tencent has one (e.g. To_Account → 90003). */
+  fieldErrorCodes?: Record<string, number>;
   /** Returns the payload that follows ActionStatus/ErrorInfo/ErrorCode. */
   handle(ctx: CommandContext, body: z.infer<S>): Promise<Record<string, unknown>>;
 }

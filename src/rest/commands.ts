@@ -1,9 +1,13 @@
 /** Every REST command edge-im answers, by "service/command". */
 import type { Command } from "./command.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
+import { openim } from "./openim.ts";
+import { recentcontact } from "./recentcontact.ts";
 
 const services: Record<string, Record<string, Command>> = {
   im_open_login_svc: imOpenLoginSvc,
+  openim,
+  recentcontact,
 };
 
 export function findCommand(service: string, name: string): Command | undefined {

@@ -46,7 +46,10 @@ async function answer(c: Context<{ Bindings: Env }>, log: { app?: number; caller
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
   const body = command.body.safeParse(await readJsonBody(c.req.raw));
-  if (!body.success) throw new ImError(command.paramErrorCode, describeIssue(body.error));
+  if (!body.success) {
+    const field = String(body.error.issues[0]?.path[0] ?? "");
+    throw new ImError(command.fieldErrorCodes?.[field] ?? command.paramErrorCode, describeIssue(body.error));
+  }
   return command.handle(
     { env: c.env, app: grant.app, caller: query.identifier, waitUntil: (p) => c.executionCtx.waitUntil(p) },
     body.data,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { FaceUrl, isValidUserId, Nick, UserId } from "../domain/account.ts";
 import { isAppAdmin } from "../domain/app.ts";
 import { ErrorCode } from "../domain/errors.ts";
+import { userActor } from "../actors/UserActor.ts";
 import { deleteAccounts, existingAccounts, importAccounts } from "../store/accounts.ts";
 import { command } from "./command.ts";
 
@@ -51,7 +52,10 @@ export const accountDelete = command({
   async handle({ env, app }, body) {
     const ids = body.DeleteItem;
     const existing = await existingAccounts(env.DB, app.sdkAppId, ids);
-    await deleteAccounts(env.DB, app.sdkAppId, [...existing].filter((id) => !isAppAdmin(app, id)));
+    const doomed = [...existing].filter((id) => !isAppAdmin(app, id));
+    await deleteAccounts(env.DB, app.sdkAppId, doomed);
+    // Their sockets close and their message stores empty.
+    await Promise.all(doomed.map((userId) => userActor(env, { sdkAppId: app.sdkAppId, userId }).purge({ sdkAppId: app.sdkAppId, userId })));
     return {
       ResultItem: ids.map((id) => {
         if (isAppAdmin(app, id)) {
@@ -80,7 +84,18 @@ export const accountCheck = command({
   },
 });
 
+export const kick = command({
+  body: z.object({ UserID: z.unknown().optional(), Identifier: z.unknown().optional() }).transform((b) => ({ UserID: b.UserID ?? b.Identifier })).pipe(z.object({ UserID: UserId })),
+  paramErrorCode,
+  async handle({ env, app }, body) {
+    const ref = { sdkAppId: app.sdkAppId, userId: body.UserID };
+    await userActor(env, ref).kick(ref, "kickedByAdmin");
+    return {};
+  },
+});
+
 export const imOpenLoginSvc = {
+  kick,
   account_import: accountImport,
   multiaccount_import: multiaccountImport,
   account_delete: accountDelete,

@@ -1,0 +1,392 @@
+/**
+ * The SQLite store inside one UserActor: the user's copy of every one-to-one
+ * message, the event log that shares the user's sync sequence, and the
+ * conversation list. Synchronous, as Durable Object SQLite is; the actor wraps
+ * multi-statement changes in transactionSync.
+ */
+import type { Conversation, UserEvent } from "../domain/events.ts";
+import type { C2CMessage, MsgBody, StoredC2CMessage } from "../domain/message.ts";
+
+const schema = [
+  `CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY,
+    peer TEXT NOT NULL,
+    outgoing INTEGER NOT NULL,
+    msg_key TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    msg_seq INTEGER NOT NULL,
+    random INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    cloud_custom_data TEXT,
+    need_receipt INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    modified INTEGER NOT NULL DEFAULT 0,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    receipt_read INTEGER NOT NULL DEFAULT 0,
+    stored_at INTEGER NOT NULL
+  )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS messages_by_key ON messages (msg_key, outgoing)`,
+  `CREATE INDEX IF NOT EXISTS messages_by_peer ON messages (peer, seq)`,
+  `CREATE INDEX IF NOT EXISTS messages_by_random ON messages (peer, random)`,
+  `CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    stored_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS conversations (
+    peer TEXT PRIMARY KEY,
+    last_seq INTEGER,
+    time INTEGER NOT NULL,
+    unread INTEGER NOT NULL DEFAULT 0,
+    peer_read_seq INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations (pinned DESC, time DESC)`,
+  `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+];
+
+type MessageRow = {
+  seq: number;
+  peer: string;
+  outgoing: number;
+  msg_key: string;
+  sender: string;
+  receiver: string;
+  msg_seq: number;
+  random: number;
+  time: number;
+  body: string;
+  cloud_custom_data: string | null;
+  need_receipt: number;
+  revoked: number;
+  modified: number;
+  receipt_read: number;
+  peer_read_seq: number | null;
+};
+
+type ConversationRow = {
+  peer: string;
+  last_seq: number | null;
+  time: number;
+  unread: number;
+  pinned: number;
+};
+
+const messageColumns = `m.seq, m.peer, m.outgoing, m.msg_key, m.sender, m.receiver, m.msg_seq, m.random, m.time, m.body,
+  m.cloud_custom_data, m.need_receipt, m.revoked, m.modified, m.receipt_read, c.peer_read_seq`;
+const fromMessages = `FROM messages m LEFT JOIN conversations c ON c.peer = m.peer`;
+
+function toMessage(row: MessageRow): StoredC2CMessage {
+  const message: StoredC2CMessage = {
+    seq: row.seq,
+    peer: row.peer,
+    flow: row.outgoing ? "out" : "in",
+    key: row.msg_key,
+    from: row.sender,
+    to: row.receiver,
+    msgSeq: row.msg_seq,
+    random: row.random,
+    time: row.time,
+    body: JSON.parse(row.body) as MsgBody,
+    isRevoked: row.revoked === 1,
+    isModified: row.modified === 1,
+    isPeerRead: row.outgoing === 1 && row.seq <= (row.peer_read_seq ?? 0),
+    receiptRead: row.receipt_read === 1,
+  };
+  if (row.cloud_custom_data !== null) message.cloudCustomData = row.cloud_custom_data;
+  if (row.need_receipt) message.needReadReceipt = true;
+  return message;
+}
+
+type EventData = Exclude<UserEvent, { kind: "message" } | { kind: "messageModified" }>;
+type EventBody = EventData extends infer E ? (E extends { seq: number } ? Omit<E, "seq"> : never) : never;
+
+export class UserStore {
+  private readonly sql: SqlStorage;
+  private seq = 0;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    for (const statement of schema) sql.exec(statement);
+    const row = sql
+      .exec<{ last: number | null }>("SELECT MAX(s) AS last FROM (SELECT MAX(seq) AS s FROM messages UNION ALL SELECT MAX(seq) FROM events)")
+      .one();
+    this.seq = Math.max(row.last ?? 0, Number(this.meta("seq_floor") ?? 0));
+  }
+
+  /** The last sync sequence handed out. */
+  lastSeq(): number {
+    return this.seq;
+  }
+
+  meta(key: string): string | undefined {
+    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, value);
+  }
+
+  // ---- messages ----
+
+  /** Stores the user's copy of a message and returns it with its sync sequence. */
+  insertMessage(message: C2CMessage, peer: string, outgoing: boolean, now: number): StoredC2CMessage {
+    const seq = ++this.seq;
+    this.sql.exec(
+      `INSERT INTO messages (seq, peer, outgoing, msg_key, sender, receiver, msg_seq, random, time, body, cloud_custom_data, need_receipt, stored_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq,
+      peer,
+      outgoing ? 1 : 0,
+      message.key,
+      message.from,
+      message.to,
+      message.msgSeq,
+      message.random,
+      message.time,
+      JSON.stringify(message.body),
+      message.cloudCustomData ?? null,
+      message.needReadReceipt ? 1 : 0,
+      now,
+    );
+    return this.message(seq)!;
+  }
+
+  message(seq: number): StoredC2CMessage | null {
+    const row = this.sql.exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq = ?`, seq).toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
+  findByKey(peer: string, key: string, outgoing?: boolean): StoredC2CMessage | null {
+    const rows = this.sql
+      .exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.msg_key = ? AND m.peer = ? ORDER BY m.outgoing DESC`, key, peer)
+      .toArray()
+      .filter((r) => outgoing === undefined || (r.outgoing === 1) === outgoing);
+    return rows[0] ? toMessage(rows[0]) : null;
+  }
+
+  /** An outgoing message to `peer` with this random, stored since `sinceMs`: a retried send. */
+  findRetry(peer: string, random: number, sinceMs: number): StoredC2CMessage | null {
+    const row = this.sql
+      .exec<MessageRow>(
+        `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.random = ? AND m.outgoing = 1 AND m.stored_at >= ? ORDER BY m.seq DESC LIMIT 1`,
+        peer,
+        random,
+        sinceMs,
+      )
+      .toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
+  /** Messages of one conversation, newest first, before sequence `before` (exclusive). */
+  history(peer: string, before: number, limit: number): StoredC2CMessage[] {
+    return this.sql
+      .exec<MessageRow>(
+        `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.seq < ? AND m.hidden = 0 ORDER BY m.seq DESC LIMIT ?`,
+        peer,
+        before,
+        limit,
+      )
+      .toArray()
+      .map(toMessage);
+  }
+
+  /** Messages of one conversation within [minTime, maxTime], newest first, before `before`. */
+  historyByTime(peer: string, minTime: number, maxTime: number, before: number, limit: number): StoredC2CMessage[] {
+    return this.sql
+      .exec<MessageRow>(
+        `SELECT ${messageColumns} ${fromMessages}
+         WHERE m.peer = ? AND m.time >= ? AND m.time <= ? AND m.seq < ? AND m.hidden = 0 ORDER BY m.seq DESC LIMIT ?`,
+        peer,
+        minTime,
+        maxTime,
+        before,
+        limit,
+      )
+      .toArray()
+      .map(toMessage);
+  }
+
+  markRevoked(seq: number): void {
+    this.sql.exec("UPDATE messages SET revoked = 1 WHERE seq = ?", seq);
+  }
+
+  replaceBody(seq: number, body: MsgBody, cloudCustomData: string | undefined): void {
+    this.sql.exec(
+      "UPDATE messages SET body = ?, cloud_custom_data = COALESCE(?, cloud_custom_data), modified = 1 WHERE seq = ?",
+      JSON.stringify(body),
+      cloudCustomData ?? null,
+      seq,
+    );
+  }
+
+  /** Hides the user's copies of these messages; returns the keys that were there. */
+  hide(peer: string, keys: string[]): string[] {
+    const hidden: string[] = [];
+    for (const key of new Set(keys)) {
+      const cursor = this.sql.exec("UPDATE messages SET hidden = 1 WHERE peer = ? AND msg_key = ? AND hidden = 0", peer, key);
+      if (cursor.rowsWritten > 0) hidden.push(key);
+    }
+    return hidden;
+  }
+
+  /** Marks outgoing messages as read by the receipt's sender; returns the keys that changed. */
+  markReceiptsRead(peer: string, keys: string[]): string[] {
+    const changed: string[] = [];
+    for (const key of new Set(keys)) {
+      const cursor = this.sql.exec(
+        "UPDATE messages SET receipt_read = 1 WHERE peer = ? AND msg_key = ? AND outgoing = 1 AND need_receipt = 1 AND receipt_read = 0",
+        peer,
+        key,
+      );
+      if (cursor.rowsWritten > 0) changed.push(key);
+    }
+    return changed;
+  }
+
+  // ---- events ----
+
+  appendEvent<E extends EventBody>(event: E, now: number): E & { seq: number } {
+    const seq = ++this.seq;
+    const { kind, ...data } = event;
+    this.sql.exec("INSERT INTO events (seq, kind, data, stored_at) VALUES (?, ?, ?, ?)", seq, kind, JSON.stringify(data), now);
+    return { ...event, seq };
+  }
+
+  /** Records that a message changed; sync answers it with the message as it is then. */
+  appendModified(message: StoredC2CMessage, now: number): UserEvent & { kind: "messageModified" } {
+    const seq = ++this.seq;
+    const data = { peer: message.peer, key: message.key, outgoing: message.flow === "out" };
+    this.sql.exec("INSERT INTO events (seq, kind, data, stored_at) VALUES (?, 'messageModified', ?, ?)", seq, JSON.stringify(data), now);
+    return { kind: "messageModified", seq, message };
+  }
+
+  /** Everything after `after` in sync order: stored messages (as they are now) and events. */
+  eventsAfter(after: number, limit: number): UserEvent[] {
+    const messages = this.sql
+      .exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq > ? AND m.hidden = 0 ORDER BY m.seq LIMIT ?`, after, limit)
+      .toArray()
+      .map((row): UserEvent => {
+        const message = toMessage(row);
+        return { kind: "message", seq: message.seq, message };
+      });
+    const events = this.sql
+      .exec<{ seq: number; kind: string; data: string }>("SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+      .toArray()
+      .flatMap((row): UserEvent[] => {
+        const data = JSON.parse(row.data) as Record<string, unknown>;
+        if (row.kind !== "messageModified") return [{ ...data, kind: row.kind, seq: row.seq } as UserEvent];
+        const message = this.findByKey(String(data.peer), String(data.key), Boolean(data.outgoing));
+        return message ? [{ kind: "messageModified", seq: row.seq, message }] : [];
+      });
+    return [...messages, ...events].sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
+  // ---- conversations ----
+
+  /** Records a new message in its conversation (creating the conversation if needed). */
+  touchConversation(peer: string, message: StoredC2CMessage | null, time: number, options: { unread: boolean; lastMessage: boolean }): void {
+    this.sql.exec(
+      `INSERT INTO conversations (peer, last_seq, time, unread) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (peer) DO UPDATE SET
+         last_seq = CASE WHEN ?2 IS NULL THEN last_seq ELSE ?2 END,
+         time = MAX(time, ?3),
+         unread = unread + ?4`,
+      peer,
+      options.lastMessage && message ? message.seq : null,
+      time,
+      options.unread ? 1 : 0,
+    );
+  }
+
+  conversation(peer: string): Conversation | null {
+    const row = this.sql.exec<ConversationRow>("SELECT peer, last_seq, time, unread, pinned FROM conversations WHERE peer = ? AND time > 0", peer).toArray()[0];
+    return row ? this.toConversation(row) : null;
+  }
+
+  conversations(offset: number, limit: number): Conversation[] {
+    return this.sql
+      .exec<ConversationRow>(
+        "SELECT peer, last_seq, time, unread, pinned FROM conversations WHERE time > 0 ORDER BY pinned DESC, time DESC, peer LIMIT ? OFFSET ?",
+        limit,
+        offset,
+      )
+      .toArray()
+      .map((row) => this.toConversation(row));
+  }
+
+  private toConversation(row: ConversationRow): Conversation {
+    return {
+      peer: row.peer,
+      lastMessage: row.last_seq === null ? null : this.visible(this.message(row.last_seq)),
+      time: row.time,
+      unreadCount: row.unread,
+      pinned: row.pinned === 1,
+    };
+  }
+
+  private visible(message: StoredC2CMessage | null): StoredC2CMessage | null {
+    if (!message) return null;
+    const hidden = this.sql.exec<{ hidden: number }>("SELECT hidden FROM messages WHERE seq = ?", message.seq).one().hidden;
+    return hidden ? null : message;
+  }
+
+  unreadCounts(peers?: string[]): { peer: string; unread: number }[] {
+    const rows = this.sql.exec<{ peer: string; unread: number }>("SELECT peer, unread FROM conversations WHERE time > 0").toArray();
+    if (!peers) return rows.filter((r) => r.unread > 0);
+    const byPeer = new Map(rows.map((r) => [r.peer, r.unread]));
+    return peers.map((peer) => ({ peer, unread: byPeer.get(peer) ?? 0 }));
+  }
+
+  totalUnread(): number {
+    return this.sql.exec<{ total: number | null }>("SELECT SUM(unread) AS total FROM conversations WHERE time > 0").one().total ?? 0;
+  }
+
+  /** Clears the unread count; returns the newest incoming message read up to `maxTime`, if any. */
+  markRead(peer: string, maxTime: number): StoredC2CMessage | null {
+    this.sql.exec("UPDATE conversations SET unread = 0 WHERE peer = ?", peer);
+    const row = this.sql
+      .exec<MessageRow>(
+        `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.outgoing = 0 AND m.time <= ? ORDER BY m.seq DESC LIMIT 1`,
+        peer,
+        maxTime,
+      )
+      .toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
+  /** The peer read up to the user's message `seq`. Returns whether that moved the read point. */
+  setPeerRead(peer: string, seq: number): boolean {
+    return this.sql.exec("UPDATE conversations SET peer_read_seq = ? WHERE peer = ? AND peer_read_seq < ?", seq, peer, seq).rowsWritten > 0;
+  }
+
+  setPinned(peer: string, pinned: boolean): boolean {
+    return this.sql.exec("UPDATE conversations SET pinned = ? WHERE peer = ? AND time > 0 AND pinned <> ?", pinned ? 1 : 0, peer, pinned ? 1 : 0).rowsWritten > 0;
+  }
+
+  /** Removes the conversation from the list (and its history, if asked). Returns whether it existed. */
+  deleteConversation(peer: string, clearHistory: boolean): boolean {
+    const existed = this.sql.exec("UPDATE conversations SET time = 0, unread = 0, last_seq = NULL, pinned = 0 WHERE peer = ? AND time > 0", peer).rowsWritten > 0;
+    if (clearHistory) this.sql.exec("UPDATE messages SET hidden = 1 WHERE peer = ?", peer);
+    return existed;
+  }
+
+  // ---- retention ----
+
+  /** Deletes messages and events stored before `beforeMs`. Returns how many rows went. */
+  sweep(beforeMs: number): number {
+    const messages = this.sql.exec("DELETE FROM messages WHERE stored_at < ?", beforeMs).rowsWritten;
+    const events = this.sql.exec("DELETE FROM events WHERE stored_at < ?", beforeMs).rowsWritten;
+    if (messages + events > 0) this.setMeta("seq_floor", String(this.seq));
+    return messages + events;
+  }
+
+  /** Removes everything (the account was deleted). */
+  purge(): void {
+    for (const table of ["messages", "events", "conversations", "meta"]) this.sql.exec(`DELETE FROM ${table}`);
+    this.seq = 0;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The WebSocket protocol (docs/PROTOCOL.md): frames and the data of each op.
+ * The SDK imports these schemas; the gateway validates every frame with them.
+ */
+import { z } from "zod";
+import { C2CDraft, MsgBody } from "./message.ts";
+import { Platform } from "./devices.ts";
+import { UserId } from "./account.ts";
+
+/** Text frame a client sends to keep its connection alive; answered "pong" without waking the actor. */
+export const heartbeatPing = "ping";
+export const heartbeatPong = "pong";
+
+/** Largest frame the gateway reads, in bytes. */
+export const maxFrameBytes = 64 * 1024;
+
+export const RequestFrame = z.object({
+  /** Client-chosen request id, echoed in the response. */
+  id: z.union([z.number().int(), z.string().max(64)]),
+  op: z.string().max(64),
+  data: z.unknown().optional(),
+});
+export type RequestFrame = z.infer<typeof RequestFrame>;
+
+export interface ResponseFrame {
+  id: number | string | null;
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export interface EventFrame {
+  event: string;
+  data: unknown;
+}
+
+const Cursor = z.number().int().min(0);
+const Limit = (max: number) => z.number().int().min(1).max(max).optional();
+const MessageKey = z.string().min(1).max(80);
+
+/** The data of each op, by op name. */
+export const OpData = {
+  login: z.object({ userSig: z.string() }),
+  logout: z.object({}).optional(),
+  sendMessage: C2CDraft.pick({ to: true, random: true, body: true, cloudCustomData: true, needReadReceipt: true, lifeTimeSeconds: true }).extend({
+    to: UserId,
+  }),
+  sync: z.object({ after: Cursor, limit: Limit(200) }),
+  getMessageList: z.object({ peer: UserId, before: Cursor.optional(), limit: Limit(100) }),
+  getConversationList: z.object({}).optional(),
+  deleteConversation: z.object({ peer: UserId, clearHistory: z.boolean().optional() }),
+  pinConversation: z.object({ peer: UserId, pinned: z.boolean() }),
+  getTotalUnread: z.object({}).optional(),
+  setMessageRead: z.object({ peer: UserId }),
+  sendReadReceipts: z.object({ peer: UserId, keys: z.array(MessageKey).min(1).max(100) }),
+  revokeMessage: z.object({ peer: UserId, key: MessageKey }),
+  modifyMessage: z.object({ peer: UserId, key: MessageKey, body: MsgBody, cloudCustomData: z.string().optional() }),
+  deleteMessages: z.object({ peer: UserId, keys: z.array(MessageKey).min(1).max(100) }),
+} as const;
+export type OpName = keyof typeof OpData;
+
+export const ConnectQuery = z.object({
+  sdkappid: z.coerce.number().int().min(1).max(0xffffffff),
+  userid: UserId,
+  platform: Platform.default("Web"),
+  /** Stable per installation or tab; a reconnect with the same id replaces the old connection. */
+  device: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).optional(),
+});

@@ -1,0 +1,52 @@
+/** recentcontact: the conversation list. */
+import { z } from "zod";
+import { userActor } from "../actors/UserActor.ts";
+import { UserId } from "../domain/account.ts";
+import { ErrorCode, unwrap } from "../domain/errors.ts";
+import { command } from "./command.ts";
+
+const pageSize = 100;
+const paramErrorCode = ErrorCode.invalidConversationParam;
+
+export const getList = command({
+  body: z.object({
+    From_Account: UserId,
+    TimeStamp: z.number().int().min(0).optional(),
+    StartIndex: z.number().int().min(0).optional(),
+    TopTimeStamp: z.number().int().min(0).optional(),
+    TopStartIndex: z.number().int().min(0).optional(),
+    AssistFlags: z.number().int().min(0).optional(),
+  }),
+  paramErrorCode,
+  async handle(ctx, body) {
+    const owner = { sdkAppId: ctx.app.sdkAppId, userId: body.From_Account };
+    const start = body.StartIndex ?? 0;
+    const page = unwrap(await userActor(ctx.env, owner).listConversations(owner, start, pageSize));
+    const pinned = page.conversations.filter((c) => c.pinned).length;
+    return {
+      CompleteFlag: page.complete ? 1 : 0,
+      TimeStamp: body.TimeStamp ?? 0,
+      StartIndex: start + page.conversations.length,
+      TopTimeStamp: body.TopTimeStamp ?? 0,
+      TopStartIndex: (body.TopStartIndex ?? 0) + pinned,
+      SessionItem: page.conversations.map((c) => ({ Type: 1, To_Account: c.peer, MsgTime: c.time, TopFlag: c.pinned ? 1 : 0 })),
+    };
+  },
+});
+
+export const deleteContact = command({
+  body: z.object({
+    From_Account: UserId,
+    Type: z.literal(1, "only 1 (one-to-one) conversations can be deleted here"),
+    To_Account: UserId,
+    ClearRamble: z.union([z.literal(0), z.literal(1)]).optional(),
+  }),
+  paramErrorCode,
+  async handle(ctx, body) {
+    const owner = { sdkAppId: ctx.app.sdkAppId, userId: body.From_Account };
+    unwrap(await userActor(ctx.env, owner).deleteConversation(owner, body.To_Account, body.ClearRamble === 1));
+    return {};
+  },
+});
+
+export const recentcontact = { get_list: getList, delete: deleteContact };
