@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: "runtime",
           include: ["test/runtime/**/*.test.ts"],
-          setupFiles: ["./test/runtime/apply-migrations.ts"],
+          setupFiles: ["./test/runtime/setup.ts"],
           globalSetup: ["./test/support/usersig-vectors.ts"],
         },
       },

@@ -69,7 +69,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   private app?: { view: AppView; at: number };
   private accountExists = false;
   private peerQueues = new Map<string, Promise<unknown>>();
-  private recentSends = new Map<string, Promise<SendResult>>();
+  /** Sends of the last few minutes by (peer, MsgRandom), covering online-only ones the store never sees. */
+  private recentSends = new Map<string, { sending: Promise<SendResult>; at: number }>();
   private lastFrameAt = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -88,7 +89,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       await this.requireAccount(me, ErrorCode.fromAccountInvalid);
       const dedupeKey = `${draft.to}\n${draft.random}`;
       const recent = this.recentSends.get(dedupeKey);
-      if (recent) return recent;
+      if (recent && Date.now() - recent.at < dedupeWindowMs) return recent.sending;
       const retried = this.store.findRetry(draft.to, draft.random, Date.now() - dedupeWindowMs);
       if (retried) return resultOf(retried);
 
@@ -98,12 +99,16 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     });
   }
 
+  /** No timers: a pending timer would keep the actor from hibernating. Old entries go as new ones come. */
   private remember(key: string, sending: Promise<SendResult>): void {
-    this.recentSends.set(key, sending);
-    sending.catch(() => this.recentSends.delete(key));
-    const expire = setTimeout(() => this.recentSends.get(key) === sending && this.recentSends.delete(key), dedupeWindowMs);
-    (expire as unknown as { unref?: () => void }).unref?.();
-    if (this.recentSends.size > maxRecentSends) this.recentSends.delete(this.recentSends.keys().next().value!);
+    const entry = { sending, at: Date.now() };
+    this.recentSends.delete(key);
+    this.recentSends.set(key, entry);
+    sending.catch(() => this.recentSends.get(key) === entry && this.recentSends.delete(key));
+    for (const [oldKey, old] of this.recentSends) {
+      if (this.recentSends.size <= maxRecentSends && entry.at - old.at < dedupeWindowMs) break;
+      this.recentSends.delete(oldKey);
+    }
   }
 
   /** Messages to one peer leave in the order they were sent. */

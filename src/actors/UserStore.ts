@@ -7,7 +7,9 @@
 import type { Conversation, UserEvent } from "../domain/events.ts";
 import type { C2CMessage, MsgBody, StoredC2CMessage } from "../domain/message.ts";
 
-const schema = [
+/** Schema versions, applied in order once each; a change appends a version, never edits one. */
+const migrations: string[][] = [
+  [
   `CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY,
     peer TEXT NOT NULL,
@@ -27,7 +29,7 @@ const schema = [
     receipt_read INTEGER NOT NULL DEFAULT 0,
     stored_at INTEGER NOT NULL
   )`,
-  `CREATE UNIQUE INDEX IF NOT EXISTS messages_by_key ON messages (msg_key, outgoing)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS messages_by_key ON messages (peer, msg_key, outgoing)`,
   `CREATE INDEX IF NOT EXISTS messages_by_peer ON messages (peer, seq)`,
   `CREATE INDEX IF NOT EXISTS messages_by_random ON messages (peer, random)`,
   `CREATE TABLE IF NOT EXISTS events (
@@ -46,6 +48,7 @@ const schema = [
   )`,
   `CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations (pinned DESC, time DESC)`,
   `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+  ],
 ];
 
 type MessageRow = {
@@ -110,11 +113,20 @@ export class UserStore {
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    for (const statement of schema) sql.exec(statement);
+    this.migrate();
     const row = sql
       .exec<{ last: number | null }>("SELECT MAX(s) AS last FROM (SELECT MAX(seq) AS s FROM messages UNION ALL SELECT MAX(seq) FROM events)")
       .one();
     this.seq = Math.max(row.last ?? 0, Number(this.meta("seq_floor") ?? 0));
+  }
+
+  private migrate(): void {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    const version = Number(this.meta("schema_version") ?? 0);
+    for (let v = version; v < migrations.length; v++) {
+      for (const statement of migrations[v]!) this.sql.exec(statement);
+      this.setMeta("schema_version", String(v + 1));
+    }
   }
 
   /** The last sync sequence handed out. */
@@ -386,7 +398,8 @@ export class UserStore {
 
   /** Removes everything (the account was deleted). */
   purge(): void {
-    for (const table of ["messages", "events", "conversations", "meta"]) this.sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["messages", "events", "conversations"]) this.sql.exec(`DELETE FROM ${table}`);
+    this.sql.exec("DELETE FROM meta WHERE k <> 'schema_version'");
     this.seq = 0;
   }
 }

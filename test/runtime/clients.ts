@@ -20,7 +20,22 @@ export class TestClient {
   readonly responses: ResponseFrame[] = [];
   loginResponse?: ResponseFrame;
 
-  private constructor(readonly ws: WebSocket, readonly userId: string) {
+  readonly ws: WebSocket;
+  readonly userId: string;
+  private static open = new Set<TestClient>();
+
+  /** Closes every client still open and waits until the server has seen each close. */
+  static async closeAll(): Promise<void> {
+    const clients = [...TestClient.open];
+    TestClient.open.clear();
+    for (const client of clients) client.close();
+    await Promise.all(clients.map((c) => c.waitForClose().catch(() => undefined)));
+  }
+
+  private constructor(ws: WebSocket, userId: string) {
+    this.ws = ws;
+    this.userId = userId;
+    TestClient.open.add(this);
     ws.addEventListener("message", (e) => {
       const frame = JSON.parse(e.data as string) as ResponseFrame | EventFrame;
       if ("event" in frame) this.events.push(frame);
