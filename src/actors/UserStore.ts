@@ -388,9 +388,9 @@ export class UserStore {
 
   // ---- retention ----
 
-  /** Deletes messages and events stored before `beforeMs`. Returns how many rows went. */
+  /** Deletes messages sent, and events recorded, before `beforeMs`. Returns how many rows went. */
   sweep(beforeMs: number): number {
-    const messages = this.sql.exec("DELETE FROM messages WHERE stored_at < ?", beforeMs).rowsWritten;
+    const messages = this.sql.exec("DELETE FROM messages WHERE time < ?", Math.floor(beforeMs / 1000)).rowsWritten;
     const events = this.sql.exec("DELETE FROM events WHERE stored_at < ?", beforeMs).rowsWritten;
     if (messages + events > 0) this.setMeta("seq_floor", String(this.seq));
     return messages + events;

@@ -24,7 +24,7 @@ export const AppSettings = z.object({
   /** Connections per platform class; a new login beyond it kicks the oldest. */
   loginPolicy: LoginPolicy.default(LoginPolicy.parse({})),
   /** Frames per second one connection may send before it is refused, then disconnected. */
-  connectionFrameRate: z.number().int().min(1).default(50),
+  connectionFrameRate: z.number().int().min(1).default(100),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

@@ -64,22 +64,6 @@ const throttles = new WeakMap<WebSocket, Throttle>();
 
 /** Handles one incoming frame. Never throws: every problem becomes an error frame or a close. */
 export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-  const limit = await host.frameRate(ws);
-  const throttle = throttles.get(ws) ?? { refused: 0 };
-  throttles.set(ws, throttle);
-  const { allowed, bucket } = takeToken(throttle.bucket, limit, Date.now());
-  throttle.bucket = bucket;
-  if (!allowed) {
-    throttle.refused++;
-    if (throttle.refused > limit) {
-      closeSocket(ws, CloseCode.rateLimited, "too many frames");
-      return;
-    }
-    fail(ws, null, ErrorCode.restRateLimited, `at most ${limit} frames per second; slow down or be disconnected`);
-    return;
-  }
-  throttle.refused = 0;
-
   if (typeof raw !== "string") return fail(ws, null, ErrorCode.invalidParameter, "frames are JSON text; binary frames are not accepted");
   if (raw.length > maxFrameBytes) {
     fail(ws, null, ErrorCode.invalidParameter, `a frame may be at most ${maxFrameBytes} bytes`);
@@ -97,6 +81,7 @@ export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string 
     return fail(ws, typeof id === "number" || typeof id === "string" ? id : null, ErrorCode.invalidParameter, `the frame is not a request: ${describe(frame.error)}`);
   }
   const { id, op } = frame.data;
+  if (!(await admit(host, ws, id))) return;
   if (!Object.hasOwn(OpData, op)) return fail(ws, id, ErrorCode.badUrl, `unknown op "${op}"`);
   const data = OpData[op as OpName].safeParse(frame.data.data);
   if (!data.success) return fail(ws, id, ErrorCode.invalidParameter, `${op}: ${describe(data.error)}`);
@@ -122,6 +107,26 @@ export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string 
     console.error(JSON.stringify({ event: "ws_internal_error", op, message: String((error as Error)?.stack ?? error) }));
     fail(ws, id, error instanceof ImError ? error.code : ErrorCode.messageServiceInternal, "internal error; the request may be retried");
   }
+}
+
+/**
+ * The per-connection rate limit: a refused request is answered 60007 with its
+ * id, so the client may retry it; a second's worth refused in a row closes.
+ */
+async function admit(host: SessionHost, ws: WebSocket, id: ResponseFrame["id"]): Promise<boolean> {
+  const limit = await host.frameRate(ws);
+  const throttle = throttles.get(ws) ?? { refused: 0 };
+  throttles.set(ws, throttle);
+  const { allowed, bucket } = takeToken(throttle.bucket, limit, Date.now());
+  throttle.bucket = bucket;
+  if (allowed) {
+    throttle.refused = 0;
+    return true;
+  }
+  throttle.refused++;
+  if (throttle.refused > limit) closeSocket(ws, CloseCode.rateLimited, "too many frames");
+  else fail(ws, id, ErrorCode.restRateLimited, `at most ${limit} frames per second; slow down or be disconnected`);
+  return false;
 }
 
 function describe(error: z.ZodError): string {

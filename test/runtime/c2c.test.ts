@@ -1,4 +1,4 @@
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { userActor } from "../../src/actors/UserActor.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
@@ -476,5 +476,21 @@ describe("bad frames", () => {
     const client = await TestClient.connect(app, a);
     client.sendRaw(JSON.stringify({ id: 1, op: "sync", data: { after: 0 }, pad: "x".repeat(70_000) }));
     expect((await client.waitForClose()).code).toBe(1009);
+  });
+});
+
+describe("retention", () => {
+  it("deletes history older than the app's retention period when the actor's alarm runs", async () => {
+    const { app, a, b } = await twoUsers({ retentionDays: 30 });
+    const day = 86_400;
+    const now = Math.floor(Date.now() / 1000);
+    for (const [age, label] of [[40, "old"], [20, "recent"]] as const) {
+      await app.rest("openim/importmsg", { SyncFromOldSystem: 2, From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgTimeStamp: now - age * day, MsgBody: text(label) });
+    }
+    const stub = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const client = await TestClient.connect(app, b);
+    const history = await client.call<{ messages: StoredC2CMessage[] }>("getMessageList", { peer: a });
+    expect(history.messages.map((m) => m.body)).toEqual([text("recent")]);
   });
 });
