@@ -71,6 +71,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   private peerQueues = new Map<string, Promise<unknown>>();
   /** Sends of the last few minutes by (peer, MsgRandom), covering online-only ones the store never sees. */
   private recentSends = new Map<string, { sending: Promise<SendResult>; at: number }>();
+  /** Since when `recentSends` holds every send: the actor's start, or the newest entry it let go. */
+  private rememberedSince = Date.now();
   private lastFrameAt = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -88,10 +90,14 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       checkMessageSize(draft.body, draft.cloudCustomData);
       await this.requireAccount(me, ErrorCode.fromAccountInvalid);
       const dedupeKey = `${draft.to}\n${draft.random}`;
+      const now = Date.now();
       const recent = this.recentSends.get(dedupeKey);
-      if (recent && Date.now() - recent.at < dedupeWindowMs) return recent.sending;
-      const retried = this.store.findRetry(draft.to, draft.random, Date.now() - dedupeWindowMs);
-      if (retried) return resultOf(retried);
+      if (recent && now - recent.at < dedupeWindowMs) return recent.sending;
+      // Memory holds every send since `rememberedSince`; before that, ask the store.
+      if (now - dedupeWindowMs < this.rememberedSince) {
+        const retried = this.store.findRetry(draft.to, draft.random, now - dedupeWindowMs);
+        if (retried) return resultOf(retried);
+      }
 
       const sending = this.inOrder(draft.to, () => this.deliver(me, draft));
       this.remember(dedupeKey, sending);
@@ -108,6 +114,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     for (const [oldKey, old] of this.recentSends) {
       if (this.recentSends.size <= maxRecentSends && entry.at - old.at < dedupeWindowMs) break;
       this.recentSends.delete(oldKey);
+      this.rememberedSince = Math.max(this.rememberedSince, old.at);
     }
   }
 
@@ -160,8 +167,6 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   async receiveC2C(me: UserRef, message: C2CMessage, options: DeliveryOptions): Promise<Outcome<{ seq: number }>> {
     return capture(async () => {
       await this.requireAccount(me);
-      const existing = this.store.findByKey(message.from, message.key, false);
-      if (existing) return { seq: existing.seq };
       return { seq: this.storeMessage(message, message.from, false, options, Date.now()).seq };
     });
   }
@@ -179,19 +184,20 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     return capture(async () => {
       await this.requireAccount(me, outgoing ? ErrorCode.fromAccountInvalid : ErrorCode.toAccountNotFound);
       const peer = outgoing ? message.to : message.from;
-      const existing = this.store.findByKey(peer, message.key, outgoing);
-      if (existing) return { seq: existing.seq };
       return { seq: this.storeMessage(message, peer, outgoing, options, Date.now()).seq };
     });
   }
 
+  /** Stores this user's copy (idempotent on the message key) and pushes it to the user's devices. */
   private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number): StoredC2CMessage {
     const stored = this.ctx.storage.transactionSync(() => {
       if (this.store.lastSeq() === 0 && this.ref) this.store.setMeta("user", JSON.stringify(this.ref));
       const copy = this.store.insertMessage(message, peer, outgoing, now);
+      if (!copy) return null;
       this.store.touchConversation(peer, copy, message.time, { unread: options.unread && !outgoing, lastMessage: options.lastMessage });
       return copy;
     });
+    if (!stored) return this.store.findByKey(peer, message.key, outgoing)!;
     this.scheduleSweep();
     if (options.push) this.push({ kind: "message", seq: stored.seq, message: stored });
     return stored;
@@ -487,7 +493,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       platform: query.platform,
       connectedAt: Date.now(),
     };
-    server.serializeAttachment(attachment);
+    this.setAttachment(server, attachment);
     await this.scheduleAlarm(attachment.connectedAt + loginDeadlineMs);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -538,7 +544,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     for (const other of others) {
       if (kick.has(other.attachment.device)) this.kickSocket(other.ws, other.attachment.device === incoming.id ? "sameDeviceLogin" : "multipleLogin");
     }
-    ws.serializeAttachment({ ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt: grant.sigExpiresAt } satisfies Attachment);
+    this.setAttachment(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt: grant.sigExpiresAt });
     await this.scheduleAlarm(grant.sigExpiresAt * 1000);
     return { ok: true, value: { userId: me.userId, device: attachment.device, seq: this.store.lastSeq(), serverTime: Math.floor(Date.now() / 1000) } };
   }
@@ -656,8 +662,21 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       .filter((s) => s.attachment.loggedInAt !== undefined && s.ws.readyState === WebSocket.OPEN);
   }
 
+  /** Attachments are read on every frame; deserializing once per socket and wake is enough. */
+  private attachments = new WeakMap<WebSocket, Attachment>();
+
   private attachment(ws: WebSocket): Attachment {
-    return ws.deserializeAttachment() as Attachment;
+    let attachment = this.attachments.get(ws);
+    if (!attachment) {
+      attachment = ws.deserializeAttachment() as Attachment;
+      this.attachments.set(ws, attachment);
+    }
+    return attachment;
+  }
+
+  private setAttachment(ws: WebSocket, attachment: Attachment): void {
+    ws.serializeAttachment(attachment);
+    this.attachments.set(ws, attachment);
   }
 
   private deviceOf(a: Attachment): Device {

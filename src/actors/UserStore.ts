@@ -144,12 +144,15 @@ export class UserStore {
 
   // ---- messages ----
 
-  /** Stores the user's copy of a message and returns it with its sync sequence. */
-  insertMessage(message: C2CMessage, peer: string, outgoing: boolean, now: number): StoredC2CMessage {
-    const seq = ++this.seq;
-    this.sql.exec(
+  /**
+   * Stores the user's copy of a message and returns it with its sync
+   * sequence, or null when this copy is already stored (a retried delivery).
+   */
+  insertMessage(message: C2CMessage, peer: string, outgoing: boolean, now: number): StoredC2CMessage | null {
+    const seq = this.seq + 1;
+    const written = this.sql.exec(
       `INSERT INTO messages (seq, peer, outgoing, msg_key, sender, receiver, msg_seq, random, time, body, cloud_custom_data, need_receipt, stored_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, msg_key, outgoing) DO NOTHING`,
       seq,
       peer,
       outgoing ? 1 : 0,
@@ -163,8 +166,11 @@ export class UserStore {
       message.cloudCustomData ?? null,
       message.needReadReceipt ? 1 : 0,
       now,
-    );
-    return this.message(seq)!;
+    ).rowsWritten;
+    if (written === 0) return null;
+    this.seq = seq;
+    // A new copy is neither recalled, modified nor read yet: no need to read it back.
+    return { ...message, seq, peer, flow: outgoing ? "out" : "in", isRevoked: false, isModified: false, isPeerRead: false, receiptRead: false };
   }
 
   message(seq: number): StoredC2CMessage | null {

@@ -5,7 +5,7 @@ import type { UserEvent } from "../../src/domain/events.ts";
 import type { StoredC2CMessage } from "../../src/domain/message.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
 import { aRandom, ProtocolClient, text } from "../support/protocol-client.ts";
-import { freshStateDir, repoRoot, startServer, type RunningServer } from "./server.ts";
+import { freshStateDir, repoRoot, startServer, type RunningServer } from "../../scripts/dev-server.ts";
 
 type MessageEvent = { seq: number; message: StoredC2CMessage };
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateUserSig } from "../../src/domain/usersig.ts";
 import { readDefaultAppConfig } from "../../scripts/config.ts";
-import { freshStateDir, repoRoot, startServer, type RunningServer } from "./server.ts";
+import { freshStateDir, repoRoot, startServer, type RunningServer } from "../../scripts/dev-server.ts";
 
 interface Envelope {
   ActionStatus: string;

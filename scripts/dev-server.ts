@@ -1,4 +1,8 @@
-/** Starts edge-im the way `npm run dev` does, on a free port with its own state folder. */
+/**
+ * Starts edge-im the way `npm run dev` does, on a free port with its own
+ * state folder (end-to-end tests and benchmarks). `script` starts another
+ * worker's wrangler dev instead (the benchmark's bare relay).
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
@@ -6,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface RunningServer {
   base: string;
@@ -32,12 +36,15 @@ export function freshStateDir(): string {
   return mkdtempSync(join(tmpdir(), "edge-im-e2e-"));
 }
 
-export async function startServer(options: { persistTo?: string; args?: string[] } = {}): Promise<RunningServer> {
+export async function startServer(options: { persistTo?: string; args?: string[]; wranglerConfig?: string } = {}): Promise<RunningServer> {
   const port = await freePort();
   const persistTo = options.persistTo ?? freshStateDir();
+  const command = options.wranglerConfig
+    ? [join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js"), "dev", "--config", options.wranglerConfig, "--ip", "127.0.0.1"]
+    : [join(repoRoot, "scripts", "dev.ts")];
   const child = spawn(
     process.execPath,
-    [join(repoRoot, "scripts", "dev.ts"), "--port", String(port), "--persist-to", persistTo, ...(options.args ?? [])],
+    [...command, "--port", String(port), "--persist-to", persistTo, ...(options.args ?? [])],
     {
       cwd: repoRoot,
       env: { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" },
@@ -48,7 +55,8 @@ export async function startServer(options: { persistTo?: string; args?: string[]
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  await waitFor(() => /edge-im is running|IM_SECRET_KEY is not set/.test(output), child, () => output, 90_000);
+  const ready = options.wranglerConfig ? /Ready on/ : /edge-im is running|IM_SECRET_KEY is not set/;
+  await waitFor(() => ready.test(output), child, () => output, 90_000);
   return {
     base: `http://127.0.0.1:${port}`,
     port,
