@@ -570,8 +570,10 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
         const g = d as z.infer<(typeof OpData)["getMessageList"]>;
         return this.getMessageList(me, g.peer, g.before, g.limit);
       }
-      case "getConversationList":
-        return this.listConversations(me, 0, 100);
+      case "getConversationList": {
+        const c = (d as z.infer<(typeof OpData)["getConversationList"]>) ?? {};
+        return this.listConversations(me, c.offset ?? 0, c.limit ?? 100);
+      }
       case "deleteConversation": {
         const c = d as z.infer<(typeof OpData)["deleteConversation"]>;
         return this.deleteConversation(me, c.peer, c.clearHistory ?? false);

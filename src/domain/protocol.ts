@@ -47,7 +47,7 @@ export const OpData = {
   }),
   sync: z.object({ after: Cursor, limit: Limit(200) }),
   getMessageList: z.object({ peer: UserId, before: Cursor.optional(), limit: Limit(100) }),
-  getConversationList: z.object({}).optional(),
+  getConversationList: z.object({ offset: z.number().int().min(0).optional(), limit: Limit(100) }).optional(),
   deleteConversation: z.object({ peer: UserId, clearHistory: z.boolean().optional() }),
   pinConversation: z.object({ peer: UserId, pinned: z.boolean() }),
   getTotalUnread: z.object({}).optional(),
