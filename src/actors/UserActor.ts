@@ -16,6 +16,10 @@ import type { Env } from "../env.ts";
 import { CloseCode, closeSocket, handleFrame, send, type SessionHost } from "../gateway/session.ts";
 import { logEvent } from "../ops/log.ts";
 import { findAccount } from "../store/accounts.ts";
+import { SnsContext, type SnsEvent } from "../sns/context.ts";
+import { RelationStore } from "../store/relations.ts";
+import { friendshipSendCode } from "../domain/relations.ts";
+import { userOps, type OpContext } from "./userOps.ts";
 import { UserStore } from "./UserStore.ts";
 
 export interface UserRef {
@@ -37,6 +41,12 @@ export interface DeliveryOptions {
   lastMessage: boolean;
   /** Push to the recipient's online devices (false for imported history). */
   push: boolean;
+}
+
+/** What the recipient checks before accepting a message (not for imported history). */
+export interface SenderRelation {
+  /** Whether the sender lists the recipient as a friend; set when the app requires friendship. */
+  senderHasRecipient?: boolean;
 }
 
 /** What a socket carries through hibernation. */
@@ -146,17 +156,20 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     const peer = this.peer({ sdkAppId: me.sdkAppId, userId: draft.to });
     const result = { key: message.key, time, msgSeq, random: draft.random, seq: 0 };
 
+    const relation: SenderRelation = {};
+    if ((await this.settings(me)).requireFriendship) relation.senderHasRecipient = (await this.friends(me)).has(draft.to);
     if (draft.lifeTimeSeconds === 0) {
-      unwrap(await peer.pushOnline({ sdkAppId: me.sdkAppId, userId: draft.to }, message));
+      unwrap(await peer.pushOnline({ sdkAppId: me.sdkAppId, userId: draft.to }, message, relation));
       if (draft.syncToSender !== false) this.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
       return result;
     }
     unwrap(
-      await peer.receiveC2C({ sdkAppId: me.sdkAppId, userId: draft.to }, message, {
-        unread: !draft.noUnread,
-        lastMessage: !draft.noLastMessage,
-        push: true,
-      }),
+      await peer.receiveC2C(
+        { sdkAppId: me.sdkAppId, userId: draft.to },
+        message,
+        { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true },
+        relation,
+      ),
     );
     if (draft.syncToSender === false) return result;
     const stored = this.storeMessage(message, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now);
@@ -164,19 +177,57 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   }
 
   /** Stores the recipient's copy of a message. Idempotent on the message key. */
-  async receiveC2C(me: UserRef, message: C2CMessage, options: DeliveryOptions): Promise<Outcome<{ seq: number }>> {
+  async receiveC2C(me: UserRef, message: C2CMessage, options: DeliveryOptions, relation: SenderRelation): Promise<Outcome<{ seq: number }>> {
     return capture(async () => {
       await this.requireAccount(me);
+      await this.admitFrom(me, message.from, relation);
       return { seq: this.storeMessage(message, message.from, false, options, Date.now()).seq };
     });
   }
 
   /** Delivers an online-only message (MsgLifeTime 0) to the devices connected now; stores nothing. */
-  async pushOnline(me: UserRef, message: C2CMessage): Promise<Outcome<{ devices: number }>> {
+  async pushOnline(me: UserRef, message: C2CMessage, relation: SenderRelation): Promise<Outcome<{ devices: number }>> {
     return capture(async () => {
       await this.requireAccount(me);
+      await this.admitFrom(me, message.from, relation);
       return { devices: this.push({ kind: "message", seq: 0, message: this.view(message, message.from, false) }) };
     });
+  }
+
+  /** Refuses a message from someone this user blocked (20007), or a non-friend when the app requires friendship. */
+  private async admitFrom(me: UserRef, sender: string, relation: SenderRelation): Promise<void> {
+    if ((await this.blocked(me)).has(sender)) throw new ImError(ErrorCode.senderBlocked, "the recipient has blocked the sender");
+    if (relation.senderHasRecipient !== undefined) {
+      const code = friendshipSendCode(relation.senderHasRecipient, (await this.friends(me)).has(sender));
+      if (code !== 0) throw new ImError(code, code === 20009 ? "the sender and recipient are not friends" : "the sender and recipient are friends only one way");
+    }
+  }
+
+  /** Profile and relationship changes: drop cached relations and tell this user's devices. */
+  async relationsChanged(me: UserRef, events: SnsEvent[], data: Record<string, unknown>): Promise<Outcome<void>> {
+    return capture(() => {
+      this.identify(me);
+      this.blockedCache = undefined;
+      this.friendCache = undefined;
+      for (const event of events) for (const { ws } of this.sessions()) send(ws, { event, data });
+    });
+  }
+
+  /** The user's blocklist (at most 1,000), held while the actor is awake. */
+  private blockedCache?: Promise<Set<string>>;
+  /** The user's friends (at most 3,000), held while awake, only when the app requires friendship. */
+  private friendCache?: Promise<Set<string>>;
+
+  private blocked(me: UserRef): Promise<Set<string>> {
+    this.blockedCache ??= new RelationStore(this.env.DB, me.sdkAppId).allBlocked(me.userId).then((ids) => new Set(ids));
+    this.blockedCache.catch(() => (this.blockedCache = undefined));
+    return this.blockedCache;
+  }
+
+  private friends(me: UserRef): Promise<Set<string>> {
+    this.friendCache ??= new RelationStore(this.env.DB, me.sdkAppId).allFriendIds(me.userId).then((ids) => new Set(ids));
+    this.friendCache.catch(() => (this.friendCache = undefined));
+    return this.friendCache;
   }
 
   /** Imports a message into this user's history (importmsg): as sent or as received. */
@@ -552,57 +603,16 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   async runOp(ws: WebSocket, op: Exclude<OpName, "login">, data: unknown): Promise<Outcome<unknown>> {
     const { sdkAppId, userId } = this.attachment(ws);
     const me = { sdkAppId, userId };
-    const d = data as never;
-    switch (op) {
-      case "logout": {
-        setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
-        return { ok: true, value: {} };
-      }
-      case "sendMessage": {
-        const m = d as z.infer<(typeof OpData)["sendMessage"]>;
-        return this.sendC2C(me, { ...m, syncToSender: true });
-      }
-      case "sync": {
-        const s = d as z.infer<(typeof OpData)["sync"]>;
-        return this.sync(me, s.after, s.limit);
-      }
-      case "getMessageList": {
-        const g = d as z.infer<(typeof OpData)["getMessageList"]>;
-        return this.getMessageList(me, g.peer, g.before, g.limit);
-      }
-      case "getConversationList": {
-        const c = (d as z.infer<(typeof OpData)["getConversationList"]>) ?? {};
-        return this.listConversations(me, c.offset ?? 0, c.limit ?? 100);
-      }
-      case "deleteConversation": {
-        const c = d as z.infer<(typeof OpData)["deleteConversation"]>;
-        return this.deleteConversation(me, c.peer, c.clearHistory ?? false);
-      }
-      case "pinConversation": {
-        const c = d as z.infer<(typeof OpData)["pinConversation"]>;
-        return this.pinConversation(me, c.peer, c.pinned);
-      }
-      case "getTotalUnread":
-        return this.unread(me);
-      case "setMessageRead":
-        return this.markRead(me, (d as z.infer<(typeof OpData)["setMessageRead"]>).peer);
-      case "sendReadReceipts": {
-        const r = d as z.infer<(typeof OpData)["sendReadReceipts"]>;
-        return this.sendReadReceipts(me, r.peer, r.keys);
-      }
-      case "revokeMessage": {
-        const r = d as z.infer<(typeof OpData)["revokeMessage"]>;
-        return this.revoke(me, r.peer, r.key, false);
-      }
-      case "modifyMessage": {
-        const m = d as z.infer<(typeof OpData)["modifyMessage"]>;
-        return this.modify(me, m.peer, m.key, m.body, m.cloudCustomData);
-      }
-      case "deleteMessages": {
-        const m = d as z.infer<(typeof OpData)["deleteMessages"]>;
-        return this.deleteMessages(me, m.peer, m.keys);
-      }
-    }
+    const handler = userOps[op] as (c: OpContext, data: unknown) => Promise<Outcome<unknown>>;
+    return handler(
+      {
+        actor: this,
+        me,
+        closeSoon: () => setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0),
+        sns: async () => new SnsContext(this.env, await this.appView(me), (p) => this.ctx.waitUntil(p)),
+      },
+      data,
+    );
   }
 
   // ---------------------------------------------------------------- alarm: login deadlines, expired UserSigs, retention

@@ -25,7 +25,5 @@ export const FaceUrl = z.string().refine((s) => utf8Length(s) <= maxFaceUrlBytes
 
 export interface Account {
   userId: string;
-  nick: string;
-  faceUrl: string;
   createdAt: number;
 }

@@ -25,6 +25,12 @@ export const AppSettings = z.object({
   loginPolicy: LoginPolicy.default(LoginPolicy.parse({})),
   /** Frames per second one connection may send before it is refused, then disconnected. */
   connectionFrameRate: z.number().int().min(1).default(100),
+  /** The app's own profile tags (Tag_Profile_Custom_*); others are refused. */
+  profileCustomTags: z.array(z.string().regex(/^Tag_Profile_Custom_[A-Za-z]{1,8}$/)).max(50).default([]),
+  /** The app's own friend tags (Tag_SNS_Custom_*). */
+  friendCustomTags: z.array(z.string().regex(/^Tag_SNS_Custom_[A-Za-z]{1,8}$/)).max(50).default([]),
+  /** One-to-one messages only between friends (errors 20009–20011). */
+  requireFriendship: z.boolean().default(false),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

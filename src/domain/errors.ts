@@ -49,6 +49,7 @@ export const ErrorCode = {
   fromAccountInvalid: 90008,
   msgKeyInvalid: 90054,
   messageServiceInternal: 91000,
+  senderBlocked: 20007,
   recallWindowPassed: 20016,
   messageNotFound: 20022,
   messageAlreadyRecalled: 20023,

@@ -37,6 +37,7 @@ export interface EventFrame {
 const Cursor = z.number().int().min(0);
 const Limit = (max: number) => z.number().int().min(1).max(max).optional();
 const MessageKey = z.string().min(1).max(80);
+const UserIds = (max: number) => z.array(UserId).min(1).max(max);
 
 /** The data of each op, by op name. */
 export const OpData = {
@@ -56,6 +57,39 @@ export const OpData = {
   revokeMessage: z.object({ peer: UserId, key: MessageKey }),
   modifyMessage: z.object({ peer: UserId, key: MessageKey, body: MsgBody, cloudCustomData: z.string().optional() }),
   deleteMessages: z.object({ peer: UserId, keys: z.array(MessageKey).min(1).max(100) }),
+
+  // profiles
+  getUserProfile: z.object({ userIDList: UserIds(100), tags: z.array(z.string()).max(50).optional() }),
+  updateMyProfile: z.object({ items: z.array(z.object({ tag: z.string(), value: z.union([z.string(), z.number()]) })).min(1).max(50) }),
+
+  // friends
+  getFriendList: z.object({ offset: z.number().int().min(0).optional(), limit: Limit(100) }).optional(),
+  addFriend: z.object({
+    to: UserId,
+    type: z.enum(["Add_Type_Both", "Add_Type_Single"]).optional(),
+    source: z.string().max(64).optional(),
+    wording: z.string().max(256).optional(),
+    remark: z.string().max(96).optional(),
+    listName: z.string().min(1).max(30).optional(),
+  }),
+  deleteFriend: z.object({ userIDList: UserIds(100), type: z.enum(["Delete_Type_Both", "Delete_Type_Single"]).optional() }),
+  checkFriend: z.object({ userIDList: UserIds(1000), type: z.enum(["CheckResult_Type_Both", "CheckResult_Type_Single"]).optional() }),
+  updateFriend: z.object({ to: UserId, remark: z.string().max(96).optional(), lists: z.array(z.string().min(1).max(30)).max(32).optional() }),
+  getFriendApplicationList: z.object({}).optional(),
+  acceptFriendApplication: z.object({ userID: UserId, type: z.enum(["agree", "agreeAndAdd"]).optional(), remark: z.string().max(96).optional() }),
+  refuseFriendApplication: z.object({ userID: UserId }),
+  deleteFriendApplication: z.object({ userID: UserId }),
+  getFriendLists: z.object({}).optional(),
+  createFriendList: z.object({ name: z.string().min(1).max(30), userIDList: z.array(UserId).max(100).optional() }),
+  deleteFriendList: z.object({ name: z.string().min(1).max(30) }),
+  addToFriendList: z.object({ name: z.string().min(1).max(30), userIDList: UserIds(100) }),
+  removeFromFriendList: z.object({ name: z.string().min(1).max(30), userIDList: UserIds(100) }),
+
+  // blocklist
+  addToBlacklist: z.object({ userIDList: UserIds(100) }),
+  removeFromBlacklist: z.object({ userIDList: UserIds(100) }),
+  getBlacklist: z.object({ offset: z.number().int().min(0).optional(), limit: Limit(100) }).optional(),
+  checkBlacklist: z.object({ userIDList: UserIds(1000), type: z.enum(["BlackCheckResult_Type_Both", "BlackCheckResult_Type_Single"]).optional() }),
 } as const;
 export type OpName = keyof typeof OpData;
 

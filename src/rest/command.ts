@@ -18,6 +18,8 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   paramErrorCode: number;
   /** Codes for particular top-level fields, where Tencent has one (e.g. To_Account → 90003). */
   fieldErrorCodes?: Record<string, number>;
+  /** Profile and relationship services answer with an ErrorDisplay field too. */
+  errorDisplay?: boolean;
   /** Returns the payload that follows ActionStatus/ErrorInfo/ErrorCode. */
   handle(ctx: CommandContext, body: z.infer<S>): Promise<Record<string, unknown>>;
 }

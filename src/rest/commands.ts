@@ -2,12 +2,16 @@
 import type { Command } from "./command.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
 import { openim } from "./openim.ts";
+import { profile } from "./profile.ts";
 import { recentcontact } from "./recentcontact.ts";
+import { sns } from "./sns.ts";
 
 const services: Record<string, Record<string, Command>> = {
   im_open_login_svc: imOpenLoginSvc,
   openim,
   recentcontact,
+  profile,
+  sns,
 };
 
 export function findCommand(service: string, name: string): Command | undefined {

@@ -20,13 +20,14 @@ restDoor.all("/v4/:service/:command", async (c) => {
   const commandName = `${c.req.param("service")}/${c.req.param("command")}`;
   const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
   let code: number = ErrorCode.ok;
+  const extra = findCommand(c.req.param("service")!, c.req.param("command")!)?.errorDisplay ? { ErrorDisplay: "" } : {};
   try {
     const payload = await answer(c, log);
-    return envelope(c, ErrorCode.ok, "", payload);
+    return envelope(c, ErrorCode.ok, "", { ...extra, ...payload });
   } catch (error) {
     const failure = asImError(error, commandName);
     code = failure.code;
-    return envelope(c, failure.code, failure.message);
+    return envelope(c, failure.code, failure.message, extra);
   } finally {
     logEvent({ event: "rest", app: log.app, command: commandName, caller: log.caller, code, ms: Date.now() - started });
   }

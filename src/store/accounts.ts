@@ -10,7 +10,10 @@ function chunks<T>(items: T[], size = chunkSize): T[][] {
   return out;
 }
 
-/** Imports accounts; importing an existing one updates only the fields given. */
+/**
+ * Imports accounts; importing an existing one is not an error. Nick and
+ * FaceUrl, when given, become the profile's Nick and Image tags.
+ */
 export async function importAccounts(
   db: D1Database,
   sdkAppId: number,
@@ -18,11 +21,17 @@ export async function importAccounts(
 ): Promise<void> {
   if (accounts.length === 0) return;
   const now = Date.now();
-  const statement = db.prepare(
-    `INSERT INTO accounts (sdkappid, user_id, nick, face_url, created_at) VALUES (?1, ?2, COALESCE(?3, ''), COALESCE(?4, ''), ?5)
-     ON CONFLICT (sdkappid, user_id) DO UPDATE SET nick = COALESCE(?3, nick), face_url = COALESCE(?4, face_url)`,
+  const account = db.prepare("INSERT INTO accounts (sdkappid, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+  const tag = db.prepare(
+    "INSERT INTO profiles (sdkappid, user_id, tag, value, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
   );
-  await db.batch(accounts.map((a) => statement.bind(sdkAppId, a.userId, a.nick ?? null, a.faceUrl ?? null, now)));
+  await db.batch(
+    accounts.flatMap((a) => [
+      account.bind(sdkAppId, a.userId, now),
+      ...(a.nick !== undefined ? [tag.bind(sdkAppId, a.userId, "Tag_Profile_IM_Nick", JSON.stringify(a.nick), now)] : []),
+      ...(a.faceUrl !== undefined ? [tag.bind(sdkAppId, a.userId, "Tag_Profile_IM_Image", JSON.stringify(a.faceUrl), now)] : []),
+    ]),
+  );
 }
 
 /** Which of `userIds` are imported accounts of the app. */
@@ -41,10 +50,10 @@ export async function existingAccounts(db: D1Database, sdkAppId: number, userIds
 
 export async function findAccount(db: D1Database, sdkAppId: number, userId: string): Promise<Account | null> {
   const row = await db
-    .prepare("SELECT user_id, nick, face_url, created_at FROM accounts WHERE sdkappid = ? AND user_id = ?")
+    .prepare("SELECT user_id, created_at FROM accounts WHERE sdkappid = ? AND user_id = ?")
     .bind(sdkAppId, userId)
-    .first<{ user_id: string; nick: string; face_url: string; created_at: number }>();
-  return row ? { userId: row.user_id, nick: row.nick, faceUrl: row.face_url, createdAt: row.created_at } : null;
+    .first<{ user_id: string; created_at: number }>();
+  return row ? { userId: row.user_id, createdAt: row.created_at } : null;
 }
 
 /**
@@ -54,7 +63,8 @@ export async function findAccount(db: D1Database, sdkAppId: number, userId: stri
  */
 export async function deleteAccounts(db: D1Database, sdkAppId: number, userIds: string[]): Promise<void> {
   for (const part of chunks(userIds)) {
-    const placeholders = part.map(() => "?").join(", ");
+    // ?1 is the SDKAppID; the ids are ?2… so a statement can name them twice.
+    const placeholders = part.map((_, i) => `?${i + 2}`).join(", ");
     const statements = accountDataStatements.map((sql) =>
       db.prepare(sql.replaceAll("$ids", placeholders)).bind(sdkAppId, ...part),
     );
@@ -62,5 +72,12 @@ export async function deleteAccounts(db: D1Database, sdkAppId: number, userIds: 
   }
 }
 
-/** Every statement that removes a set of accounts' data; `$ids` stands for their placeholders. */
-const accountDataStatements: string[] = ["DELETE FROM accounts WHERE sdkappid = ? AND user_id IN ($ids)"];
+/** Every statement that removes a set of accounts' data: ?1 is the SDKAppID, `$ids` the accounts. */
+const accountDataStatements: string[] = [
+  "DELETE FROM profiles WHERE sdkappid = ?1 AND user_id IN ($ids)",
+  "DELETE FROM friends WHERE sdkappid = ?1 AND (owner IN ($ids) OR friend IN ($ids))",
+  "DELETE FROM friend_requests WHERE sdkappid = ?1 AND (target IN ($ids) OR requester IN ($ids))",
+  "DELETE FROM friend_lists WHERE sdkappid = ?1 AND owner IN ($ids)",
+  "DELETE FROM blocklist WHERE sdkappid = ?1 AND (owner IN ($ids) OR blocked IN ($ids))",
+  "DELETE FROM accounts WHERE sdkappid = ?1 AND user_id IN ($ids)",
+];

@@ -9,6 +9,14 @@ async function statusOf(app: TestApp, ...ids: string[]): Promise<Record<string, 
   return Object.fromEntries(items.map((i) => [i.UserID, i.AccountStatus]));
 }
 
+/** Nick and Image as portrait_get reports them. */
+async function profileOf(app: TestApp, id: string): Promise<{ nick?: unknown; face_url?: unknown }> {
+  const answer = await app.rest("profile/portrait_get", { To_Account: [id], TagList: ["Tag_Profile_IM_Nick", "Tag_Profile_IM_Image"] });
+  const items = (answer.body.UserProfileItem as { ProfileItem: { Tag: string; Value: unknown }[] }[])[0]!.ProfileItem;
+  const value = (tag: string) => items.find((i) => i.Tag === tag)?.Value;
+  return { nick: value("Tag_Profile_IM_Nick"), face_url: value("Tag_Profile_IM_Image") };
+}
+
 async function authenticate(app: TestApp, identifier: string, userSig?: string) {
   const actor = env.APP.get(env.APP.idFromName(String(app.sdkAppId)));
   return actor.authenticateUser({ sdkAppId: app.sdkAppId, identifier, userSig: userSig ?? (await app.sig(identifier)) });
@@ -23,11 +31,11 @@ describe("account_import", () => {
     expect(await statusOf(app, id)).toEqual({ [id]: "Imported" });
   });
 
-  it("stores Nick and FaceUrl", async () => {
+  it("makes Nick and FaceUrl the profile's Nick and Image", async () => {
     const app = await anApp();
     const id = aUserId();
     await app.rest("im_open_login_svc/account_import", { UserID: id, Nick: "Ålice 🌸", FaceUrl: "https://img.example/a.png" });
-    const row = await env.DB.prepare("SELECT nick, face_url FROM accounts WHERE sdkappid = ? AND user_id = ?").bind(app.sdkAppId, id).first();
+    const row = await profileOf(app, id);
     expect(row).toEqual({ nick: "Ålice 🌸", face_url: "https://img.example/a.png" });
   });
 
@@ -37,7 +45,7 @@ describe("account_import", () => {
     await app.rest("im_open_login_svc/account_import", { UserID: id, Nick: "First", FaceUrl: "https://img.example/1.png" });
     const again = await app.rest("im_open_login_svc/account_import", { UserID: id, Nick: "Second" });
     expect(again.body.ErrorCode).toBe(0);
-    const row = await env.DB.prepare("SELECT nick, face_url FROM accounts WHERE sdkappid = ? AND user_id = ?").bind(app.sdkAppId, id).first();
+    const row = await profileOf(app, id);
     expect(row).toEqual({ nick: "Second", face_url: "https://img.example/1.png" });
   });
 
@@ -62,6 +70,7 @@ describe("account_import", () => {
     expect(answer.body.ErrorCode).toBe(70402);
     const { count } = (await env.DB.prepare("SELECT COUNT(*) AS count FROM accounts WHERE sdkappid = ?").bind(app.sdkAppId).first<{ count: number }>())!;
     expect(count).toBe(0);
+    expect((await app.rest("profile/portrait_get", { To_Account: ["ok"] })).body.Fail_Account).toEqual(["ok"]);
   });
 });
 

@@ -1,0 +1,70 @@
+/** Blocklist actions. Blocking ends the friendship both ways and stops the blocked user's messages. */
+import { isAppAdmin } from "../domain/app.ts";
+import { ImError } from "../domain/errors.ts";
+import { blockRelation, maxBlocked, SnsErrorCode, type BlockRelation } from "../domain/relations.ts";
+import { existingAccounts } from "../store/accounts.ts";
+import type { SnsContext } from "./context.ts";
+import type { ItemResult } from "./friends.ts";
+
+export async function block(ctx: SnsContext, owner: string, ids: string[]): Promise<ItemResult[]> {
+  const [known, already, count] = await Promise.all([
+    existingAccounts(ctx.env.DB, ctx.sdkAppId, ids),
+    ctx.relations.blockedAmong(owner, ids),
+    ctx.relations.blockedCount(owner),
+  ]);
+  if (!isAppAdmin(ctx.app, owner) && !(await existingAccounts(ctx.env.DB, ctx.sdkAppId, [owner])).has(owner)) {
+    throw new ImError(SnsErrorCode.accountNotFound, `From_Account "${owner}" does not exist`);
+  }
+  let total = count;
+  const seen = new Set<string>();
+  const statements: D1PreparedStatement[] = [];
+  const results = ids.map((id): ItemResult => {
+    if (id === owner || seen.has(id)) return { userId: id, code: SnsErrorCode.invalidParameter, info: id === owner ? "cannot block oneself" : "named twice in this call" };
+    seen.add(id);
+    if (!known.has(id) && !isAppAdmin(ctx.app, id)) return { userId: id, code: SnsErrorCode.accountNotFound, info: "account does not exist" };
+    if (already.has(id)) return { userId: id, code: SnsErrorCode.invalidParameter, info: "already on the blocklist" };
+    if (total >= maxBlocked) return { userId: id, code: SnsErrorCode.blocklistFull, info: `the blocklist is full (${maxBlocked})` };
+    total++;
+    statements.push(
+      ctx.relations.blockStatement(owner, id),
+      ctx.relations.deleteFriendStatement(owner, id),
+      ctx.relations.deleteFriendStatement(id, owner),
+      ctx.relations.deleteRequestStatement(owner, id),
+      ctx.relations.deleteRequestStatement(id, owner),
+    );
+    ctx.tell(id, "friendListUpdated");
+    return { userId: id, code: 0, info: "" };
+  });
+  await ctx.relations.batch(statements);
+  if (statements.length > 0) {
+    ctx.tell(owner, "blacklistUpdated");
+    ctx.tell(owner, "friendListUpdated");
+  }
+  await ctx.flush();
+  return results;
+}
+
+export async function unblock(ctx: SnsContext, owner: string, ids: string[]): Promise<ItemResult[]> {
+  const blocked = await ctx.relations.blockedAmong(owner, ids);
+  const statements: D1PreparedStatement[] = [];
+  const results = ids.map((id): ItemResult => {
+    if (!blocked.has(id)) return { userId: id, code: SnsErrorCode.invalidParameter, info: "not on the blocklist" };
+    blocked.delete(id);
+    statements.push(ctx.relations.unblockStatement(owner, id));
+    return { userId: id, code: 0, info: "" };
+  });
+  await ctx.relations.batch(statements);
+  if (statements.length > 0) ctx.tell(owner, "blacklistUpdated");
+  await ctx.flush();
+  return results;
+}
+
+export async function blockedPage(ctx: SnsContext, owner: string, offset: number, limit: number) {
+  const [rows, total] = await Promise.all([ctx.relations.blockedPage(owner, offset, limit), ctx.relations.blockedCount(owner)]);
+  return { blocked: rows, total, next: offset + rows.length, complete: offset + rows.length >= total };
+}
+
+export async function checkBlocked(ctx: SnsContext, owner: string, ids: string[], single: boolean): Promise<{ userId: string; relation: BlockRelation }[]> {
+  const [mine, theirs] = await Promise.all([ctx.relations.blockedAmong(owner, ids), single ? new Set<string>() : ctx.relations.blockersAmong(owner, ids)]);
+  return ids.map((id) => ({ userId: id, relation: blockRelation(mine.has(id), theirs.has(id), single) }));
+}
