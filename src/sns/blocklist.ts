@@ -7,10 +7,12 @@ import type { SnsContext } from "./context.ts";
 import type { ItemResult } from "./friends.ts";
 
 export async function block(ctx: SnsContext, owner: string, ids: string[]): Promise<ItemResult[]> {
-  const [known, already, count] = await Promise.all([
+  const [known, already, count, mine, theirs] = await Promise.all([
     existingAccounts(ctx.env.DB, ctx.sdkAppId, ids),
     ctx.relations.blockedAmong(owner, ids),
     ctx.relations.blockedCount(owner),
+    ctx.relations.friendsAmong(owner, ids),
+    ctx.relations.listedBy(owner, ids),
   ]);
   if (!isAppAdmin(ctx.app, owner) && !(await existingAccounts(ctx.env.DB, ctx.sdkAppId, [owner])).has(owner)) {
     throw new ImError(SnsErrorCode.accountNotFound, `From_Account "${owner}" does not exist`);
@@ -32,14 +34,13 @@ export async function block(ctx: SnsContext, owner: string, ids: string[]): Prom
       ctx.relations.deleteRequestStatement(owner, id),
       ctx.relations.deleteRequestStatement(id, owner),
     );
-    ctx.tell(id, "friendListUpdated");
+    // Only those whose friend list changes hear of it: a block is not announced to the blocked.
+    if (theirs.has(id)) ctx.tell(id, "friendListUpdated");
+    if (mine.has(id) || theirs.has(id)) ctx.tell(owner, "friendListUpdated");
     return { userId: id, code: 0, info: "" };
   });
   await ctx.relations.batch(statements);
-  if (statements.length > 0) {
-    ctx.tell(owner, "blacklistUpdated");
-    ctx.tell(owner, "friendListUpdated");
-  }
+  if (statements.length > 0) ctx.tell(owner, "blacklistUpdated");
   await ctx.flush();
   return results;
 }

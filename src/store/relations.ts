@@ -192,7 +192,7 @@ export class RelationStore {
 
   async listNames(owner: string): Promise<string[]> {
     const { results } = await this.db
-      .prepare("SELECT name FROM friend_lists WHERE sdkappid = ? AND owner = ? ORDER BY created_at, name")
+      .prepare("SELECT name FROM friend_lists WHERE sdkappid = ? AND owner = ? ORDER BY name")
       .bind(this.sdkAppId, owner)
       .all<{ name: string }>();
     return results.map((r) => r.name);

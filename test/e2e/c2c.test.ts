@@ -1,41 +1,20 @@
 /** One-to-one chat end to end: real WebSocket clients against `npm run dev`'s server, then a restart. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readDefaultAppConfig } from "../../scripts/config.ts";
 import type { UserEvent } from "../../src/domain/events.ts";
 import type { StoredC2CMessage } from "../../src/domain/message.ts";
-import { generateUserSig } from "../../src/domain/usersig.ts";
 import { aRandom, ProtocolClient, text } from "../support/protocol-client.ts";
-import { freshStateDir, repoRoot, startServer, type RunningServer } from "../../scripts/dev-server.ts";
+import { freshStateDir, startServer, type RunningServer } from "../../scripts/dev-server.ts";
+import { connect as connectTo, rest as restTo } from "./clients.ts";
 
 type MessageEvent = { seq: number; message: StoredC2CMessage };
 
 describe("one-to-one chat under wrangler dev", () => {
-  const app = readDefaultAppConfig(repoRoot);
   const state = freshStateDir();
   const a = `e2e_a_${Date.now().toString(36)}`;
   const b = `e2e_b_${Date.now().toString(36)}`;
   let server: RunningServer;
-
-  const sig = (userId: string) => generateUserSig({ sdkAppId: app.sdkAppId, secretKey: app.secretKey!, identifier: userId });
-
-  async function connect(userId: string, device: string): Promise<ProtocolClient> {
-    const url = `${server.base.replace("http", "ws")}/v1/connect?sdkappid=${app.sdkAppId}&userid=${userId}&platform=Web&device=${device}`;
-    const ws = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", () => reject(new Error(`cannot connect ${url}`)), { once: true });
-    });
-    const client = new ProtocolClient(ws, userId);
-    client.loginResponse = await client.request("login", { userSig: await sig(userId) });
-    expect(client.loginResponse.code).toBe(0);
-    return client;
-  }
-
-  async function rest(path: string, body: unknown) {
-    const admin = app.admins[0]!;
-    const url = `${server.base}/v4/${path}?sdkappid=${app.sdkAppId}&identifier=${admin}&usersig=${await sig(admin)}&random=1&contenttype=json`;
-    return (await (await fetch(url, { method: "POST", body: JSON.stringify(body) })).json()) as Record<string, unknown>;
-  }
+  const connect = (userId: string, device: string) => connectTo(server, userId, device);
+  const rest = (path: string, body: unknown) => restTo(server, path, body);
 
   beforeAll(async () => {
     server = await startServer({ persistTo: state });

@@ -1,0 +1,31 @@
+/** Real WebSocket clients and signed REST calls against a running server, for end-to-end tests. */
+import { readDefaultAppConfig } from "../../scripts/config.ts";
+import type { RunningServer } from "../../scripts/dev-server.ts";
+import { repoRoot } from "../../scripts/dev-server.ts";
+import { generateUserSig } from "../../src/domain/usersig.ts";
+import { ProtocolClient } from "../support/protocol-client.ts";
+
+export const defaultApp = readDefaultAppConfig(repoRoot);
+
+export const sig = (userId: string) => generateUserSig({ sdkAppId: defaultApp.sdkAppId, secretKey: defaultApp.secretKey!, identifier: userId });
+
+/** Opens /v1/connect as `userId` on the default app and logs in. */
+export async function connect(server: RunningServer, userId: string, device: string): Promise<ProtocolClient> {
+  const url = `${server.base.replace("http", "ws")}/v1/connect?sdkappid=${defaultApp.sdkAppId}&userid=${userId}&platform=Web&device=${device}`;
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve(), { once: true });
+    ws.addEventListener("error", () => reject(new Error(`cannot connect ${url}`)), { once: true });
+  });
+  const client = new ProtocolClient(ws, userId);
+  client.loginResponse = await client.request("login", { userSig: await sig(userId) });
+  if (client.loginResponse.code !== 0) throw new Error(`login failed: ${JSON.stringify(client.loginResponse)}`);
+  return client;
+}
+
+/** A REST call signed by the default app's admin. */
+export async function rest(server: RunningServer, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const admin = defaultApp.admins[0]!;
+  const url = `${server.base}/v4/${path}?sdkappid=${defaultApp.sdkAppId}&identifier=${admin}&usersig=${await sig(admin)}&random=1&contenttype=json`;
+  return (await (await fetch(url, { method: "POST", body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+}
