@@ -16,11 +16,13 @@ INSERT INTO profiles (sdkappid, user_id, tag, value, updated_at)
 ALTER TABLE accounts DROP COLUMN nick;
 ALTER TABLE accounts DROP COLUMN face_url;
 
--- Friends: owner has friend in their list (one row per direction).
+-- Friends: owner has friend in their list (one row per direction). `pos` numbers
+-- an owner's friends in the order they were added; friend_get pages by it.
 CREATE TABLE friends (
   sdkappid    INTEGER NOT NULL,
   owner       TEXT NOT NULL,
   friend      TEXT NOT NULL,
+  pos         INTEGER NOT NULL,
   remark      TEXT NOT NULL DEFAULT '',
   lists       TEXT NOT NULL DEFAULT '[]',   -- JSON array of friend-list names (Tag_SNS_IM_Group)
   add_source  TEXT NOT NULL DEFAULT '',
@@ -30,6 +32,22 @@ CREATE TABLE friends (
   PRIMARY KEY (sdkappid, owner, friend)
 ) WITHOUT ROWID;
 CREATE INDEX friends_by_friend ON friends (sdkappid, friend);
+CREATE UNIQUE INDEX friends_by_pos ON friends (sdkappid, owner, pos);
+
+-- How many friends each owner has, kept by triggers so limits and FriendNum read one row.
+CREATE TABLE friend_counts (
+  sdkappid INTEGER NOT NULL,
+  owner    TEXT NOT NULL,
+  n        INTEGER NOT NULL,
+  PRIMARY KEY (sdkappid, owner)
+) WITHOUT ROWID;
+CREATE TRIGGER friends_counted AFTER INSERT ON friends BEGIN
+  INSERT INTO friend_counts (sdkappid, owner, n) VALUES (NEW.sdkappid, NEW.owner, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER friends_uncounted AFTER DELETE ON friends BEGIN
+  UPDATE friend_counts SET n = n - 1 WHERE sdkappid = OLD.sdkappid AND owner = OLD.owner;
+END;
 
 -- Pending friend requests, to the target's verification.
 CREATE TABLE friend_requests (

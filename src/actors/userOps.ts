@@ -58,7 +58,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
   getUserProfile: (c, d) => sns(c, async (ctx) => ({ profiles: await readProfiles(ctx, d.userIDList, d.tags ?? []) })),
   updateMyProfile: (c, d) => sns(c, async (ctx) => updateProfile(ctx, c.me.userId, d.items, false).then(() => ({}))),
 
-  getFriendList: (c, d) => sns(c, (ctx) => friendPage(ctx, c.me.userId, d?.offset ?? 0, d?.limit)),
+  getFriendList: (c, d) => sns(c, (ctx) => friendPage(ctx, c.me.userId, d?.after ?? 0, d?.limit)),
   addFriend: (c, d) =>
     sns(c, async (ctx) => {
       const [result] = await addFriends(

@@ -63,7 +63,7 @@ export const OpData = {
   updateMyProfile: z.object({ items: z.array(z.object({ tag: z.string(), value: z.union([z.string(), z.number()]) })).min(1).max(50) }),
 
   // friends
-  getFriendList: z.object({ offset: z.number().int().min(0).optional(), limit: Limit(100) }).optional(),
+  getFriendList: z.object({ after: z.number().int().min(0).optional(), limit: Limit(100) }).optional(),
   addFriend: z.object({
     to: UserId,
     type: z.enum(["Add_Type_Both", "Add_Type_Single"]).optional(),

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { SdkAppId } from "../domain/app.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
 import type { Env } from "../env.ts";
+import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
 import { findCommand } from "./commands.ts";
 
@@ -19,21 +20,31 @@ restDoor.all("/v4/:service/:command", async (c) => {
   const started = Date.now();
   const commandName = `${c.req.param("service")}/${c.req.param("command")}`;
   const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
+  const d1: D1Usage = { rowsRead: 0, rowsWritten: 0, queries: 0 };
   let code: number = ErrorCode.ok;
   const extra = findCommand(c.req.param("service")!, c.req.param("command")!)?.errorDisplay ? { ErrorDisplay: "" } : {};
   try {
-    const payload = await answer(c, log);
+    const payload = await answer(c, log, d1);
     return envelope(c, ErrorCode.ok, "", { ...extra, ...payload });
   } catch (error) {
     const failure = asImError(error, commandName);
     code = failure.code;
     return envelope(c, failure.code, failure.message, extra);
   } finally {
-    logEvent({ event: "rest", app: log.app, command: commandName, caller: log.caller, code, ms: Date.now() - started });
+    logEvent({
+      event: "rest",
+      app: log.app,
+      command: commandName,
+      caller: log.caller,
+      code,
+      ms: Date.now() - started,
+      d1RowsRead: d1.rowsRead,
+      d1RowsWritten: d1.rowsWritten,
+    });
   }
 });
 
-async function answer(c: Context<{ Bindings: Env }>, log: { app?: number; caller?: string }): Promise<Record<string, unknown>> {
+async function answer(c: Context<{ Bindings: Env }>, log: { app?: number; caller?: string }, d1: D1Usage): Promise<Record<string, unknown>> {
   if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
   const query = readQuery(c.req.raw.url);
   log.app = query.sdkAppId;
@@ -51,8 +62,10 @@ async function answer(c: Context<{ Bindings: Env }>, log: { app?: number; caller
     const field = String(body.error.issues[0]?.path[0] ?? "");
     throw new ImError(command.fieldErrorCodes?.[field] ?? command.paramErrorCode, describeIssue(body.error));
   }
+  // The command's own D1 queries are counted for the log line (actors' queries are their own).
+  const env = { ...c.env, DB: meteredD1(c.env.DB, d1) };
   return command.handle(
-    { env: c.env, app: grant.app, caller: query.identifier, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    { env, app: grant.app, caller: query.identifier, waitUntil: (p) => c.executionCtx.waitUntil(p) },
     body.data,
   );
 }

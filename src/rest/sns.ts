@@ -169,7 +169,7 @@ export const friendGet = command({
       StandardSequence: 0,
       CustomSequence: 0,
       FriendNum: page.total,
-      NextStartIndex: page.complete ? 0 : page.next,
+      NextStartIndex: page.next,
       CompleteFlag: page.complete ? 1 : 0,
     };
   },

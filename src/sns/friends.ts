@@ -294,10 +294,16 @@ export async function checkFriends(ctx: SnsContext, from: string, tos: string[],
 
 export const friendPageSize = 100;
 
-/** One page of `owner`'s friends, with the standard friend tags and the friend's profile Nick and Image. */
-export async function friendPage(ctx: SnsContext, owner: string, offset: number, limit = friendPageSize) {
-  const [rows, total] = await Promise.all([ctx.relations.friendPage(owner, offset, limit), ctx.relations.friendCount(owner)]);
-  return { friends: rows, total, next: offset + rows.length, complete: offset + rows.length >= total };
+/**
+ * One page of `owner`'s friends in the order they were added. `after` is the
+ * `next` of the previous page (0 for the first): a position, not a count, so
+ * a page reads only its own rows.
+ */
+export async function friendPage(ctx: SnsContext, owner: string, after: number, limit = friendPageSize) {
+  const [rows, total] = await Promise.all([ctx.relations.friendPage(owner, after, limit + 1), ctx.relations.friendCount(owner)]);
+  const page = rows.slice(0, limit);
+  const complete = rows.length <= limit;
+  return { friends: page.map(({ pos: _pos, ...f }) => f), total, next: complete ? 0 : page.at(-1)!.pos, complete };
 }
 
 export interface FriendUpdate {

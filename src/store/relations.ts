@@ -86,7 +86,7 @@ export class RelationStore {
     const counts = new Map<string, number>(owners.map((o) => [o, 0]));
     for (const part of chunks([...new Set(owners)])) {
       const { results } = await this.db
-        .prepare(`SELECT owner, COUNT(*) AS n FROM friends WHERE sdkappid = ? AND owner IN (${marks(part.length)}) GROUP BY owner`)
+        .prepare(`SELECT owner, n FROM friend_counts WHERE sdkappid = ? AND owner IN (${marks(part.length)})`)
         .bind(this.sdkAppId, ...part)
         .all<{ owner: string; n: number }>();
       for (const r of results) counts.set(r.owner, r.n);
@@ -94,19 +94,22 @@ export class RelationStore {
     return counts;
   }
 
-  /** A page of `owner`'s friends in the order they were added. */
-  async friendPage(owner: string, offset: number, limit: number): Promise<FriendRow[]> {
+  /**
+   * A page of `owner`'s friends in the order they were added, after position
+   * `after` (0 for the first page). Reads only the page's rows.
+   */
+  async friendPage(owner: string, after: number, limit: number): Promise<(FriendRow & { pos: number })[]> {
     const { results } = await this.db
-      .prepare("SELECT * FROM friends WHERE sdkappid = ? AND owner = ? ORDER BY add_time, friend LIMIT ? OFFSET ?")
-      .bind(this.sdkAppId, owner, limit, offset)
-      .all<RawFriend>();
-    return results.map(toFriend);
+      .prepare("SELECT * FROM friends WHERE sdkappid = ? AND owner = ? AND pos > ? ORDER BY pos LIMIT ?")
+      .bind(this.sdkAppId, owner, after, limit)
+      .all<RawFriend & { pos: number }>();
+    return results.map((r) => ({ ...toFriend(r), pos: r.pos }));
   }
 
   /** Friend-list name → members, for one owner. */
   async listMembers(owner: string): Promise<Map<string, string[]>> {
     const { results } = await this.db
-      .prepare("SELECT j.value AS name, f.friend FROM friends f, json_each(f.lists) j WHERE f.sdkappid = ? AND f.owner = ? ORDER BY f.add_time, f.friend")
+      .prepare("SELECT j.value AS name, f.friend FROM friends f, json_each(f.lists) j WHERE f.sdkappid = ? AND f.owner = ? ORDER BY f.pos")
       .bind(this.sdkAppId, owner)
       .all<{ name: string; friend: string }>();
     const members = new Map<string, string[]>();
@@ -134,8 +137,9 @@ export class RelationStore {
   addFriendStatement(owner: string, f: Omit<FriendRow, "addTime"> & { addTime?: number }): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT INTO friends (sdkappid, owner, friend, remark, lists, add_source, add_wording, add_time, custom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET remark = excluded.remark, lists = excluded.lists, add_source = excluded.add_source,
+        `INSERT INTO friends (sdkappid, owner, friend, pos, remark, lists, add_source, add_wording, add_time, custom)
+         VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(pos), 0) + 1 FROM friends WHERE sdkappid = ?1 AND owner = ?2), ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (sdkappid, owner, friend) DO UPDATE SET remark = excluded.remark, lists = excluded.lists, add_source = excluded.add_source,
            add_wording = excluded.add_wording, custom = excluded.custom`,
       )
       .bind(this.sdkAppId, owner, f.friend, f.remark, JSON.stringify(f.lists), f.addSource, f.addWording, f.addTime ?? Math.floor(Date.now() / 1000), JSON.stringify(f.custom));

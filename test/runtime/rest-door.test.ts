@@ -180,16 +180,17 @@ describe("REST door: rate limit", () => {
 describe("REST door: logs", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("writes one JSON line per call with app, command, caller, code and time, and no secrets", async () => {
+  it("writes one JSON line per call with app, command, caller, code, time and D1 rows, and no secrets", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
     const app = await anApp();
     const userSig = await app.sig();
-    await app.rest("im_open_login_svc/account_check", check(), { userSig });
+    await app.rest("im_open_login_svc/account_import", { UserID: aUserId(), Nick: "N" }, { userSig });
     const restLines = lines.map((l) => JSON.parse(l)).filter((l) => l.event === "rest");
     expect(restLines).toEqual([
-      expect.objectContaining({ app: app.sdkAppId, command: "im_open_login_svc/account_check", caller: app.admin, code: 0, ms: expect.any(Number) }),
+      expect.objectContaining({ app: app.sdkAppId, command: "im_open_login_svc/account_import", caller: app.admin, code: 0, ms: expect.any(Number) }),
     ]);
+    expect(restLines[0].d1RowsWritten).toBeGreaterThanOrEqual(2);
     const all = lines.join("\n");
     expect(all).not.toContain(userSig);
     expect(all).not.toContain(app.secretKey);
