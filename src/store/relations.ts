@@ -56,30 +56,30 @@ export class RelationStore {
 
   // ---- friends ----
 
-  /** Which of `others` are in `owner`'s friend list. */
-  async friendsAmong(owner: string, others: string[]): Promise<Set<string>> {
+  /**
+   * Which of `ids` appear as `column` in rows of `table` whose `fixedColumn`
+   * is `fixed`: the one shape behind every "which of these …" question.
+   */
+  private async among(table: "friends" | "blocklist", fixedColumn: string, fixed: string, column: string, ids: string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (const part of chunks([...new Set(others)])) {
+    for (const part of chunks([...new Set(ids)])) {
       const { results } = await this.db
-        .prepare(`SELECT friend FROM friends WHERE sdkappid = ? AND owner = ? AND friend IN (${marks(part.length)})`)
-        .bind(this.sdkAppId, owner, ...part)
-        .all<{ friend: string }>();
-      for (const r of results) found.add(r.friend);
+        .prepare(`SELECT ${column} AS id FROM ${table} WHERE sdkappid = ? AND ${fixedColumn} = ? AND ${column} IN (${marks(part.length)})`)
+        .bind(this.sdkAppId, fixed, ...part)
+        .all<{ id: string }>();
+      for (const r of results) found.add(r.id);
     }
     return found;
   }
 
+  /** Which of `others` are in `owner`'s friend list. */
+  friendsAmong(owner: string, others: string[]): Promise<Set<string>> {
+    return this.among("friends", "owner", owner, "friend", others);
+  }
+
   /** Which of `others` have `user` in their friend list. */
-  async listedBy(user: string, others: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (const part of chunks([...new Set(others)])) {
-      const { results } = await this.db
-        .prepare(`SELECT owner FROM friends WHERE sdkappid = ? AND friend = ? AND owner IN (${marks(part.length)})`)
-        .bind(this.sdkAppId, user, ...part)
-        .all<{ owner: string }>();
-      for (const r of results) found.add(r.owner);
-    }
-    return found;
+  listedBy(user: string, others: string[]): Promise<Set<string>> {
+    return this.among("friends", "friend", user, "owner", others);
   }
 
   async friendCounts(owners: string[]): Promise<Map<string, number>> {
@@ -225,29 +225,13 @@ export class RelationStore {
   // ---- blocklist ----
 
   /** Which of `others` `owner` has blocked. */
-  async blockedAmong(owner: string, others: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (const part of chunks([...new Set(others)])) {
-      const { results } = await this.db
-        .prepare(`SELECT blocked FROM blocklist WHERE sdkappid = ? AND owner = ? AND blocked IN (${marks(part.length)})`)
-        .bind(this.sdkAppId, owner, ...part)
-        .all<{ blocked: string }>();
-      for (const r of results) found.add(r.blocked);
-    }
-    return found;
+  blockedAmong(owner: string, others: string[]): Promise<Set<string>> {
+    return this.among("blocklist", "owner", owner, "blocked", others);
   }
 
   /** Which of `others` have blocked `user`. */
-  async blockersAmong(user: string, others: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (const part of chunks([...new Set(others)])) {
-      const { results } = await this.db
-        .prepare(`SELECT owner FROM blocklist WHERE sdkappid = ? AND blocked = ? AND owner IN (${marks(part.length)})`)
-        .bind(this.sdkAppId, user, ...part)
-        .all<{ owner: string }>();
-      for (const r of results) found.add(r.owner);
-    }
-    return found;
+  blockersAmong(user: string, others: string[]): Promise<Set<string>> {
+    return this.among("blocklist", "blocked", user, "owner", others);
   }
 
   async blockedCount(owner: string): Promise<number> {
