@@ -148,13 +148,17 @@ async function checkV1(doc: Record<string, unknown>, publicKeyPem: string | unde
     if (typeof value !== "string" && typeof value !== "number") throw invalid(`it has no ${name}`);
     return String(value);
   };
-  const content =
-    `TLS.appid_at_3rd:${field("TLS.appid_at_3rd")}\n` +
-    `TLS.account_type:${field("TLS.account_type")}\n` +
-    `TLS.identifier:${field("TLS.identifier")}\n` +
-    `TLS.sdk_appid:${field("TLS.sdk_appid")}\n` +
-    `TLS.time:${field("TLS.time")}\n` +
-    `TLS.expire_after:${field("TLS.expire_after")}\n`;
+  // As Tencent's v1 library signs: appid_at_3rd only when present, userbuf last when present.
+  const names = [
+    ...("TLS.appid_at_3rd" in doc ? ["TLS.appid_at_3rd"] : []),
+    "TLS.account_type",
+    "TLS.identifier",
+    "TLS.sdk_appid",
+    "TLS.time",
+    "TLS.expire_after",
+    ...("TLS.userbuf" in doc ? ["TLS.userbuf"] : []),
+  ];
+  const content = names.map((name) => `${name}:${field(name)}\n`).join("");
   let key: CryptoKey;
   try {
     key = await crypto.subtle.importKey("spki", pemToDer(publicKeyPem), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
@@ -250,7 +254,7 @@ function readClaims(doc: Record<string, unknown>): UserSigClaims {
   if (userbuf !== undefined && typeof userbuf !== "string") throw invalid("TLS.userbuf is not a string");
   return isV2
     ? { version: 2, identifier, sdkAppId: number("TLS.sdkappid"), time: number("TLS.time"), expire: number("TLS.expire"), userbuf }
-    : { version: 1, identifier, sdkAppId: number("TLS.sdk_appid"), time: number("TLS.time"), expire: number("TLS.expire_after") };
+    : { version: 1, identifier, sdkAppId: number("TLS.sdk_appid"), time: number("TLS.time"), expire: number("TLS.expire_after"), userbuf };
 }
 
 function invalid(why: string): ImError {

@@ -1,12 +1,29 @@
 /**
- * An independent TLSSigAPIv2 / v1 generator, written from the reference
- * algorithm with Node's crypto and zlib (as Tencent's own Node library does),
- * run on the host before the runtime tests. It shares no code with
- * src/domain/usersig.ts, so a mistake in one shows up against the other.
+ * UserSig vectors made on the host before the runtime tests: by Tencent's own
+ * Node libraries (tls-sig-api-v2, and tls-sig-api for v1), and by an
+ * independent generator written from the reference algorithm with Node's
+ * crypto and zlib for what those libraries cannot make (other zlib levels,
+ * other JSON spacing, tampered and expired tokens). None of it shares code
+ * with src/domain/usersig.ts.
  */
+import { createRequire } from "node:module";
 import { createHmac, createSign, generateKeyPairSync } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import type { TestProject } from "vitest/node";
+
+const require = createRequire(import.meta.url);
+const TencentV2 = require("tls-sig-api-v2") as { Api: new (sdkappid: number, key: string) => TencentV2Api };
+const TencentV1 = require("tls-sig-api") as { Sig: new (config: Record<string, unknown>) => TencentV1Sig };
+
+interface TencentV2Api {
+  genUserSig(userid: string, expire: number): string;
+  genPrivateMapKey(userid: string, expire: number, roomid: number, privilegeMap: number): string;
+}
+
+interface TencentV1Sig {
+  genSig(identifier: string): string;
+  genSigWithUserbuf(identifier: string, userbuf: string): string;
+}
 
 export const vectorSdkAppId = 1400123456;
 export const vectorSecretKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
@@ -93,7 +110,14 @@ export default function setup(project: TestProject): void {
   const ok = (name: string, userSig: string, identifier = "alice"): UserSigVector => ({ name, userSig, identifier, sdkAppId: vectorSdkAppId, expect: 0 });
   const bad = (name: string, expect: number, userSig: string, identifier = "alice", sdkAppId = vectorSdkAppId): UserSigVector => ({ name, userSig, identifier, sdkAppId, expect });
 
+  const tencentV2 = new TencentV2.Api(vectorSdkAppId, vectorSecretKey);
+  const tencentV1 = new TencentV1.Sig({ sdk_appid: vectorSdkAppId, private_key_string: privateKeyPem, public_key_string: publicKeyPem });
   const vectors: UserSigVector[] = [
+    ok("Tencent's tls-sig-api-v2 genUserSig", tencentV2.genUserSig("alice", 86400)),
+    ok("Tencent's tls-sig-api-v2 genPrivateMapKey (with a userbuf)", tencentV2.genPrivateMapKey("alice", 86400, 1234, 255)),
+    ok("Tencent's tls-sig-api (v1) genSig", tencentV1.genSig("alice")),
+    ok("Tencent's tls-sig-api (v1) genSigWithUserbuf", tencentV1.genSigWithUserbuf("alice", "room=9")),
+    bad("Tencent's tls-sig-api-v2 genUserSig with another key", 70009, new TencentV2.Api(vectorSdkAppId, "another key").genUserSig("alice", 86400)),
     ok("v2 at zlib's default level", v2()),
     ...[0, 1, 9].map((level) => ok(`v2 at zlib level ${level}`, v2({ level }))),
     ok("v2 with a userbuf", v2({ userbuf: Buffer.from("room=42;role=host") })),
