@@ -36,8 +36,8 @@ export function freshStateDir(): string {
   return mkdtempSync(join(tmpdir(), "edge-im-e2e-"));
 }
 
-export async function startServer(options: { persistTo?: string; args?: string[]; wranglerConfig?: string } = {}): Promise<RunningServer> {
-  const port = await freePort();
+export async function startServer(options: { persistTo?: string; args?: string[]; wranglerConfig?: string; port?: number } = {}): Promise<RunningServer> {
+  const port = options.port ?? (await freePort());
   const persistTo = options.persistTo ?? freshStateDir();
   const command = options.wranglerConfig
     ? [join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js"), "dev", "--config", options.wranglerConfig, "--ip", "127.0.0.1"]

@@ -105,7 +105,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       if (recent && now - recent.at < dedupeWindowMs) return recent.sending;
       // Memory holds every send since `rememberedSince`; before that, ask the store.
       if (now - dedupeWindowMs < this.rememberedSince) {
-        const retried = this.store.findRetry(draft.to, draft.random, now - dedupeWindowMs);
+        const retried = this.store.findRetry(draft.to, draft.random, true, now - dedupeWindowMs);
         if (retried) return resultOf(retried);
       }
 
@@ -163,7 +163,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       if (draft.syncToSender !== false) this.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
       return result;
     }
-    unwrap(
+    const received = unwrap(
       await peer.receiveC2C(
         { sdkAppId: me.sdkAppId, userId: draft.to },
         message,
@@ -171,17 +171,32 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
         relation,
       ),
     );
-    if (draft.syncToSender === false) return result;
-    const stored = this.storeMessage(message, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now);
-    return { ...result, seq: stored.seq };
+    // A retry whose first attempt reached the recipient (and not, before a crash, this store)
+    // takes the first attempt's key and time, so both sides hold the same message once.
+    const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
+    const answer = { ...result, key: canonical.key, time: canonical.time, msgSeq: canonical.msgSeq };
+    if (draft.syncToSender === false) return answer;
+    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now);
+    return { ...answer, seq: stored.seq };
   }
 
-  /** Stores the recipient's copy of a message. Idempotent on the message key. */
-  async receiveC2C(me: UserRef, message: C2CMessage, options: DeliveryOptions, relation: SenderRelation): Promise<Outcome<{ seq: number }>> {
+  /**
+   * Stores the recipient's copy of a message and answers with the copy kept:
+   * idempotent on the message key, and on (sender, MsgRandom) within the
+   * dedupe window, so a sender's retry never makes a second copy.
+   */
+  async receiveC2C(
+    me: UserRef,
+    message: C2CMessage,
+    options: DeliveryOptions,
+    relation: SenderRelation,
+  ): Promise<Outcome<{ seq: number; key: string; time: number; msgSeq: number }>> {
     return capture(async () => {
       await this.requireAccount(me);
       await this.admitFrom(me, message.from, relation);
-      return { seq: this.storeMessage(message, message.from, false, options, Date.now()).seq };
+      const now = Date.now();
+      const kept = this.store.findRetry(message.from, message.random, false, now - dedupeWindowMs) ?? this.storeMessage(message, message.from, false, options, now);
+      return { seq: kept.seq, key: kept.key, time: kept.time, msgSeq: kept.msgSeq };
     });
   }
 

@@ -186,13 +186,14 @@ export class UserStore {
     return rows[0] ? toMessage(rows[0]) : null;
   }
 
-  /** An outgoing message to `peer` with this random, stored since `sinceMs`: a retried send. */
-  findRetry(peer: string, random: number, sinceMs: number): StoredC2CMessage | null {
+  /** A message to or from `peer` with this random, stored since `sinceMs`: the first of a retried send. */
+  findRetry(peer: string, random: number, outgoing: boolean, sinceMs: number): StoredC2CMessage | null {
     const row = this.sql
       .exec<MessageRow>(
-        `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.random = ? AND m.outgoing = 1 AND m.stored_at >= ? ORDER BY m.seq DESC LIMIT 1`,
+        `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.random = ? AND m.outgoing = ? AND m.stored_at >= ? ORDER BY m.seq DESC LIMIT 1`,
         peer,
         random,
+        outgoing ? 1 : 0,
         sinceMs,
       )
       .toArray()[0];

@@ -168,6 +168,21 @@ describe("sending", () => {
     expect(again.body.MsgKey).toBe(first.body.MsgKey);
   });
 
+  it("keeps one copy when a retry follows a first attempt that reached only the recipient", async () => {
+    const { app, a, b } = await twoUsers();
+    const random = aRandom();
+    // The first attempt: the recipient stored it, then the sender's actor went down before storing its copy.
+    const first = { key: `77_${random}_1700000000`, from: a, to: b, msgSeq: 77, random, time: 1_700_000_000, body: text("once") };
+    const recipient = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
+    await recipient.receiveC2C({ sdkAppId: app.sdkAppId, userId: b }, first, { unread: true, lastMessage: true, push: true }, {});
+    const retry = await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: random, MsgBody: text("once") });
+    expect(retry.body.MsgKey).toBe(first.key);
+    const receiver = await TestClient.connect(app, b);
+    expect((await receiver.call<Sync>("sync", { after: 0 })).events).toHaveLength(1);
+    const sender = await TestClient.connect(app, a);
+    expect((await sender.call<{ messages: StoredC2CMessage[] }>("getMessageList", { peer: b })).messages.map((m) => m.key)).toEqual([first.key]);
+  });
+
   it("keeps the order of concurrent sends from one connection", async () => {
     const { app, a, b } = await twoUsers();
     const sender = await TestClient.connect(app, a);

@@ -1,0 +1,713 @@
+/**
+ * The chat instance: @tencentcloud/chat's surface over edge-im's WebSocket
+ * protocol (docs/PROTOCOL.md). Keeps the conversation list and recent
+ * messages in memory, catches up by sequence after every reconnect, and
+ * emits each change once.
+ */
+import type { Conversation as ServerConversation, SyncPage, UserEvent } from "../domain/events.ts";
+import type { StoredC2CMessage } from "../domain/message.ts";
+import type { EventFrame } from "../domain/protocol.ts";
+import { ChatError, EVENT, SdkErrorCode, TYPES } from "./constants.ts";
+import { Connection } from "./connection.ts";
+import { Emitter, type Handler } from "./emitter.ts";
+import { bodyOf, c2cConversationID, conversationFromServer, elementOf, fromServer, peerOf, type Conversation, type Message } from "./model.ts";
+
+export interface CreateOptions {
+  SDKAppID: number;
+  /** The server's base URL, e.g. http://127.0.0.1:8787. */
+  endpoint: string;
+  /** Web (default), Android, iOS, Windows, Mac, … */
+  platform?: string;
+  /** Stable id of this installation or tab; a random one by default. */
+  deviceID?: string;
+  /** Keeps the sync cursor across page loads; localStorage when present. */
+  cursorStore?: { get(key: string): string | null; set(key: string, value: string): void };
+}
+
+export interface Response<T> {
+  code: 0;
+  data: T;
+}
+
+const ok = <T>(data: T): Response<T> => ({ code: 0, data });
+const sendTimeoutMs = 10_000;
+const recentMessagesKept = 200;
+const messagePage = 15;
+
+export class Chat {
+  private readonly options: CreateOptions;
+  private readonly emitter = new Emitter();
+  private connection?: Connection;
+  private userID?: string;
+  private ready = false;
+  private cursor = 0;
+  private syncing?: Promise<void>;
+  private conversations = new Map<string, Conversation>();
+  private recent = new Map<string, Message[]>();
+  private seqOf = new Map<string, number>();
+  /** Keys of messages this instance sent, so their echo is not "received". */
+  private sentHere = new Set<string>();
+  private onlineOnlySeen = new Set<string>();
+
+  constructor(options: CreateOptions) {
+    if (!options || !Number.isInteger(options.SDKAppID)) throw new ChatError(SdkErrorCode.invalidParameter, "create() needs a numeric SDKAppID");
+    if (typeof options.endpoint !== "string" || !/^https?:\/\//.test(options.endpoint)) {
+      throw new ChatError(SdkErrorCode.invalidParameter, "create() needs endpoint: the server's http(s) base URL");
+    }
+    this.options = options;
+  }
+
+  on(name: string, handler: Handler): void {
+    this.emitter.on(name, handler);
+  }
+
+  off(name: string, handler: Handler): void {
+    this.emitter.off(name, handler);
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  // ------------------------------------------------------------------ login
+
+  async login(options: { userID: string; userSig: string }): Promise<Response<{ repeatLogin: boolean }>> {
+    if (!options || typeof options.userID !== "string" || !options.userID || typeof options.userSig !== "string" || !options.userSig) {
+      throw new ChatError(SdkErrorCode.invalidParameter, "login() needs userID and userSig");
+    }
+    if (this.connection && this.userID === options.userID) return ok({ repeatLogin: true });
+    if (this.connection) await this.logout();
+    this.userID = options.userID;
+    const url = new URL("/v1/connect", this.options.endpoint.replace(/^http/, "ws"));
+    url.searchParams.set("sdkappid", String(this.options.SDKAppID));
+    url.searchParams.set("userid", options.userID);
+    url.searchParams.set("platform", this.options.platform ?? "Web");
+    url.searchParams.set("device", this.options.deviceID ?? randomDevice());
+    this.connection = new Connection({
+      url: url.toString(),
+      userSig: options.userSig,
+      onLogin: (data, isReconnect) => this.afterLogin(data.seq, isReconnect),
+      onEvent: (frame) => this.onEvent(frame),
+      onNetState: (state) => this.emitter.emit(EVENT.NET_STATE_CHANGE, { state }),
+      onEnd: (reason) => {
+        this.reset();
+        this.emitter.emit(EVENT.KICKED_OUT, reason);
+        this.emitter.emit(EVENT.SDK_NOT_READY, {});
+      },
+    });
+    try {
+      await this.connection.start();
+    } catch (error) {
+      this.reset();
+      throw error;
+    }
+    return ok({ repeatLogin: false });
+  }
+
+  async logout(): Promise<Response<object>> {
+    if (!this.connection) throw new ChatError(SdkErrorCode.notLoggedIn, "not logged in");
+    const connection = this.connection;
+    await connection.request("logout", {}, 2000).catch(() => undefined);
+    connection.stop();
+    this.reset();
+    this.emitter.emit(EVENT.SDK_NOT_READY, {});
+    return ok({});
+  }
+
+  private reset(): void {
+    this.connection = undefined;
+    this.ready = false;
+    this.userID = undefined;
+    this.cursor = 0;
+    this.conversations.clear();
+    this.recent.clear();
+    this.seqOf.clear();
+    this.sentHere.clear();
+  }
+
+  private cursorKey(): string {
+    return `edge-im:${this.options.SDKAppID}:${this.userID}:cursor`;
+  }
+
+  private store() {
+    if (this.options.cursorStore) return this.options.cursorStore;
+    const ls = (globalThis as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+    return ls ? { get: (k: string) => ls.getItem(k), set: (k: string, v: string) => ls.setItem(k, v) } : undefined;
+  }
+
+  private async afterLogin(serverSeq: number, isReconnect: boolean): Promise<void> {
+    if (!isReconnect) {
+      const saved = Number(this.store()?.get(this.cursorKey()) ?? NaN);
+      // A first login starts from where this device left off, or from now.
+      this.cursor = Number.isFinite(saved) && saved <= serverSeq ? saved : serverSeq;
+    }
+    await this.catchUp();
+    await this.loadConversations();
+    if (!this.ready) {
+      this.ready = true;
+      this.emitter.emit(EVENT.SDK_READY, {});
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private async call<T>(op: string, data?: unknown, timeoutMs?: number): Promise<T> {
+    if (!this.connection) throw new ChatError(SdkErrorCode.notLoggedIn, "not logged in: call login() first");
+    const answer = await this.connection.request(op, data, timeoutMs);
+    if (answer.code !== 0) throw new ChatError(answer.code, answer.message);
+    return answer.data as T;
+  }
+
+  // ------------------------------------------------------------------ events and sync
+
+  private onEvent(frame: EventFrame): void {
+    const event = frame.data as UserEvent | Record<string, unknown>;
+    if (typeof (event as UserEvent).seq === "number" && "kind" in event) {
+      const e = event as UserEvent;
+      if (e.seq === 0) return this.apply(e);
+      if (e.seq <= this.cursor || this.syncing) return;
+      if (e.seq === this.cursor + 1) {
+        this.apply(e);
+        this.advance(e.seq);
+      } else void this.catchUp();
+      return;
+    }
+    void this.relayRelationEvent(frame.event, event);
+  }
+
+  /** Fetches everything after the cursor, in order, applying each event once. */
+  private catchUp(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        for (;;) {
+          const page = await this.call<SyncPage>("sync", { after: this.cursor, limit: 100 });
+          for (const e of page.events) if (e.seq > this.cursor) this.apply(e);
+          this.advance(Math.max(this.cursor, page.cursor));
+          if (page.complete) break;
+        }
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private advance(seq: number): void {
+    this.cursor = seq;
+    this.store()?.set(this.cursorKey(), String(seq));
+  }
+
+  private apply(e: UserEvent): void {
+    const me = this.userID!;
+    switch (e.kind) {
+      case "message": {
+        if (e.seq === 0) {
+          if (this.onlineOnlySeen.has(e.message.key)) return;
+          this.onlineOnlySeen.add(e.message.key);
+        }
+        const message = fromServer(e.message, me);
+        if (e.seq) this.seqOf.set(message.ID, e.seq);
+        const echo = this.sentHere.delete(message.ID);
+        this.remember(message);
+        this.touchConversation(message, !echo && message.flow === "in");
+        if (!echo) this.emitter.emit(EVENT.MESSAGE_RECEIVED, [message]);
+        return;
+      }
+      case "messageRevoked": {
+        const message = this.find(e.peer, e.key);
+        if (message) message.isRevoked = true;
+        this.refreshLast(e.peer);
+        this.emitter.emit(EVENT.MESSAGE_REVOKED, [message ?? { ID: e.key, conversationID: c2cConversationID(e.peer), isRevoked: true }]);
+        return;
+      }
+      case "messageModified": {
+        const message = fromServer(e.message, me);
+        this.replace(message);
+        this.emitter.emit(EVENT.MESSAGE_MODIFIED, [message]);
+        return;
+      }
+      case "messagesDeleted": {
+        const list = this.recent.get(c2cConversationID(e.peer));
+        if (list) this.recent.set(c2cConversationID(e.peer), list.filter((m) => !e.keys.includes(m.ID)));
+        return;
+      }
+      case "conversationRead": {
+        const c = this.conversations.get(c2cConversationID(e.peer));
+        if (c && c.unreadCount > 0) {
+          c.unreadCount = 0;
+          this.conversationsChanged();
+        }
+        return;
+      }
+      case "peerRead": {
+        const list = this.recent.get(c2cConversationID(e.peer)) ?? [];
+        const upTo = list.findIndex((m) => m.ID === e.key);
+        const read = list.filter((m, i) => m.flow === "out" && !m.isPeerRead && (upTo < 0 || i <= upTo));
+        for (const m of read) m.isPeerRead = true;
+        this.emitter.emit(EVENT.MESSAGE_READ_BY_PEER, read);
+        return;
+      }
+      case "readReceipts": {
+        const conversationID = c2cConversationID(e.peer);
+        for (const key of e.keys) {
+          const m = this.find(e.peer, key);
+          if (m) m.readReceiptInfo = { readCount: 1, unreadCount: 0 };
+        }
+        this.emitter.emit(
+          EVENT.MESSAGE_READ_RECEIPT_RECEIVED,
+          e.keys.map((messageID) => ({ conversationID, messageID, readCount: 1, unreadCount: 0 })),
+        );
+        return;
+      }
+      case "conversationDeleted": {
+        this.conversations.delete(c2cConversationID(e.peer));
+        this.conversationsChanged();
+        return;
+      }
+      case "conversationPinned": {
+        const c = this.conversations.get(c2cConversationID(e.peer));
+        if (c) c.isPinned = e.pinned;
+        this.conversationsChanged();
+        return;
+      }
+    }
+  }
+
+  private async relayRelationEvent(name: string, data: unknown): Promise<void> {
+    try {
+      if (name === "friendListUpdated") this.emitter.emit(EVENT.FRIEND_LIST_UPDATED, (await this.getFriendList()).data);
+      else if (name === "friendApplicationListUpdated") this.emitter.emit(EVENT.FRIEND_APPLICATION_LIST_UPDATED, (await this.getFriendApplicationList()).data);
+      else if (name === "blacklistUpdated") this.emitter.emit(EVENT.BLACKLIST_UPDATED, (await this.getBlacklist()).data);
+      else if (name === "profileUpdated") {
+        const userID = (data as { userID: string }).userID;
+        this.emitter.emit(EVENT.PROFILE_UPDATED, (await this.getUserProfile({ userIDList: [userID] })).data);
+      }
+    } catch (error) {
+      this.emitter.emit(EVENT.ERROR, error);
+    }
+  }
+
+  // ------------------------------------------------------------------ caches
+
+  private remember(message: Message): void {
+    const list = this.recent.get(message.conversationID) ?? [];
+    if (list.some((m) => m.ID === message.ID)) return;
+    list.push(message);
+    if (list.length > recentMessagesKept) list.splice(0, list.length - recentMessagesKept);
+    this.recent.set(message.conversationID, list);
+  }
+
+  private replace(message: Message): void {
+    const list = this.recent.get(message.conversationID);
+    const i = list?.findIndex((m) => m.ID === message.ID) ?? -1;
+    if (list && i >= 0) list[i] = message;
+    this.refreshLast(peerOf(message.conversationID));
+  }
+
+  private find(peer: string, key: string): Message | undefined {
+    return this.recent.get(c2cConversationID(peer))?.find((m) => m.ID === key);
+  }
+
+  private touchConversation(message: Message, unread: boolean): void {
+    const id = message.conversationID;
+    const existing = this.conversations.get(id);
+    const peer = peerOf(id);
+    const base = existing ?? conversationFromServer({ peer, lastMessage: null, time: message.time, unreadCount: 0, pinned: false } as ServerConversation, this.userID!);
+    base.unreadCount += unread ? 1 : 0;
+    this.conversations.set(id, base);
+    this.setLast(base, message);
+    this.conversationsChanged();
+  }
+
+  private refreshLast(peer: string): void {
+    const c = this.conversations.get(c2cConversationID(peer));
+    const list = this.recent.get(c2cConversationID(peer));
+    if (c && list?.length) {
+      this.setLast(c, list.at(-1)!);
+      this.conversationsChanged();
+    }
+  }
+
+  private setLast(c: Conversation, m: Message): void {
+    const shown = conversationFromServer({ peer: peerOf(c.conversationID), lastMessage: null, time: m.time, unreadCount: 0, pinned: false }, this.userID!);
+    c.lastMessage = {
+      ...(shown.lastMessage ?? {}),
+      messageForShow: m.isRevoked ? "[Recalled]" : m.type === TYPES.MSG_TEXT ? String(m.payload.text) : `[${m.type.replace(/^TIM|Elem$/g, "")}]`,
+      lastTime: m.time,
+      fromAccount: m.from,
+      type: m.type,
+      payload: m.payload,
+      isRevoked: m.isRevoked,
+      isPeerRead: m.isPeerRead,
+    };
+  }
+
+  private async loadConversations(): Promise<void> {
+    const list: Conversation[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.call<{ conversations: ServerConversation[]; complete: boolean }>("getConversationList", { offset, limit: 100 });
+      list.push(...page.conversations.map((c) => conversationFromServer(c, this.userID!)));
+      if (page.complete) break;
+    }
+    this.conversations = new Map(list.map((c) => [c.conversationID, c]));
+    this.conversationsChanged();
+  }
+
+  private sortedConversations(): Conversation[] {
+    return [...this.conversations.values()].sort(
+      (a, b) => Number(b.isPinned) - Number(a.isPinned) || (b.lastMessage?.lastTime ?? 0) - (a.lastMessage?.lastTime ?? 0),
+    );
+  }
+
+  private conversationsChanged(): void {
+    this.emitter.emit(EVENT.CONVERSATION_LIST_UPDATED, this.sortedConversations());
+    this.emitter.emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, this.getTotalUnreadMessageCount());
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  private createMessage(type: string, options: { to: string; conversationType?: string; payload: Record<string, unknown>; needReadReceipt?: boolean; cloudCustomData?: string }): Message {
+    if (!this.userID) throw new ChatError(SdkErrorCode.notLoggedIn, "log in before creating messages");
+    if (!options || typeof options.to !== "string" || !options.to) throw new ChatError(SdkErrorCode.invalidParameter, "the message needs `to`");
+    if ((options.conversationType ?? TYPES.CONV_C2C) !== TYPES.CONV_C2C) {
+      throw new ChatError(SdkErrorCode.invalidParameter, "only one-to-one (C2C) conversations are supported in this version");
+    }
+    const element = elementOf(type, options.payload ?? {});
+    const random = crypto.getRandomValues(new Uint32Array(1))[0]!;
+    return {
+      ...fromServer(
+        {
+          key: `${this.userID}-${random}`,
+          from: this.userID,
+          to: options.to,
+          msgSeq: 0,
+          random,
+          time: Math.floor(Date.now() / 1000),
+          body: [element],
+          needReadReceipt: options.needReadReceipt ?? false,
+          cloudCustomData: options.cloudCustomData,
+          seq: 0,
+          peer: options.to,
+          flow: "out",
+          isRevoked: false,
+          isModified: false,
+          isPeerRead: false,
+          receiptRead: false,
+        },
+        this.userID,
+      ),
+      status: "unSend",
+    };
+  }
+
+  createTextMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_TEXT, o);
+  createImageMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_IMAGE, o);
+  createAudioMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_AUDIO, o);
+  createVideoMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_VIDEO, o);
+  createFileMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_FILE, o);
+  createFaceMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_FACE, o);
+  createLocationMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_LOCATION, o);
+  createCustomMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_CUSTOM, o);
+  createMergerMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_MERGER, o);
+
+  /** A copy of `message` to send on to someone else (its first element, as Tencent's forward does). */
+  createForwardMessage(options: { to: string; conversationType?: string; payload: Message }): Message {
+    const original = options?.payload;
+    if (!original || typeof original.type !== "string") throw new ChatError(SdkErrorCode.invalidParameter, "payload must be the message to forward");
+    return this.createMessage(original.type, { to: options.to, conversationType: options.conversationType, payload: original.payload });
+  }
+
+  /** Sends a created message. While disconnected it waits up to 10 s for the connection, then fails. */
+  async sendMessage(message: Message): Promise<Response<{ message: Message }>> {
+    if (!message || message.flow !== "out" || typeof message.random !== "number") throw new ChatError(SdkErrorCode.invalidParameter, "sendMessage() takes a message made by a create…Message method");
+    try {
+      const sent = await this.call<{ key: string; time: number; msgSeq: number; seq: number }>(
+        "sendMessage",
+        { to: message.to, random: message.random, body: bodyOf(message), needReadReceipt: message.needReadReceipt || undefined, cloudCustomData: message.cloudCustomData || undefined },
+        sendTimeoutMs,
+      );
+      Object.assign(message, { ID: sent.key, time: sent.time, sequence: sent.msgSeq, status: "success" as const });
+      if (sent.seq > this.cursor) this.sentHere.add(sent.key);
+      if (sent.seq) this.seqOf.set(sent.key, sent.seq);
+      this.remember(message);
+      this.touchConversation(message, false);
+      return ok({ message });
+    } catch (error) {
+      message.status = "fail";
+      throw error;
+    }
+  }
+
+  async revokeMessage(message: Message): Promise<Response<{ message: Message }>> {
+    await this.call("revokeMessage", { peer: peerOf(message?.conversationID), key: message.ID });
+    message.isRevoked = true;
+    return ok({ message });
+  }
+
+  /** Sends the message's changed payload or cloudCustomData. */
+  async modifyMessage(message: Message): Promise<Response<{ message: Message }>> {
+    const modified = await this.call<StoredC2CMessage>("modifyMessage", {
+      peer: peerOf(message?.conversationID),
+      key: message.ID,
+      body: bodyOf(message),
+      cloudCustomData: message.cloudCustomData || undefined,
+    });
+    const result = fromServer(modified, this.userID!);
+    this.replace(result);
+    return ok({ message: result });
+  }
+
+  async deleteMessage(messages: Message[]): Promise<Response<{ messageList: Message[] }>> {
+    if (!Array.isArray(messages) || messages.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "deleteMessage() takes a non-empty list of messages");
+    const peer = peerOf(messages[0]!.conversationID);
+    await this.call("deleteMessages", { peer, keys: messages.map((m) => m.ID) });
+    for (const m of messages) m.isDeleted = true;
+    return ok({ messageList: messages });
+  }
+
+  /** One page (oldest first) of a conversation's history, before `nextReqMessageID`. */
+  async getMessageList(options: { conversationID: string; nextReqMessageID?: string }): Promise<Response<{ messageList: Message[]; nextReqMessageID: string; isCompleted: boolean }>> {
+    const peer = peerOf(options?.conversationID);
+    const before = options.nextReqMessageID ? this.seqOf.get(options.nextReqMessageID) : undefined;
+    if (options.nextReqMessageID && before === undefined) throw new ChatError(SdkErrorCode.invalidParameter, "nextReqMessageID is not a message this instance has seen");
+    const page = await this.call<{ messages: StoredC2CMessage[]; complete: boolean }>("getMessageList", { peer, before, limit: messagePage });
+    const messageList = page.messages.map((m) => {
+      this.seqOf.set(m.key, m.seq);
+      return fromServer(m, this.userID!);
+    }).reverse();
+    return ok({ messageList, nextReqMessageID: messageList[0]?.ID ?? "", isCompleted: page.complete });
+  }
+
+  async setMessageRead(options: { conversationID: string }): Promise<Response<object>> {
+    await this.call("setMessageRead", { peer: peerOf(options?.conversationID) });
+    return ok({});
+  }
+
+  async sendMessageReadReceipt(messages: Message[]): Promise<Response<object>> {
+    if (!Array.isArray(messages) || messages.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "sendMessageReadReceipt() takes a non-empty list of messages");
+    await this.call("sendReadReceipts", { peer: peerOf(messages[0]!.conversationID), keys: messages.map((m) => m.ID) });
+    return ok({});
+  }
+
+  // ------------------------------------------------------------------ conversations
+
+  async getConversationList(): Promise<Response<{ conversationList: Conversation[]; isSyncCompleted: boolean }>> {
+    if (!this.connection) throw new ChatError(SdkErrorCode.notLoggedIn, "not logged in: call login() first");
+    return ok({ conversationList: this.sortedConversations(), isSyncCompleted: this.ready });
+  }
+
+  async getConversationProfile(conversationID: string): Promise<Response<{ conversation: Conversation }>> {
+    const c = this.conversations.get(conversationID) ?? conversationFromServer({ peer: peerOf(conversationID), lastMessage: null, time: 0, unreadCount: 0, pinned: false }, this.userID ?? "");
+    return ok({ conversation: c });
+  }
+
+  async deleteConversation(options: string | { conversationIDList: string[]; clearHistoryMessage?: boolean }): Promise<Response<{ conversationIDList: string[] }>> {
+    const ids = typeof options === "string" ? [options] : options?.conversationIDList;
+    if (!Array.isArray(ids) || ids.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "deleteConversation() needs a conversationID");
+    const clearHistory = typeof options === "string" ? true : options.clearHistoryMessage ?? true;
+    for (const id of ids) await this.call("deleteConversation", { peer: peerOf(id), clearHistory });
+    return ok({ conversationIDList: ids });
+  }
+
+  async pinConversation(options: { conversationID: string; isPinned: boolean }): Promise<Response<{ conversationID: string }>> {
+    await this.call("pinConversation", { peer: peerOf(options?.conversationID), pinned: Boolean(options.isPinned) });
+    return ok({ conversationID: options.conversationID });
+  }
+
+  getTotalUnreadMessageCount(): number {
+    let total = 0;
+    for (const c of this.conversations.values()) total += c.unreadCount;
+    return total;
+  }
+
+  // ------------------------------------------------------------------ profiles
+
+  async getMyProfile(): Promise<Response<Profile>> {
+    if (!this.userID) throw new ChatError(SdkErrorCode.notLoggedIn, "not logged in");
+    return ok((await this.getUserProfile({ userIDList: [this.userID] })).data[0]!);
+  }
+
+  async getUserProfile(options: { userIDList: string[] }): Promise<Response<Profile[]>> {
+    const answer = await this.call<{ profiles: { userId: string; items: { tag: string; value: string | number }[]; code: number }[] }>("getUserProfile", { userIDList: options?.userIDList });
+    return ok(answer.profiles.filter((p) => p.code === 0).map((p) => profileFromTags(p.userId, p.items)));
+  }
+
+  async updateMyProfile(options: Partial<Omit<Profile, "userID">>): Promise<Response<Profile>> {
+    const items = Object.entries(options ?? {}).flatMap(([field, value]) => {
+      if (field === "profileCustomField") return (value as { key: string; value: string }[]).map((c) => ({ tag: c.key, value: c.value }));
+      const tag = profileTags[field];
+      if (!tag) throw new ChatError(SdkErrorCode.invalidParameter, `updateMyProfile(): unknown field ${field}`);
+      return [{ tag, value: value as string | number }];
+    });
+    await this.call("updateMyProfile", { items });
+    return this.getMyProfile();
+  }
+
+  // ------------------------------------------------------------------ friends and blocklist
+
+  async getFriendList(): Promise<Response<Friend[]>> {
+    const friends: Friend[] = [];
+    for (let after = 0; ; ) {
+      const page = await this.call<{ friends: { friend: string; remark: string; lists: string[]; addSource: string; addWording: string; addTime: number }[]; next: number; complete: boolean }>("getFriendList", { after });
+      friends.push(...page.friends.map((f) => ({ userID: f.friend, remark: f.remark, groupList: f.lists, source: f.addSource, wording: f.addWording, addTime: f.addTime })));
+      if (page.complete) break;
+      after = page.next;
+    }
+    return ok(friends);
+  }
+
+  async addFriend(options: { to: string; source?: string; wording?: string; type?: string; remark?: string; groupName?: string }): Promise<Response<{ userID: string; code: number; message: string }>> {
+    const r = await this.call<{ userId: string; code: number; info: string }>("addFriend", {
+      to: options?.to,
+      source: options.source,
+      wording: options.wording,
+      type: options.type,
+      remark: options.remark,
+      listName: options.groupName,
+    });
+    if (r.code !== 0 && r.code !== 30539) throw new ChatError(r.code, r.info);
+    return ok({ userID: r.userId, code: r.code, message: r.info });
+  }
+
+  async deleteFriend(options: { userIDList: string[]; type?: string }) {
+    return ok((await this.call<{ results: unknown[] }>("deleteFriend", { userIDList: options?.userIDList, type: options.type })).results);
+  }
+
+  async checkFriend(options: { userIDList: string[]; type?: string }) {
+    const r = await this.call<{ results: { userId: string; relation: string }[] }>("checkFriend", { userIDList: options?.userIDList, type: options.type });
+    return ok({ successUserIDList: r.results.map((x) => ({ userID: x.userId, code: 0, relation: x.relation })), failureUserIDList: [] });
+  }
+
+  async updateFriend(options: { userID: string; remark?: string }) {
+    return ok(await this.call("updateFriend", { to: options?.userID, remark: options.remark }));
+  }
+
+  async getFriendApplicationList() {
+    const r = await this.call<{ incoming: Application[]; outgoing: Application[] }>("getFriendApplicationList");
+    const friendApplicationList = [
+      ...r.incoming.map((a) => ({ userID: a.requester, type: TYPES.SNS_APPLICATION_SENT_TO_ME, time: a.createdAt, source: a.addSource, wording: a.addWording })),
+      ...r.outgoing.map((a) => ({ userID: a.target, type: TYPES.SNS_APPLICATION_SENT_BY_ME, time: a.createdAt, source: a.addSource, wording: a.addWording })),
+    ];
+    return ok({ friendApplicationList, unreadCount: r.incoming.length });
+  }
+
+  async acceptFriendApplication(options: { userID: string; remark?: string; type?: string }) {
+    const type = options?.type === TYPES.SNS_APPLICATION_AGREE ? "agree" : "agreeAndAdd";
+    return ok(await this.call("acceptFriendApplication", { userID: options?.userID, remark: options.remark, type }));
+  }
+
+  async refuseFriendApplication(options: { userID: string }) {
+    return ok(await this.call("refuseFriendApplication", { userID: options?.userID }));
+  }
+
+  async deleteFriendApplication(options: { userID: string }) {
+    return ok(await this.call("deleteFriendApplication", { userID: options?.userID }));
+  }
+
+  async getFriendGroupList() {
+    const r = await this.call<{ lists: { name: string; members: string[] }[] }>("getFriendLists");
+    return ok(r.lists.map((l) => ({ name: l.name, userIDList: l.members, count: l.members.length })));
+  }
+
+  async createFriendGroup(options: { name: string; userIDList?: string[] }) {
+    return ok(await this.call("createFriendList", { name: options?.name, userIDList: options.userIDList }));
+  }
+
+  async deleteFriendGroup(options: { name: string }) {
+    return ok(await this.call("deleteFriendList", { name: options?.name }));
+  }
+
+  async addToFriendGroup(options: { name: string; userIDList: string[] }) {
+    return ok(await this.call("addToFriendList", { name: options?.name, userIDList: options.userIDList }));
+  }
+
+  async removeFromFriendGroup(options: { name: string; userIDList: string[] }) {
+    return ok(await this.call("removeFromFriendList", { name: options?.name, userIDList: options.userIDList }));
+  }
+
+  async addToBlacklist(options: { userIDList: string[] }) {
+    await this.call("addToBlacklist", { userIDList: options?.userIDList });
+    return this.getBlacklist();
+  }
+
+  async removeFromBlacklist(options: { userIDList: string[] }) {
+    await this.call("removeFromBlacklist", { userIDList: options?.userIDList });
+    return this.getBlacklist();
+  }
+
+  async getBlacklist(): Promise<Response<string[]>> {
+    const blocked: string[] = [];
+    for (let offset = 0; ; ) {
+      const page = await this.call<{ blocked: { blocked: string }[]; next: number; complete: boolean }>("getBlacklist", { offset, limit: 100 });
+      blocked.push(...page.blocked.map((b) => b.blocked));
+      if (page.complete) break;
+      offset = page.next;
+    }
+    return ok(blocked);
+  }
+}
+
+interface Application {
+  requester: string;
+  target: string;
+  addSource: string;
+  addWording: string;
+  createdAt: number;
+}
+
+export interface Friend {
+  userID: string;
+  remark: string;
+  groupList: string[];
+  source: string;
+  wording: string;
+  addTime: number;
+}
+
+export interface Profile {
+  userID: string;
+  nick: string;
+  avatar: string;
+  gender: string;
+  selfSignature: string;
+  allowType: string;
+  birthday: number;
+  location: string;
+  language: number;
+  level: number;
+  role: number;
+  profileCustomField: { key: string; value: string | number }[];
+}
+
+const profileTags: Record<string, string> = {
+  nick: "Tag_Profile_IM_Nick",
+  avatar: "Tag_Profile_IM_Image",
+  gender: "Tag_Profile_IM_Gender",
+  selfSignature: "Tag_Profile_IM_SelfSignature",
+  allowType: "Tag_Profile_IM_AllowType",
+  birthday: "Tag_Profile_IM_BirthDay",
+  location: "Tag_Profile_IM_Location",
+  language: "Tag_Profile_IM_Language",
+};
+
+function profileFromTags(userID: string, items: { tag: string; value: string | number }[]): Profile {
+  const get = (tag: string) => items.find((i) => i.tag === tag)?.value;
+  return {
+    userID,
+    nick: String(get("Tag_Profile_IM_Nick") ?? ""),
+    avatar: String(get("Tag_Profile_IM_Image") ?? ""),
+    gender: String(get("Tag_Profile_IM_Gender") ?? TYPES.GENDER_UNKNOWN),
+    selfSignature: String(get("Tag_Profile_IM_SelfSignature") ?? ""),
+    allowType: String(get("Tag_Profile_IM_AllowType") ?? TYPES.ALLOW_TYPE_NEED_CONFIRM),
+    birthday: Number(get("Tag_Profile_IM_BirthDay") ?? 0),
+    location: String(get("Tag_Profile_IM_Location") ?? ""),
+    language: Number(get("Tag_Profile_IM_Language") ?? 0),
+    level: Number(get("Tag_Profile_IM_Level") ?? 0),
+    role: Number(get("Tag_Profile_IM_Role") ?? 0),
+    profileCustomField: items.filter((i) => i.tag.startsWith("Tag_Profile_Custom_")).map((i) => ({ key: i.tag, value: i.value })),
+  };
+}
+
+function randomDevice(): string {
+  return `web-${crypto.getRandomValues(new Uint32Array(2)).join("")}`;
+}
