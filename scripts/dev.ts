@@ -34,6 +34,13 @@ if (envFiles.length === 0 && !existsSync(devVars)) {
   console.log("edge-im: created .dev.vars with a random IM_SECRET_KEY for the default app");
 }
 
+// The web chat page loads the SDK bundle: build it from the current source.
+const bundled = spawnSync(process.execPath, [join(root, "scripts", "build-demo.ts")], { cwd: root, stdio: "inherit" });
+if (bundled.status !== 0) {
+  console.error("edge-im: building the web chat page failed");
+  process.exit(1);
+}
+
 const persistTo = argValue("--persist-to");
 const migrate = spawnSync(
   wrangler,
@@ -49,7 +56,8 @@ console.log(/No migrations to apply/.test(migrate.stdout) ? "edge-im: database i
 
 const port = Number(argValue("--port") ?? "8787");
 const host = argValue("--ip") ?? "127.0.0.1";
-const child = spawn(wrangler, ["dev", "--ip", host, "--port", String(port), ...args.filter((a, i) => !isOwn(i))], {
+// IM_DEMO turns on the web chat page's sign-in helper, which mints UserSigs: for local use only.
+const child = spawn(wrangler, ["dev", "--ip", host, "--port", String(port), "--var", "IM_DEMO:true", ...args.filter((a, i) => !isOwn(i))], {
   cwd: root,
   env,
   stdio: ["inherit", "pipe", "inherit"],
@@ -89,6 +97,8 @@ async function announce(): Promise<void> {
       `  SDKAppID   ${app.sdkAppId}`,
       `  admin      ${admin}`,
       `  UserSig    ${userSig}`,
+      "",
+      `  Web chat   ${base}/demo/`,
       "",
       "Try it:",
       `  curl -s -X POST '${url}' -d '{"UserID":"alice","Nick":"Alice"}'`,

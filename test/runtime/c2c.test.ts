@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { userActor } from "../../src/actors/UserActor.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
 import type { UserEvent } from "../../src/domain/events.ts";
-import type { StoredC2CMessage } from "../../src/domain/message.ts";
+import type { C2CMessage, StoredC2CMessage } from "../../src/domain/message.ts";
 import { aRandom, TestClient, text } from "./clients.ts";
 import { anApp, aUserId, type TestApp } from "./helpers.ts";
 
@@ -172,7 +172,7 @@ describe("sending", () => {
     const { app, a, b } = await twoUsers();
     const random = aRandom();
     // The first attempt: the recipient stored it, then the sender's actor went down before storing its copy.
-    const first = { key: `77_${random}_1700000000`, from: a, to: b, msgSeq: 77, random, time: 1_700_000_000, body: text("once") };
+    const first: C2CMessage = { key: `77_${random}_1700000000`, from: a, to: b, msgSeq: 77, random, time: 1_700_000_000, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: "once" } }] };
     const recipient = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
     await recipient.receiveC2C({ sdkAppId: app.sdkAppId, userId: b }, first, { unread: true, lastMessage: true, push: true }, {});
     const retry = await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: random, MsgBody: text("once") });
