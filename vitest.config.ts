@@ -33,6 +33,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["./test/e2e/setup.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -1,5 +1,6 @@
 /** Reads the default app's configuration the way wrangler does: `.dev.vars` over wrangler.toml [vars]. */
-import { existsSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface DefaultAppConfig {
@@ -45,4 +46,12 @@ export function readDefaultAppConfig(root: string, envFiles: string[] = []): Def
     admins: (vars.IM_ADMIN ?? "administrator").split(",").map((s) => s.trim()).filter(Boolean),
     secretKey: vars.IM_SECRET_KEY || undefined,
   };
+}
+
+/** Creates `.dev.vars` with a random IM_SECRET_KEY when it is missing; true when it did. */
+export function ensureDevVars(root: string): boolean {
+  const path = join(root, ".dev.vars");
+  if (existsSync(path)) return false;
+  writeFileSync(path, `# Local secrets for wrangler dev (never committed).\nIM_SECRET_KEY=${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+  return true;
 }

@@ -5,12 +5,10 @@
  * Arguments after `--` go to wrangler dev (e.g. `npm run dev -- --port 9000`).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateUserSig } from "../src/domain/usersig.ts";
-import { readDefaultAppConfig } from "./config.ts";
+import { ensureDevVars, readDefaultAppConfig } from "./config.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -28,9 +26,7 @@ function argValue(name: string): string | undefined {
 }
 
 const envFiles = argValues("--env-file");
-const devVars = join(root, ".dev.vars");
-if (envFiles.length === 0 && !existsSync(devVars)) {
-  writeFileSync(devVars, `# Local secrets for wrangler dev (never committed).\nIM_SECRET_KEY=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+if (envFiles.length === 0 && ensureDevVars(root)) {
   console.log("edge-im: created .dev.vars with a random IM_SECRET_KEY for the default app");
 }
 

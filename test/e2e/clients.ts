@@ -5,7 +5,9 @@ import { repoRoot } from "../../scripts/dev-server.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
 import { ProtocolClient } from "../support/protocol-client.ts";
 
+/** The default app as the local server runs it (.dev.vars exists once the e2e setup ran). */
 export const defaultApp = readDefaultAppConfig(repoRoot);
+if (!defaultApp.secretKey) throw new Error(".dev.vars has no IM_SECRET_KEY: the e2e global setup should have made one");
 
 export const sig = (userId: string) => generateUserSig({ sdkAppId: defaultApp.sdkAppId, secretKey: defaultApp.secretKey!, identifier: userId });
 
