@@ -45,8 +45,8 @@ export class Chat {
   private conversations = new Map<string, Conversation>();
   private recent = new Map<string, Message[]>();
   private seqOf = new Map<string, number>();
-  /** Keys of messages this instance sent, so their echo is not "received". */
-  private sentHere = new Set<string>();
+  /** MsgRandoms of messages this instance is sending or sent, so their echo is not "received". */
+  private sentHere = new Set<number>();
   private onlineOnlySeen = new Set<string>();
 
   constructor(options: CreateOptions) {
@@ -207,7 +207,7 @@ export class Chat {
         }
         const message = fromServer(e.message, me);
         if (e.seq) this.seqOf.set(message.ID, e.seq);
-        const echo = this.sentHere.delete(message.ID);
+        const echo = message.flow === "out" && this.sentHere.delete(message.random);
         this.remember(message);
         this.touchConversation(message, !echo && message.flow === "in");
         if (!echo) this.emitter.emit(EVENT.MESSAGE_RECEIVED, [message]);
@@ -420,6 +420,8 @@ export class Chat {
   /** Sends a created message. While disconnected it waits up to 10 s for the connection, then fails. */
   async sendMessage(message: Message): Promise<Response<{ message: Message }>> {
     if (!message || message.flow !== "out" || typeof message.random !== "number") throw new ChatError(SdkErrorCode.invalidParameter, "sendMessage() takes a message made by a create…Message method");
+    // The server pushes the sender's copy to this device too, possibly before it answers.
+    this.sentHere.add(message.random);
     try {
       const sent = await this.call<{ key: string; time: number; msgSeq: number; seq: number }>(
         "sendMessage",
@@ -427,12 +429,14 @@ export class Chat {
         sendTimeoutMs,
       );
       Object.assign(message, { ID: sent.key, time: sent.time, sequence: sent.msgSeq, status: "success" as const });
-      if (sent.seq > this.cursor) this.sentHere.add(sent.key);
+      // Already applied (cursor past it) or not sequenced: no echo will come.
+      if (sent.seq === 0 || sent.seq <= this.cursor) this.sentHere.delete(message.random);
       if (sent.seq) this.seqOf.set(sent.key, sent.seq);
       this.remember(message);
       this.touchConversation(message, false);
       return ok({ message });
     } catch (error) {
+      this.sentHere.delete(message.random);
       message.status = "fail";
       throw error;
     }

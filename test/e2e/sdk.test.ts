@@ -72,9 +72,13 @@ describe("the SDK under wrangler dev", () => {
     const hello = alice.chat.createTextMessage({ to: b, payload: { text: "hello" } });
     await alice.chat.sendMessage(hello);
     await until(() => bob.received.length === 1, "hello");
+    // The sender's own copy, pushed back to its device, is not "received" there.
+    expect(alice.received).toEqual([]);
     expect(bob.received[0]).toMatchObject({ ID: hello.ID, conversationID: `C2C${a}`, flow: "in", type: "TIMTextElem", payload: { text: "hello" } });
 
     await bob.chat.logout();
+    await expect(bob.chat.getConversationList()).rejects.toMatchObject({ code: 6014 });
+    expect(() => bob.chat.createTextMessage({ to: a, payload: { text: "x" } })).toThrow(expect.objectContaining({ code: 6014 }));
     const sent: string[] = [];
     for (let i = 0; i < 100; i++) sent.push((await alice.chat.sendMessage(alice.chat.createTextMessage({ to: b, payload: { text: `missed ${i}` } }))).data.message.ID);
 
