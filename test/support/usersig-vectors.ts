@@ -124,7 +124,7 @@ export default function setup(project: TestProject): void {
     ok("v2 with a binary userbuf", v2({ userbuf: Buffer.from([0, 255, 1, 254, 2]) })),
     ok("v2 with pretty-printed JSON", v2({ spacing: "  " })),
     ok("v2 for a long identifier", v2({ identifier: "user_0123456789-abcdefghijklmnop" }), "user_0123456789-abcdefghijklmnop"),
-    ok("v2 that expires in a minute", v2({ time: now - 3600, expire: 3660 })),
+    ok("v2 signed an hour ago that is valid for ten more minutes", v2({ time: now - 3600, expire: 4200 })),
     ok("v1 ECDSA", v1(privateKeyPem)),
     bad("v2 that expired", 70001, v2({ time: now - 7200, expire: 3600 })),
     bad("v2 signed with another key", 70009, v2({ key: "not-the-apps-key" })),
