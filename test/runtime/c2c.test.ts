@@ -107,10 +107,10 @@ describe("login", () => {
 
   it("closes the connection when the UserSig expires while connected", async () => {
     const { app, a } = await twoUsers();
-    const client = await TestClient.connect(app, a, { userSig: await app.sig(a, 1) });
+    const client = await TestClient.connect(app, a, { userSig: await app.sig(a, 3) });
     expect(client.loginResponse?.code).toBe(0);
     // The actor's alarm closes it at the expiry, without waiting for a frame.
-    expect((await client.waitForClose(4000)).code).toBe(4004);
+    expect((await client.waitForClose(8000)).code).toBe(4004);
     expect(client.eventsOf("userSigExpired")).toHaveLength(1);
   });
 });
