@@ -36,7 +36,29 @@ export function freshStateDir(): string {
   return mkdtempSync(join(tmpdir(), "edge-im-e2e-"));
 }
 
-export async function startServer(options: { persistTo?: string; args?: string[]; wranglerConfig?: string; port?: number } = {}): Promise<RunningServer> {
+export interface ServerOptions {
+  persistTo?: string;
+  args?: string[];
+  wranglerConfig?: string;
+  port?: number;
+}
+
+/**
+ * Starts a server. A port found free can be taken by another process before
+ * wrangler binds it (servers start in parallel); then it tries another.
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const portTaken = /Address already in use/.test(String(error));
+      if (!portTaken || options.port !== undefined || attempt >= 4) throw error;
+    }
+  }
+}
+
+async function startOnce(options: ServerOptions): Promise<RunningServer> {
   const port = options.port ?? (await freePort());
   const persistTo = options.persistTo ?? freshStateDir();
   const command = options.wranglerConfig
