@@ -8,20 +8,15 @@ import { DurableObject } from "cloudflare:workers";
 import { isAppAdmin, parseAdminList, restRateLimitFor, viewOf, AppSettings, type App, type AppStatus, type AppView } from "../domain/app.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
 import { takeToken, type TokenBucket } from "../domain/rateLimit.ts";
-import { verifyUserSig } from "../domain/usersig.ts";
+import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
-import { findAccount } from "../store/accounts.ts";
 import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
 import { logEvent } from "../ops/log.ts";
 
 /** A decision, sent back over RPC as plain data. */
 export type Grant = { ok: true; app: AppView; sigExpiresAt: number } | { ok: false; code: number; info: string };
 
-export interface Credentials {
-  sdkAppId: number;
-  identifier: string;
-  userSig: string;
-}
+export type { Credentials };
 
 const appCacheMs = 60_000;
 const missingAppCacheMs = 2_000;
@@ -49,16 +44,12 @@ export class AppActor extends DurableObject<Env> {
     });
   }
 
-  /** Authenticates a user (not only an admin) of the app: a valid UserSig for an existing account. */
-  async authenticateUser(credentials: Credentials): Promise<Grant> {
-    return this.decide(async () => {
-      const grant = await this.authenticate(credentials);
-      const { app } = grant;
-      if (!isAppAdmin(app, credentials.identifier) && !(await findAccount(this.env.DB, app.sdkAppId, credentials.identifier))) {
-        throw new ImError(ErrorCode.accountNotFound, `account "${credentials.identifier}" does not exist`);
-      }
-      return grant;
-    });
+  /**
+   * The app with its keys, for the app's own actors (a UserActor verifies
+   * its user's logins itself, so logins do not all pass through this object).
+   */
+  async appWithKeys(sdkAppId: number): Promise<App | null> {
+    return this.load(sdkAppId);
   }
 
   /** The app as the doors and other actors may see it, or null when there is no such app. */
@@ -94,23 +85,16 @@ export class AppActor extends DurableObject<Env> {
     }
   }
 
-  private async authenticate({ sdkAppId, identifier, userSig }: Credentials): Promise<{ app: App; sigExpiresAt: number }> {
+  private async authenticate(credentials: Credentials): Promise<{ app: App; sigExpiresAt: number }> {
+    const { sdkAppId, identifier, userSig } = credentials;
     const app = await this.load(sdkAppId);
     if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${sdkAppId} is not an app of this server`);
-    if (app.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${sdkAppId} is disabled`);
-    if (!app.secretKey && !app.publicKey) {
-      throw new ImError(
-        ErrorCode.sdkAppIdInvalid,
-        `app ${sdkAppId} has no secret key; set IM_SECRET_KEY (wrangler secret put IM_SECRET_KEY)`,
-      );
-    }
     const now = Math.floor(Date.now() / 1000);
     const known = this.verifiedSigs.get(userSig);
-    if (known && known.identifier === identifier && now <= known.expiresAt) return { app, sigExpiresAt: known.expiresAt };
+    if (app.status === "active" && known && known.identifier === identifier && now <= known.expiresAt) return { app, sigExpiresAt: known.expiresAt };
 
-    const claims = await verifyUserSig(userSig, { sdkAppId, identifier, secretKey: app.secretKey, publicKey: app.publicKey, now });
+    const sigExpiresAt = await checkCredentials(app, credentials, now);
     if (this.verifiedSigs.size >= maxRememberedSigs) this.verifiedSigs.delete(this.verifiedSigs.keys().next().value!);
-    const sigExpiresAt = claims.time + claims.expire;
     this.verifiedSigs.set(userSig, { identifier, expiresAt: sigExpiresAt });
     return { app, sigExpiresAt };
   }

@@ -6,7 +6,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
-import { isAppAdmin, type AppSettings, type AppView } from "../domain/app.ts";
+import { isAppAdmin, viewOf, type App, type AppSettings, type AppView } from "../domain/app.ts";
+import { checkCredentials } from "../domain/auth.ts";
 import { devicesToKick, type Device, type Platform } from "../domain/devices.ts";
 import { capture, ErrorCode, ImError, unwrap, type Outcome } from "../domain/errors.ts";
 import type { Conversation, SyncPage, UserEvent } from "../domain/events.ts";
@@ -76,7 +77,7 @@ export function userActorName(ref: UserRef): string {
 
 export class UserActor extends DurableObject<Env> implements SessionHost {
   private readonly store: UserStore;
-  private app?: { view: AppView; at: number };
+  private app?: { record: App; at: number };
   private accountExists = false;
   private peerQueues = new Map<string, Promise<unknown>>();
   /** Sends of the last few minutes by (peer, MsgRandom), covering online-only ones the store never sees. */
@@ -598,20 +599,25 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     const started = Date.now();
     const attachment = this.attachment(ws);
     const me = { sdkAppId: attachment.sdkAppId, userId: attachment.userId };
-    const appActor = this.env.APP.get(this.env.APP.idFromName(String(me.sdkAppId)));
-    const grant = await appActor.authenticateUser({ sdkAppId: me.sdkAppId, identifier: me.userId, userSig: data.userSig });
+    // Verified here, with the app's keys cached in this actor: logins never queue on one object per app.
+    const grant = await capture(async () => {
+      const app = await this.appRecord(me);
+      const sigExpiresAt = await checkCredentials(app, { sdkAppId: me.sdkAppId, identifier: me.userId, userSig: data.userSig });
+      await this.requireAccount(me, ErrorCode.accountNotFound);
+      return { app: viewOf(app), sigExpiresAt };
+    });
     logEvent({ event: "ws", op: "login", app: me.sdkAppId, user: me.userId, platform: attachment.platform, code: grant.ok ? 0 : grant.code, ms: Date.now() - started });
-    if (!grant.ok) return { ok: false, code: grant.code, info: grant.info };
-    this.app = { view: grant.app, at: Date.now() };
+    if (!grant.ok) return grant;
+    const { app, sigExpiresAt } = grant.value;
 
     const incoming: Device = { id: attachment.device, platform: attachment.platform, loggedInAt: Date.now() };
     const others = this.sessions().filter((s) => s.ws !== ws);
-    const kick = new Set(devicesToKick(others.map((s) => this.deviceOf(s.attachment)), incoming, grant.app.settings.loginPolicy).map((d) => d.id));
+    const kick = new Set(devicesToKick(others.map((s) => this.deviceOf(s.attachment)), incoming, app.settings.loginPolicy).map((d) => d.id));
     for (const other of others) {
       if (kick.has(other.attachment.device)) this.kickSocket(other.ws, other.attachment.device === incoming.id ? "sameDeviceLogin" : "multipleLogin");
     }
-    this.setAttachment(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt: grant.sigExpiresAt });
-    await this.scheduleAlarm(grant.sigExpiresAt * 1000);
+    this.setAttachment(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt });
+    await this.scheduleAlarm(sigExpiresAt * 1000);
     return { ok: true, value: { userId: me.userId, device: attachment.device, seq: this.store.lastSeq(), serverTime: Math.floor(Date.now() / 1000) } };
   }
 
@@ -743,11 +749,16 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   }
 
   private async appView(me: UserRef): Promise<AppView> {
-    if (this.app && Date.now() - this.app.at < settingsCacheMs) return this.app.view;
-    const view = await this.env.APP.get(this.env.APP.idFromName(String(me.sdkAppId))).describe(me.sdkAppId);
-    if (!view) throw new ImError(ErrorCode.sdkAppIdInvalid, `app ${me.sdkAppId} does not exist`);
-    this.app = { view, at: Date.now() };
-    return view;
+    return viewOf(await this.appRecord(me));
+  }
+
+  /** The app with its keys, from its AppActor, held for a minute (a key change reaches logins within it). */
+  private async appRecord(me: UserRef): Promise<App> {
+    if (this.app && Date.now() - this.app.at < settingsCacheMs) return this.app.record;
+    const record = await this.env.APP.get(this.env.APP.idFromName(String(me.sdkAppId))).appWithKeys(me.sdkAppId);
+    if (!record) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${me.sdkAppId} is not an app of this server`);
+    this.app = { record, at: Date.now() };
+    return record;
   }
 }
 

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { TestClient } from "./clients.ts";
 import { anApp, aUserId, type TestApp } from "./helpers.ts";
 
 async function statusOf(app: TestApp, ...ids: string[]): Promise<Record<string, string>> {
@@ -17,9 +18,12 @@ async function profileOf(app: TestApp, id: string): Promise<{ nick?: unknown; fa
   return { nick: value("Tag_Profile_IM_Nick"), face_url: value("Tag_Profile_IM_Image") };
 }
 
-async function authenticate(app: TestApp, identifier: string, userSig?: string) {
-  const actor = env.APP.get(env.APP.idFromName(String(app.sdkAppId)));
-  return actor.authenticateUser({ sdkAppId: app.sdkAppId, identifier, userSig: userSig ?? (await app.sig(identifier)) });
+/** Logs in over the WebSocket door as a client would; answers the login's code. */
+async function authenticate(app: TestApp, identifier: string, userSig?: string): Promise<{ ok: boolean; code: number }> {
+  const client = await TestClient.connect(app, identifier, { userSig: userSig ?? (await app.sig(identifier)) });
+  const code = client.loginResponse!.code;
+  client.close();
+  return { ok: code === 0, code };
 }
 
 describe("account_import", () => {
@@ -165,7 +169,15 @@ describe("account_delete", () => {
   });
 });
 
-describe("user login check", () => {
+describe("user login", () => {
+  it("is refused when the app is disabled (60016)", async () => {
+    const app = await anApp();
+    const id = aUserId();
+    await app.rest("im_open_login_svc/account_import", { UserID: id });
+    await env.APP.get(env.APP.idFromName(String(app.sdkAppId))).configure(app.sdkAppId, { status: "disabled" });
+    expect(await authenticate(app, id)).toEqual({ ok: false, code: 60016 });
+  });
+
   it("refuses an account that was never imported (70107)", async () => {
     const app = await anApp();
     expect(await authenticate(app, aUserId())).toMatchObject({ ok: false, code: 70107 });
