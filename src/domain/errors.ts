@@ -58,8 +58,6 @@ export const ErrorCode = {
   // access service (WebSocket door), in the client SDK's code space
   notLoggedIn: 6014,
   invalidParameter: 6017,
-  // internal
-  internal: 70500,
 } as const;
 
 /** An answer that crosses RPC: errors thrown across Durable Object calls lose their code, values do not. */

@@ -17,3 +17,16 @@ const services: Record<string, Record<string, Command>> = {
 export function findCommand(service: string, name: string): Command | undefined {
   return Object.hasOwn(services, service) && Object.hasOwn(services[service]!, name) ? services[service]![name] : undefined;
 }
+
+/** Each service's code for "internal error, retry" (Tencent's per-service codes). */
+const internalErrorCodes: Record<string, number> = {
+  im_open_login_svc: 70500,
+  openim: 91000,
+  profile: 40006,
+  sns: 30006,
+  recentcontact: 50000,
+};
+
+export function internalErrorCode(service: string): number {
+  return internalErrorCodes[service] ?? 70500;
+}

@@ -9,7 +9,7 @@ import { ErrorCode, ImError } from "../domain/errors.ts";
 import type { Env } from "../env.ts";
 import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
-import { findCommand } from "./commands.ts";
+import { findCommand, internalErrorCode } from "./commands.ts";
 
 /** Bodies larger than this are refused before parsing. */
 const maxBodyBytes = 1024 * 1024;
@@ -27,7 +27,7 @@ restDoor.all("/v4/:service/:command", async (c) => {
     const payload = await answer(c, log, d1);
     return envelope(c, ErrorCode.ok, "", { ...extra, ...payload });
   } catch (error) {
-    const failure = asImError(error, commandName);
+    const failure = asImError(error, commandName, internalErrorCode(c.req.param("service")!));
     code = failure.code;
     return envelope(c, failure.code, failure.message, extra);
   } finally {
@@ -134,10 +134,10 @@ function describeIssue(error: z.ZodError): string {
   return path ? `${path}: ${message}` : message;
 }
 
-function asImError(error: unknown, commandName: string): ImError {
+function asImError(error: unknown, commandName: string, internalCode: number): ImError {
   if (error instanceof ImError) return error;
   logEvent({ event: "rest_internal_error", command: commandName, message: String((error as Error)?.stack ?? error) });
-  return new ImError(ErrorCode.internal, "internal error; the request may be retried");
+  return new ImError(internalCode, "internal error; the request may be retried");
 }
 
 function envelope(c: Context, code: number, info: string, payload: Record<string, unknown> = {}): Response {

@@ -48,6 +48,8 @@ export class Chat {
   /** MsgRandoms of messages this instance is sending or sent, so their echo is not "received". */
   private sentHere = new Set<number>();
   private onlineOnlySeen = new Set<string>();
+  /** Nick and avatar of users seen in conversations, for conversation and message objects. */
+  private people = new Map<string, { nick: string; avatar: string }>();
 
   constructor(options: CreateOptions) {
     if (!options || !Number.isInteger(options.SDKAppID)) throw new ChatError(SdkErrorCode.invalidParameter, "create() needs a numeric SDKAppID");
@@ -122,6 +124,7 @@ export class Chat {
     this.conversations.clear();
     this.recent.clear();
     this.seqOf.clear();
+    this.people.clear();
     this.sentHere.clear();
   }
 
@@ -205,7 +208,7 @@ export class Chat {
           if (this.onlineOnlySeen.has(e.message.key)) return;
           this.onlineOnlySeen.add(e.message.key);
         }
-        const message = fromServer(e.message, me);
+        const message = this.withPerson(fromServer(e.message, me));
         if (e.seq) this.seqOf.set(message.ID, e.seq);
         const echo = message.flow === "out" && this.sentHere.delete(message.random);
         this.remember(message);
@@ -289,6 +292,12 @@ export class Chat {
 
   // ------------------------------------------------------------------ caches
 
+  private withPerson(message: Message): Message {
+    const person = this.people.get(message.from);
+    if (person) Object.assign(message, person);
+    return message;
+  }
+
   private remember(message: Message): void {
     const list = this.recent.get(message.conversationID) ?? [];
     if (list.some((m) => m.ID === message.ID)) return;
@@ -314,6 +323,7 @@ export class Chat {
     const peer = peerOf(id);
     const base = existing ?? conversationFromServer({ peer, lastMessage: null, time: message.time, unreadCount: 0, pinned: false } as ServerConversation, this.userID!);
     base.unreadCount += unread ? 1 : 0;
+    if (!existing) void this.learnPeople([peer]);
     this.conversations.set(id, base);
     this.setLast(base, message);
     this.conversationsChanged();
@@ -351,6 +361,28 @@ export class Chat {
     }
     this.conversations = new Map(list.map((c) => [c.conversationID, c]));
     this.conversationsChanged();
+    void this.learnPeople(list.map((c) => peerOf(c.conversationID)));
+  }
+
+  /** Fetches nick and avatar of users not known yet, then shows them on their conversations. */
+  private async learnPeople(userIDs: string[]): Promise<void> {
+    const unknown = [...new Set(userIDs)].filter((id) => !this.people.has(id));
+    try {
+      for (let i = 0; i < unknown.length; i += 100) {
+        for (const p of (await this.getUserProfile({ userIDList: unknown.slice(i, i + 100) })).data) this.people.set(p.userID, { nick: p.nick, avatar: p.avatar });
+      }
+    } catch {
+      return; // names are a nicety: the list works without them
+    }
+    let changed = false;
+    for (const c of this.conversations.values()) {
+      const person = this.people.get(c.userProfile.userID);
+      if (person && (c.userProfile.nick !== person.nick || c.userProfile.avatar !== person.avatar)) {
+        c.userProfile = { userID: c.userProfile.userID, ...person };
+        changed = true;
+      }
+    }
+    if (changed) this.conversationsChanged();
   }
 
   private sortedConversations(): Conversation[] {
@@ -477,7 +509,7 @@ export class Chat {
     const page = await this.call<{ messages: StoredC2CMessage[]; complete: boolean }>("getMessageList", { peer, before, limit: messagePage });
     const messageList = page.messages.map((m) => {
       this.seqOf.set(m.key, m.seq);
-      return fromServer(m, this.userID!);
+      return this.withPerson(fromServer(m, this.userID!));
     }).reverse();
     return ok({ messageList, nextReqMessageID: messageList[0]?.ID ?? "", isCompleted: page.complete });
   }

@@ -12,20 +12,15 @@ function deviceStore() {
   return { get: (k: string) => values.get(k) ?? null, set: (k: string, v: string) => void values.set(k, v) };
 }
 
-function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      const value = check();
-      if (value) {
-        clearInterval(timer);
-        resolve(value);
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 20);
-  });
+/** Polls `check` (sync or async) until it gives a truthy value. */
+async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe("the SDK under wrangler dev", () => {
@@ -51,6 +46,7 @@ describe("the SDK under wrangler dev", () => {
   beforeAll(async () => {
     server = await startServer({ persistTo: state });
     expect((await rest(server, "im_open_login_svc/multiaccount_import", { Accounts: [a, b] })).ErrorCode).toBe(0);
+    await rest(server, "profile/portrait_set", { From_Account: a, ProfileItem: [{ Tag: "Tag_Profile_IM_Nick", Value: "Alice" }] });
   });
   afterAll(async () => {
     for (const chat of chats) await chat.logout().catch(() => undefined);
@@ -89,6 +85,7 @@ describe("the SDK under wrangler dev", () => {
     expect(bob.chat.getTotalUnreadMessageCount()).toBe(101);
     const { conversationList } = (await bob.chat.getConversationList()).data;
     expect(conversationList[0]).toMatchObject({ conversationID: `C2C${a}`, unreadCount: 101, lastMessage: { messageForShow: "missed 99" } });
+    await until(async () => (await bob.chat.getConversationList()).data.conversationList[0]!.userProfile.nick === "Alice", "Alice's nick");
   });
 
   it("loses and duplicates nothing when the server restarts in the middle of a burst", async () => {
