@@ -53,7 +53,7 @@ console.log(/No migrations to apply/.test(migrate.stdout) ? "edge-im: database i
 const port = Number(argValue("--port") ?? "8787");
 const host = argValue("--ip") ?? "127.0.0.1";
 // IM_DEMO turns on the web chat page's sign-in helper, which mints UserSigs: for local use only.
-const child = spawn(wrangler, ["dev", "--ip", host, "--port", String(port), "--var", "IM_DEMO:true", ...args.filter((a, i) => !isOwn(i))], {
+const child = spawn(wrangler, ["dev", "--ip", host, "--port", String(port), "--var", "IM_DEMO:true", ...args.filter((_, i) => !isOwn(i))], {
   cwd: root,
   env,
   stdio: ["inherit", "pipe", "inherit"],
