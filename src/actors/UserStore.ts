@@ -353,11 +353,17 @@ export class UserStore {
     return hidden ? null : message;
   }
 
+  /** Unread counts of the given peers, or of the (at most 1,000) most recent conversations with any. */
   unreadCounts(peers?: string[]): { peer: string; unread: number }[] {
-    const rows = this.sql.exec<{ peer: string; unread: number }>("SELECT peer, unread FROM conversations WHERE time > 0").toArray();
-    if (!peers) return rows.filter((r) => r.unread > 0);
-    const byPeer = new Map(rows.map((r) => [r.peer, r.unread]));
-    return peers.map((peer) => ({ peer, unread: byPeer.get(peer) ?? 0 }));
+    if (!peers) {
+      return this.sql
+        .exec<{ peer: string; unread: number }>("SELECT peer, unread FROM conversations WHERE time > 0 AND unread > 0 ORDER BY time DESC LIMIT 1000")
+        .toArray();
+    }
+    return peers.map((peer) => ({
+      peer,
+      unread: this.sql.exec<{ unread: number }>("SELECT unread FROM conversations WHERE peer = ? AND time > 0", peer).toArray()[0]?.unread ?? 0,
+    }));
   }
 
   totalUnread(): number {

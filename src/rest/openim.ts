@@ -226,7 +226,7 @@ export const adminSetMsgRead = command({
 });
 
 export const getC2cUnreadMsgNum = command({
-  body: z.object({ To_Account: UserId, Peer_Account: z.array(UserId).max(10_000).optional() }),
+  body: z.object({ To_Account: UserId, Peer_Account: z.array(UserId).max(1000).optional() }),
   paramErrorCode,
   fieldErrorCodes,
   async handle(ctx, body) {

@@ -33,6 +33,17 @@ const ok = <T>(data: T): Response<T> => ({ code: 0, data });
 const sendTimeoutMs = 10_000;
 const recentMessagesKept = 200;
 const messagePage = 15;
+/** Message ids remembered for paging and dedupe; the oldest go first. */
+const rememberedIds = 5000;
+
+/** Adds to a Map or Set used as a bounded memory, forgetting the oldest entries. */
+function bounded<K, V>(collection: Map<K, V>, key: K, value: V): void;
+function bounded<K>(collection: Set<K>, key: K): void;
+function bounded<K, V>(collection: Map<K, V> | Set<K>, key: K, value?: V): void {
+  if (collection instanceof Map) collection.set(key, value as V);
+  else collection.add(key);
+  while (collection.size > rememberedIds) collection.delete(collection.keys().next().value as K);
+}
 
 export class Chat {
   private readonly options: CreateOptions;
@@ -206,10 +217,10 @@ export class Chat {
       case "message": {
         if (e.seq === 0) {
           if (this.onlineOnlySeen.has(e.message.key)) return;
-          this.onlineOnlySeen.add(e.message.key);
+          bounded(this.onlineOnlySeen, e.message.key);
         }
         const message = this.withPerson(fromServer(e.message, me));
-        if (e.seq) this.seqOf.set(message.ID, e.seq);
+        if (e.seq) bounded(this.seqOf, message.ID, e.seq);
         const echo = message.flow === "out" && this.sentHere.delete(message.random);
         this.remember(message);
         this.touchConversation(message, !echo && message.flow === "in");
@@ -463,7 +474,7 @@ export class Chat {
       Object.assign(message, { ID: sent.key, time: sent.time, sequence: sent.msgSeq, status: "success" as const });
       // Already applied (cursor past it) or not sequenced: no echo will come.
       if (sent.seq === 0 || sent.seq <= this.cursor) this.sentHere.delete(message.random);
-      if (sent.seq) this.seqOf.set(sent.key, sent.seq);
+      if (sent.seq) bounded(this.seqOf, sent.key, sent.seq);
       this.remember(message);
       this.touchConversation(message, false);
       return ok({ message });
@@ -508,7 +519,7 @@ export class Chat {
     if (options.nextReqMessageID && before === undefined) throw new ChatError(SdkErrorCode.invalidParameter, "nextReqMessageID is not a message this instance has seen");
     const page = await this.call<{ messages: StoredC2CMessage[]; complete: boolean }>("getMessageList", { peer, before, limit: messagePage });
     const messageList = page.messages.map((m) => {
-      this.seqOf.set(m.key, m.seq);
+      bounded(this.seqOf, m.key, m.seq);
       return this.withPerson(fromServer(m, this.userID!));
     }).reverse();
     return ok({ messageList, nextReqMessageID: messageList[0]?.ID ?? "", isCompleted: page.complete });
