@@ -116,6 +116,15 @@ describe("the SDK under wrangler dev", () => {
     expect(bob.received.map((m) => m.ID)).toEqual(sent);
     expect(alice.events.some((e) => e.includes('"state":"disconnected"'))).toBe(true);
     expect(alice.events.at(-1)).toContain('"state":"connected"');
+    // The history written before and after the restart is all there, in order.
+    const history: string[] = [];
+    let next: string | undefined;
+    for (let page = 0; page < 3; page++) {
+      const { data } = await bob.chat.getMessageList({ conversationID: `C2C${a}`, nextReqMessageID: next });
+      history.unshift(...data.messageList.map((m) => m.ID));
+      next = data.nextReqMessageID;
+    }
+    expect(history.slice(-40)).toEqual(sent);
   });
 
   it("recalls, marks read and reports receipts through events", async () => {
