@@ -9,6 +9,7 @@ import { ErrorCode, ImError } from "../domain/errors.ts";
 import type { Env } from "../env.ts";
 import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
+import type { Command } from "./command.ts";
 import { findCommand, internalErrorCode } from "./commands.ts";
 
 /** Bodies larger than this are refused before parsing. */
@@ -18,16 +19,18 @@ export const restDoor = new Hono<{ Bindings: Env }>();
 
 restDoor.all("/v4/:service/:command", async (c) => {
   const started = Date.now();
-  const commandName = `${c.req.param("service")}/${c.req.param("command")}`;
+  const service = c.req.param("service")!;
+  const commandName = `${service}/${c.req.param("command")}`;
+  const command = findCommand(service, c.req.param("command")!);
   const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
   const d1: D1Usage = { rowsRead: 0, rowsWritten: 0, queries: 0 };
   let code: number = ErrorCode.ok;
-  const extra = findCommand(c.req.param("service")!, c.req.param("command")!)?.errorDisplay ? { ErrorDisplay: "" } : {};
+  const extra = command?.errorDisplay ? { ErrorDisplay: "" } : {};
   try {
-    const payload = await answer(c, log, d1);
+    const payload = await answer(c, command, commandName, log, d1);
     return envelope(c, ErrorCode.ok, "", { ...extra, ...payload });
   } catch (error) {
-    const failure = asImError(error, commandName, internalErrorCode(c.req.param("service")!));
+    const failure = asImError(error, commandName, internalErrorCode(service));
     code = failure.code;
     return envelope(c, failure.code, failure.message, extra);
   } finally {
@@ -44,17 +47,21 @@ restDoor.all("/v4/:service/:command", async (c) => {
   }
 });
 
-async function answer(c: Context<{ Bindings: Env }>, log: { app?: number; caller?: string }, d1: D1Usage): Promise<Record<string, unknown>> {
+async function answer(
+  c: Context<{ Bindings: Env }>,
+  command: Command | undefined,
+  commandName: string,
+  log: { app?: number; caller?: string },
+  d1: D1Usage,
+): Promise<Record<string, unknown>> {
   if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
   const query = readQuery(c.req.raw.url);
   log.app = query.sdkAppId;
   log.caller = query.identifier;
-
-  const command = findCommand(c.req.param("service")!, c.req.param("command")!);
-  if (!command) throw new ImError(ErrorCode.badUrl, `unknown command ${c.req.param("service")}/${c.req.param("command")}`);
+  if (!command) throw new ImError(ErrorCode.badUrl, `unknown command ${commandName}`);
 
   const actor = c.env.APP.get(c.env.APP.idFromName(String(query.sdkAppId)));
-  const grant = await actor.authorizeRest(query, `${c.req.param("service")}/${c.req.param("command")}`);
+  const grant = await actor.authorizeRest(query, commandName);
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
   const body = command.body.safeParse(await readJsonBody(c.req.raw));
