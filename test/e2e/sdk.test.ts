@@ -127,6 +127,28 @@ describe("the SDK under wrangler dev", () => {
     expect(history.slice(-40)).toEqual(sent);
   });
 
+  it("reports KICKED_OUT when another phone logs in, and when an admin kicks", async () => {
+    const phone = (deviceID: string) => EdgeIMChat.create({ SDKAppID: defaultApp.sdkAppId, endpoint: server.base, platform: "Android", deviceID, cursorStore: deviceStore() });
+    const first = phone("phone-1");
+    chats.push(first);
+    const kicks: unknown[] = [];
+    first.on(EVENT.KICKED_OUT, (e) => kicks.push(e.data));
+    await first.login({ userID: a, userSig: await sig(a) });
+    const second = phone("phone-2");
+    chats.push(second);
+    const secondKicks: unknown[] = [];
+    second.on(EVENT.KICKED_OUT, (e) => secondKicks.push(e.data));
+    await second.login({ userID: a, userSig: await sig(a) });
+    await until(() => kicks.length === 1, "the first phone's KICKED_OUT");
+    expect(kicks[0]).toEqual({ type: EdgeIMChat.TYPES.KICKED_OUT_MULT_DEVICE });
+    expect(first.isReady()).toBe(false);
+    await expect(first.getConversationList()).rejects.toMatchObject({ code: 6014 });
+
+    await rest(server, "im_open_login_svc/kick", { UserID: a });
+    await until(() => secondKicks.length === 1, "the second phone's KICKED_OUT");
+    expect(secondKicks[0]).toEqual({ type: EdgeIMChat.TYPES.KICKED_OUT_REST_API });
+  });
+
   it("recalls, marks read and reports receipts through events", async () => {
     const alice = await loggedIn(a);
     const bob = await loggedIn(b);
