@@ -5,14 +5,7 @@ import { generateUserSig } from "../../src/domain/usersig.ts";
 import type { UserEvent } from "../../src/domain/events.ts";
 import type { C2CMessage, StoredC2CMessage } from "../../src/domain/message.ts";
 import { aRandom, TestClient, text } from "./clients.ts";
-import { anApp, aUserId, type TestApp } from "./helpers.ts";
-
-async function twoUsers(settings: Record<string, unknown> = {}): Promise<{ app: TestApp; a: string; b: string }> {
-  const app = await anApp({ settings });
-  const [a, b] = [aUserId("a"), aUserId("b")];
-  await app.rest("im_open_login_svc/multiaccount_import", { Accounts: [a, b] });
-  return { app, a, b };
-}
+import { anApp, aUserId, twoUsers, type TestApp } from "./helpers.ts";
 
 type MessageEvent = { seq: number; message: StoredC2CMessage };
 type Sync = { events: UserEvent[]; cursor: number; complete: boolean };

@@ -75,3 +75,17 @@ let userCounter = 0;
 export function aUserId(prefix = "user"): string {
   return `${prefix}_${Date.now().toString(36)}_${userCounter++}`;
 }
+
+/** A fresh app with `count` imported users. */
+export async function appWithUsers(count: number, settings: Partial<AppSettings> = {}): Promise<{ app: TestApp; ids: string[] }> {
+  const app = await anApp({ settings });
+  const ids = Array.from({ length: count }, (_, i) => aUserId(`u${i}`));
+  for (let i = 0; i < ids.length; i += 100) await app.rest("im_open_login_svc/multiaccount_import", { Accounts: ids.slice(i, i + 100) });
+  return { app, ids };
+}
+
+/** A fresh app with two imported users, a and b. */
+export async function twoUsers(settings: Partial<AppSettings> = {}): Promise<{ app: TestApp; a: string; b: string }> {
+  const { app, ids } = await appWithUsers(2, settings);
+  return { app, a: ids[0]!, b: ids[1]! };
+}

@@ -1,18 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { StoredC2CMessage } from "../../src/domain/message.ts";
 import { aRandom, TestClient, text } from "./clients.ts";
-import { anApp, aUserId, type TestApp } from "./helpers.ts";
-
-async function users(count: number): Promise<{ app: TestApp; ids: string[] }> {
-  const app = await anApp();
-  const ids = Array.from({ length: count }, () => aUserId());
-  await app.rest("im_open_login_svc/multiaccount_import", { Accounts: ids });
-  return { app, ids };
-}
+import { appWithUsers } from "./helpers.ts";
 
 describe("batchsendmsg", () => {
   it("sends to every recipient and lists the ones that failed", async () => {
-    const { app, ids } = await users(4);
+    const { app, ids } = await appWithUsers(4);
     const [from, ...to] = ids as [string, ...string[]];
     const answer = await app.rest("openim/batchsendmsg", { From_Account: from, To_Account: [...to, "ghost"], MsgRandom: aRandom(), MsgBody: text("news") });
     expect(answer.body).toMatchObject({ ActionStatus: "OK", ErrorCode: 0, MsgKey: expect.stringMatching(/^\d+_\d+_\d+$/), ErrorList: [{ To_Account: "ghost", ErrorCode: 90012 }] });
@@ -23,7 +16,7 @@ describe("batchsendmsg", () => {
   });
 
   it("refuses more than 500 recipients with 90011", async () => {
-    const { app, ids } = await users(1);
+    const { app, ids } = await appWithUsers(1);
     const to = Array.from({ length: 501 }, (_, i) => `r${i}`);
     expect((await app.rest("openim/batchsendmsg", { From_Account: ids[0], To_Account: to, MsgRandom: 1, MsgBody: text("x") })).body.ErrorCode).toBe(90011);
   });
@@ -31,7 +24,7 @@ describe("batchsendmsg", () => {
 
 describe("importmsg", () => {
   it("imports history as read and unpushed (SyncFromOldSystem 2)", async () => {
-    const { app, ids: [a, b] } = await users(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     const receiver = await TestClient.connect(app, b!);
     const answer = await app.rest("openim/importmsg", { SyncFromOldSystem: 2, From_Account: a, To_Account: b, MsgRandom: 77, MsgTimeStamp: 1_600_000_000, MsgBody: text("old") });
     expect(answer.body.ErrorCode).toBe(0);
@@ -42,7 +35,7 @@ describe("importmsg", () => {
   });
 
   it("imports live messages as unread and pushed (SyncFromOldSystem 5), once", async () => {
-    const { app, ids: [a, b] } = await users(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     const receiver = await TestClient.connect(app, b!);
     const body = { SyncFromOldSystem: 5, From_Account: a, To_Account: b, MsgRandom: 78, MsgTimeStamp: 1_700_000_000, MsgBody: text("live") };
     await app.rest("openim/importmsg", body);
@@ -54,7 +47,7 @@ describe("importmsg", () => {
   });
 
   it("answers 90008 for a sender that does not exist", async () => {
-    const { app, ids: [b] } = await users(1);
+    const { app, ids: [b] } = await appWithUsers(1);
     const answer = await app.rest("openim/importmsg", { SyncFromOldSystem: 2, From_Account: "ghost", To_Account: b, MsgRandom: 1, MsgTimeStamp: 1, MsgBody: text("x") });
     expect(answer.body.ErrorCode).toBe(90008);
   });
@@ -62,7 +55,7 @@ describe("importmsg", () => {
 
 describe("admin_getroammsg", () => {
   it("pages through a conversation with LastMsgKey until Complete", async () => {
-    const { app, ids: [a, b] } = await users(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     const keys: string[] = [];
     for (let i = 0; i < 5; i++) keys.push((await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text(`${i}`) })).body.MsgKey as string);
     const first = await app.rest("openim/admin_getroammsg", { Operator_Account: a, Peer_Account: b, MaxCnt: 3, MinTime: 0, MaxTime: 2 ** 31 });
@@ -86,14 +79,14 @@ describe("admin_getroammsg", () => {
   });
 
   it("answers 90054 for a LastMsgKey that is not a MsgKey", async () => {
-    const { app, ids: [a, b] } = await users(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     expect((await app.rest("openim/admin_getroammsg", { Operator_Account: a, Peer_Account: b, LastMsgKey: "nope" })).body.ErrorCode).toBe(90054);
   });
 });
 
 describe("read state over REST", () => {
   it("admin_set_msg_read clears the unread that get_c2c_unread_msg_num reports", async () => {
-    const { app, ids: [a, b, c] } = await users(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     for (const from of [a, a, c]) await app.rest("openim/sendmsg", { From_Account: from, To_Account: b, MsgRandom: aRandom(), MsgBody: text("hi") });
     const before = await app.rest("openim/get_c2c_unread_msg_num", { To_Account: b });
     expect(before.body).toMatchObject({ AllC2CUnreadMsgNum: 3 });
@@ -108,7 +101,7 @@ describe("read state over REST", () => {
 
 describe("query_online_status", () => {
   it("reports Online with per-platform detail, and Offline", async () => {
-    const { app, ids: [a, b] } = await users(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await TestClient.connect(app, a!, { platform: "iOS", device: "p" });
     await TestClient.connect(app, a!, { platform: "Web", device: "w" });
     const answer = await app.rest("openim/query_online_status", { To_Account: [a, b], IsNeedDetail: 1 });
@@ -121,7 +114,7 @@ describe("query_online_status", () => {
 
 describe("deleting an account", () => {
   it("closes its connections and empties its message store", async () => {
-    const { app, ids: [a, b] } = await users(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("bye") });
     const client = await TestClient.connect(app, b!);
     await app.rest("im_open_login_svc/account_delete", { DeleteItem: [{ UserID: b }] });

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TestClient } from "./clients.ts";
-import { anApp, aUserId, type TestApp } from "./helpers.ts";
-
-async function setup(settings: Record<string, unknown> = {}): Promise<{ app: TestApp; a: string; b: string }> {
-  const app = await anApp({ settings });
-  const [a, b] = [aUserId("a"), aUserId("b")];
-  await app.rest("im_open_login_svc/multiaccount_import", { Accounts: [a, b] });
-  return { app, a, b };
-}
+import { twoUsers, type TestApp } from "./helpers.ts";
 
 type Item = { Tag: string; Value: unknown };
 const profileItems = async (app: TestApp, id: string, tags?: string[]) =>
@@ -15,7 +8,7 @@ const profileItems = async (app: TestApp, id: string, tags?: string[]) =>
 
 describe("portrait_set and portrait_get", () => {
   it("stores every standard tag with its type and reads back the ones asked for", async () => {
-    const { app, a } = await setup();
+    const { app, a } = await twoUsers();
     const items = [
       { Tag: "Tag_Profile_IM_Nick", Value: "Alice 🌸" },
       { Tag: "Tag_Profile_IM_Gender", Value: "Gender_Type_Female" },
@@ -36,7 +29,7 @@ describe("portrait_set and portrait_get", () => {
   });
 
   it("answers per user, with 40003 for accounts that do not exist", async () => {
-    const { app, a } = await setup();
+    const { app, a } = await twoUsers();
     await app.rest("profile/portrait_set", { From_Account: a, ProfileItem: [{ Tag: "Tag_Profile_IM_Nick", Value: "A" }] });
     const answer = await app.rest("profile/portrait_get", { To_Account: [a, "ghost"], TagList: ["Tag_Profile_IM_Nick"] });
     expect(answer.body).toMatchObject({
@@ -58,7 +51,7 @@ describe("portrait_set and portrait_get", () => {
     ["a Nick over 500 bytes", [{ Tag: "Tag_Profile_IM_Nick", Value: "字".repeat(200) }], 40009],
     ["the same tag twice", [{ Tag: "Tag_Profile_IM_Nick", Value: "a" }, { Tag: "Tag_Profile_IM_Nick", Value: "b" }], 40001],
   ])("refuses %s and changes nothing", async (_name, items, code) => {
-    const { app, a } = await setup();
+    const { app, a } = await twoUsers();
     await app.rest("profile/portrait_set", { From_Account: a, ProfileItem: [{ Tag: "Tag_Profile_IM_Nick", Value: "before" }] });
     const answer = await app.rest("profile/portrait_set", { From_Account: a, ProfileItem: [{ Tag: "Tag_Profile_IM_SelfSignature", Value: "new" }, ...items] });
     expect(answer.body).toMatchObject({ ActionStatus: "FAIL", ErrorCode: code, ErrorDisplay: "" });
@@ -66,13 +59,13 @@ describe("portrait_set and portrait_get", () => {
   });
 
   it("accepts the app's declared custom tags", async () => {
-    const { app, a } = await setup({ profileCustomTags: ["Tag_Profile_Custom_Hobby"] });
+    const { app, a } = await twoUsers({ profileCustomTags: ["Tag_Profile_Custom_Hobby"] });
     await app.rest("profile/portrait_set", { From_Account: a, ProfileItem: [{ Tag: "Tag_Profile_Custom_Hobby", Value: "chess" }] });
     expect(await profileItems(app, a, ["Tag_Profile_Custom_Hobby"])).toEqual([{ Tag: "Tag_Profile_Custom_Hobby", Value: "chess" }]);
   });
 
   it("refuses portrait_set for an account that does not exist (40003) and more than 100 users (40001)", async () => {
-    const { app } = await setup();
+    const { app } = await twoUsers();
     expect((await app.rest("profile/portrait_set", { From_Account: "ghost", ProfileItem: [{ Tag: "Tag_Profile_IM_Nick", Value: "x" }] })).body.ErrorCode).toBe(40003);
     const many = Array.from({ length: 101 }, (_, i) => `u${i}`);
     expect((await app.rest("profile/portrait_get", { To_Account: many })).body.ErrorCode).toBe(40001);
@@ -81,7 +74,7 @@ describe("portrait_set and portrait_get", () => {
 
 describe("profiles from clients", () => {
   it("reads profiles and updates the user's own, telling the user's other devices and online friends", async () => {
-    const { app, a, b } = await setup();
+    const { app, a, b } = await twoUsers();
     await app.rest("sns/friend_import", { From_Account: b, AddFriendItem: [{ To_Account: a }] });
     const [a1, a2] = [await TestClient.connect(app, a, { device: "a1" }), await TestClient.connect(app, a, { device: "a2" })];
     const friend = await TestClient.connect(app, b);
@@ -93,7 +86,7 @@ describe("profiles from clients", () => {
   });
 
   it("does not let a client set admin-only tags", async () => {
-    const { app, a } = await setup();
+    const { app, a } = await twoUsers();
     const client = await TestClient.connect(app, a);
     const answer = await client.request("updateMyProfile", { items: [{ tag: "Tag_Profile_IM_AdminForbidType", value: "AdminForbid_Type_SendOut" }] });
     expect(answer.code).toBe(40001);

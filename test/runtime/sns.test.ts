@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aRandom, TestClient, text } from "./clients.ts";
-import { anApp, aUserId, type TestApp } from "./helpers.ts";
-
-async function people(count: number, settings: Record<string, unknown> = {}): Promise<{ app: TestApp; ids: string[] }> {
-  const app = await anApp({ settings });
-  const ids = Array.from({ length: count }, (_, i) => aUserId(`p${i}`));
-  for (let i = 0; i < ids.length; i += 100) await app.rest("im_open_login_svc/multiaccount_import", { Accounts: ids.slice(i, i + 100) });
-  return { app, ids };
-}
+import { anApp, appWithUsers, type TestApp } from "./helpers.ts";
 
 const allowType = (app: TestApp, id: string, value: string) =>
   app.rest("profile/portrait_set", { From_Account: id, ProfileItem: [{ Tag: "Tag_Profile_IM_AllowType", Value: value }] });
@@ -24,7 +17,7 @@ const codes = (answer: { body: Record<string, unknown> }) => (answer.body.Result
 
 describe("adding friends follows the target's AllowType", () => {
   it("AllowAny adds at once, both ways", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await allowType(app, b!, "AllowType_Type_AllowAny");
     const answer = await add(app, a!, [b!]);
     expect(answer.body).toMatchObject({ ActionStatus: "OK", ErrorDisplay: "", ResultItem: [{ To_Account: b, ResultCode: 0, ResultInfo: "" }], Fail_Account: [] });
@@ -32,7 +25,7 @@ describe("adding friends follows the target's AllowType", () => {
   });
 
   it("NeedConfirm (the default) creates a request the target sees and can accept", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     const target = await TestClient.connect(app, b!);
     const answer = await add(app, a!, [b!]);
     expect(codes(answer)).toEqual([30539]);
@@ -46,7 +39,7 @@ describe("adding friends follows the target's AllowType", () => {
   });
 
   it("a refused request leaves no relation", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await add(app, a!, [b!]);
     const target = await TestClient.connect(app, b!);
     await target.call("refuseFriendApplication", { userID: a });
@@ -55,14 +48,14 @@ describe("adding friends follows the target's AllowType", () => {
   });
 
   it("adding someone who already asked you accepts their request", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await add(app, a!, [b!]);
     expect(codes(await add(app, b!, [a!]))).toEqual([0]);
     expect(await relation(app, a!, b!)).toBe("CheckResult_Type_BothWay");
   });
 
   it("DenyAny refuses (30516), unless the admin forces it", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await allowType(app, b!, "AllowType_Type_DenyAny");
     expect(codes(await add(app, a!, [b!]))).toEqual([30516]);
     expect(codes(await add(app, a!, [b!], { ForceAddFlags: 1 }))).toEqual([0]);
@@ -70,7 +63,7 @@ describe("adding friends follows the target's AllowType", () => {
   });
 
   it("Add_Type_Single adds one way only", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await allowType(app, b!, "AllowType_Type_AllowAny");
     await add(app, a!, [b!], { AddType: "Add_Type_Single" });
     expect(await relation(app, a!, b!)).toBe("CheckResult_Type_AWithB");
@@ -80,7 +73,7 @@ describe("adding friends follows the target's AllowType", () => {
   });
 
   it("reports each item of a batch and applies the good ones", async () => {
-    const { app, ids: [a, b, c] } = await people(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     await allowType(app, b!, "AllowType_Type_AllowAny");
     await allowType(app, c!, "AllowType_Type_AllowAny");
     await add(app, a!, [c!]);
@@ -91,7 +84,7 @@ describe("adding friends follows the target's AllowType", () => {
   });
 
   it("refuses a From_Account that does not exist (30003) and bad fields (30001)", async () => {
-    const { app, ids: [a] } = await people(1);
+    const { app, ids: [a] } = await appWithUsers(1);
     expect((await add(app, "ghost", [a!])).body.ErrorCode).toBe(30003);
     const bad = await app.rest("sns/friend_add", { From_Account: a, AddFriendItem: [{ To_Account: "x", AddSource: "Wrong" }] });
     expect(bad.body).toMatchObject({ ErrorCode: 30001, ErrorInfo: expect.stringMatching(/^AddFriendItem\[0\]\.AddSource: /), ErrorDisplay: "" });
@@ -100,7 +93,7 @@ describe("adding friends follows the target's AllowType", () => {
 
 describe("friend_check", () => {
   it("reports BothWay, AWithB, BWithA and NoRelation in one call", async () => {
-    const { app, ids: [a, b, c, d, e] } = await people(5);
+    const { app, ids: [a, b, c, d, e] } = await appWithUsers(5);
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }, { To_Account: c }] });
     await app.rest("sns/friend_import", { From_Account: b, AddFriendItem: [{ To_Account: a }] });
     await app.rest("sns/friend_import", { From_Account: d, AddFriendItem: [{ To_Account: a }] });
@@ -116,7 +109,7 @@ describe("friend_check", () => {
 
 describe("deleting friends", () => {
   it("Delete_Type_Single removes one direction, Delete_Type_Both both", async () => {
-    const { app, ids: [a, b, c] } = await people(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     for (const [x, y] of [[a, b], [b, a], [a, c], [c, a]]) await app.rest("sns/friend_import", { From_Account: x, AddFriendItem: [{ To_Account: y }] });
     await app.rest("sns/friend_delete", { From_Account: a, To_Account: [b], DeleteType: "Delete_Type_Single" });
     expect(await relation(app, a!, b!)).toBe("CheckResult_Type_BWithA");
@@ -126,7 +119,7 @@ describe("deleting friends", () => {
   });
 
   it("friend_delete_all empties the list", async () => {
-    const { app, ids: [a, b, c] } = await people(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }, { To_Account: c }] });
     await app.rest("sns/friend_delete_all", { From_Account: a, DeleteType: "Delete_Type_Single" });
     expect((await app.rest("sns/friend_get", { From_Account: a, StartIndex: 0 })).body).toMatchObject({ FriendNum: 0, UserDataItem: [], CompleteFlag: 1 });
@@ -135,7 +128,7 @@ describe("deleting friends", () => {
 
 describe("reading and updating friends", () => {
   it("friend_get pages through 150 friends with the standard tags", async () => {
-    const { app, ids } = await people(151);
+    const { app, ids } = await appWithUsers(151);
     const [owner, ...others] = ids as [string, ...string[]];
     for (let i = 0; i < others.length; i += 100) {
       await app.rest("sns/friend_import", { From_Account: owner, AddFriendItem: others.slice(i, i + 100).map((To_Account, j) => ({ To_Account, AddTime: 1_700_000_000 + i + j })) });
@@ -156,7 +149,7 @@ describe("reading and updating friends", () => {
   });
 
   it("friend_update sets remark, lists and declared custom tags; friend_get_list reads them with profile tags", async () => {
-    const { app, ids: [a, b] } = await people(2, { friendCustomTags: ["Tag_SNS_Custom_Level"] });
+    const { app, ids: [a, b] } = await appWithUsers(2, { friendCustomTags: ["Tag_SNS_Custom_Level"] });
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }] });
     await app.rest("profile/portrait_set", { From_Account: b, ProfileItem: [{ Tag: "Tag_Profile_IM_Nick", Value: "Bee" }] });
     const update = await app.rest("sns/friend_update", {
@@ -181,7 +174,7 @@ describe("reading and updating friends", () => {
 
 describe("friend lists", () => {
   it("creates, fills, reads and deletes lists", async () => {
-    const { app, ids: [a, b, c] } = await people(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }, { To_Account: c }] });
     const created = await app.rest("sns/group_add", { From_Account: a, GroupName: ["Work", "Gym"], To_Account: [b, "ghost"] });
     expect(codes(created)).toEqual([0, 30001]);
@@ -199,7 +192,7 @@ describe("friend lists", () => {
   });
 
   it("allows 32 lists and refuses the 33rd (30011)", async () => {
-    const { app, ids: [a] } = await people(1);
+    const { app, ids: [a] } = await appWithUsers(1);
     const names = Array.from({ length: 32 }, (_, i) => `L${i}`);
     expect((await app.rest("sns/group_add", { From_Account: a, GroupName: names })).body.ErrorCode).toBe(0);
     expect((await app.rest("sns/group_add", { From_Account: a, GroupName: ["one too many"] })).body.ErrorCode).toBe(30011);
@@ -208,7 +201,7 @@ describe("friend lists", () => {
 
 describe("limits", () => {
   it("allows 3,000 friends and refuses the next (30010)", async () => {
-    const { app, ids } = await people(3002);
+    const { app, ids } = await appWithUsers(3002);
     const [owner, ...others] = ids as [string, ...string[]];
     for (let i = 0; i < 3000; i += 100) {
       const answer = await app.rest("sns/friend_import", { From_Account: owner, AddFriendItem: others.slice(i, i + 100).map((To_Account) => ({ To_Account })) });
@@ -219,7 +212,7 @@ describe("limits", () => {
   });
 
   it("allows 1,000 blocked accounts and refuses the next", async () => {
-    const { app, ids } = await people(1002);
+    const { app, ids } = await appWithUsers(1002);
     const [owner, ...others] = ids as [string, ...string[]];
     for (let i = 0; i < 1000; i += 500) {
       const answer = await app.rest("sns/black_list_add", { From_Account: owner, To_Account: others.slice(i, i + 500) });
@@ -231,7 +224,7 @@ describe("limits", () => {
 
 describe("blocklist", () => {
   it("adds, lists, checks and removes, both directions", async () => {
-    const { app, ids: [a, b, c] } = await people(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     const added = await app.rest("sns/black_list_add", { From_Account: a, To_Account: [b, a, "ghost"] });
     expect(codes(added)).toEqual([0, 30001, 30003]);
     expect(codes(await app.rest("sns/black_list_add", { From_Account: a, To_Account: [b] }))).toEqual([30001]);
@@ -245,7 +238,7 @@ describe("blocklist", () => {
   });
 
   it("ends the friendship, as Tencent does", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await allowType(app, b!, "AllowType_Type_AllowAny");
     await add(app, a!, [b!]);
     await app.rest("sns/black_list_add", { From_Account: b, To_Account: [a] });
@@ -255,7 +248,7 @@ describe("blocklist", () => {
   });
 
   it("stops messages from the blocked user (20007), from REST and clients, and stores none", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     const receiver = await TestClient.connect(app, b!);
     await receiver.call("addToBlacklist", { userIDList: [a] });
     const viaRest = await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("let me in") });
@@ -271,7 +264,7 @@ describe("blocklist", () => {
 
 describe("friendship required for one-to-one messages", () => {
   it("answers 20009, 20010 or 20011 by which side is missing", async () => {
-    const { app, ids: [a, b] } = await people(2, { requireFriendship: true });
+    const { app, ids: [a, b] } = await appWithUsers(2, { requireFriendship: true });
     const send = async () => (await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("hi") })).body.ErrorCode;
     expect(await send()).toBe(20009);
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }] });
@@ -286,7 +279,7 @@ describe("friendship required for one-to-one messages", () => {
 
 describe("clients", () => {
   it("add friends, sort them into lists and see change events on every device", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await allowType(app, b!, "AllowType_Type_AllowAny");
     const [a1, a2] = [await TestClient.connect(app, a!, { device: "a1" }), await TestClient.connect(app, a!, { device: "a2" })];
     const bClient = await TestClient.connect(app, b!);
@@ -304,7 +297,7 @@ describe("clients", () => {
   });
 
   it("act only for the connected user", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     const client = await TestClient.connect(app, a!);
     // There is no field naming another user as the actor: the op applies to the connection's user.
     expect((await client.request("addToBlacklist", { userIDList: [b], From_Account: b })).code).toBe(0);
@@ -315,7 +308,7 @@ describe("clients", () => {
 
 describe("isolation and account deletion", () => {
   it("keeps one app's relations out of another app's sight", async () => {
-    const { app, ids: [a, b] } = await people(2);
+    const { app, ids: [a, b] } = await appWithUsers(2);
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }] });
     const other = await anApp();
     await other.rest("im_open_login_svc/multiaccount_import", { Accounts: [a, b] });
@@ -324,7 +317,7 @@ describe("isolation and account deletion", () => {
   });
 
   it("removes the deleted account's rows on both sides of every relationship", async () => {
-    const { app, ids: [a, b, c] } = await people(3);
+    const { app, ids: [a, b, c] } = await appWithUsers(3);
     await app.rest("sns/friend_import", { From_Account: a, AddFriendItem: [{ To_Account: b }] });
     await app.rest("sns/friend_import", { From_Account: b, AddFriendItem: [{ To_Account: a }] });
     await app.rest("sns/black_list_add", { From_Account: c, To_Account: [b] });
