@@ -516,6 +516,11 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     });
   }
 
+  /** SQLite rows this actor wrote since it woke (index entries included): the per-message cost. */
+  async storageUsage(): Promise<{ rowsWritten: number }> {
+    return { ...this.store.usage };
+  }
+
   /** Logs the user out everywhere (REST kick, or account deletion). */
   async kick(me: UserRef, reason: string): Promise<Outcome<{ devices: number }>> {
     return capture(() => {

@@ -110,21 +110,29 @@ type EventBody = EventData extends infer E ? (E extends { seq: number } ? Omit<E
 export class UserStore {
   private readonly sql: SqlStorage;
   private seq = 0;
+  /** SQLite rows written since this actor woke, index entries included (what storage is billed by). */
+  readonly usage = { rowsWritten: 0 };
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
     this.migrate();
-    const row = sql
+    const row = this.sql
       .exec<{ last: number | null }>("SELECT MAX(s) AS last FROM (SELECT MAX(seq) AS s FROM messages UNION ALL SELECT MAX(seq) FROM events)")
       .one();
     this.seq = Math.max(row.last ?? 0, Number(this.meta("seq_floor") ?? 0));
   }
 
+  private exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
+    const cursor = this.sql.exec<T>(query, ...bindings);
+    this.usage.rowsWritten += cursor.rowsWritten;
+    return cursor;
+  }
+
   private migrate(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    this.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
     const version = Number(this.meta("schema_version") ?? 0);
     for (let v = version; v < migrations.length; v++) {
-      for (const statement of migrations[v]!) this.sql.exec(statement);
+      for (const statement of migrations[v]!) this.exec(statement);
       this.setMeta("schema_version", String(v + 1));
     }
   }
@@ -135,11 +143,11 @@ export class UserStore {
   }
 
   meta(key: string): string | undefined {
-    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v;
+    return this.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v;
   }
 
   setMeta(key: string, value: string): void {
-    this.sql.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, value);
+    this.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, value);
   }
 
   // ---- messages ----
@@ -150,7 +158,7 @@ export class UserStore {
    */
   insertMessage(message: C2CMessage, peer: string, outgoing: boolean, now: number): StoredC2CMessage | null {
     const seq = this.seq + 1;
-    const written = this.sql.exec(
+    const written = this.exec(
       `INSERT INTO messages (seq, peer, outgoing, msg_key, sender, receiver, msg_seq, random, time, body, cloud_custom_data, need_receipt, stored_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, msg_key, outgoing) DO NOTHING`,
       seq,
@@ -174,7 +182,7 @@ export class UserStore {
   }
 
   message(seq: number): StoredC2CMessage | null {
-    const row = this.sql.exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq = ?`, seq).toArray()[0];
+    const row = this.exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq = ?`, seq).toArray()[0];
     return row ? toMessage(row) : null;
   }
 
@@ -230,11 +238,11 @@ export class UserStore {
   }
 
   markRevoked(seq: number): void {
-    this.sql.exec("UPDATE messages SET revoked = 1 WHERE seq = ?", seq);
+    this.exec("UPDATE messages SET revoked = 1 WHERE seq = ?", seq);
   }
 
   replaceBody(seq: number, body: MsgBody, cloudCustomData: string | undefined): void {
-    this.sql.exec(
+    this.exec(
       "UPDATE messages SET body = ?, cloud_custom_data = COALESCE(?, cloud_custom_data), modified = 1 WHERE seq = ?",
       JSON.stringify(body),
       cloudCustomData ?? null,
@@ -246,7 +254,7 @@ export class UserStore {
   hide(peer: string, keys: string[]): string[] {
     const hidden: string[] = [];
     for (const key of new Set(keys)) {
-      const cursor = this.sql.exec("UPDATE messages SET hidden = 1 WHERE peer = ? AND msg_key = ? AND hidden = 0", peer, key);
+      const cursor = this.exec("UPDATE messages SET hidden = 1 WHERE peer = ? AND msg_key = ? AND hidden = 0", peer, key);
       if (cursor.rowsWritten > 0) hidden.push(key);
     }
     return hidden;
@@ -256,7 +264,7 @@ export class UserStore {
   markReceiptsRead(peer: string, keys: string[]): string[] {
     const changed: string[] = [];
     for (const key of new Set(keys)) {
-      const cursor = this.sql.exec(
+      const cursor = this.exec(
         "UPDATE messages SET receipt_read = 1 WHERE peer = ? AND msg_key = ? AND outgoing = 1 AND need_receipt = 1 AND receipt_read = 0",
         peer,
         key,
@@ -271,7 +279,7 @@ export class UserStore {
   appendEvent<E extends EventBody>(event: E, now: number): E & { seq: number } {
     const seq = ++this.seq;
     const { kind, ...data } = event;
-    this.sql.exec("INSERT INTO events (seq, kind, data, stored_at) VALUES (?, ?, ?, ?)", seq, kind, JSON.stringify(data), now);
+    this.exec("INSERT INTO events (seq, kind, data, stored_at) VALUES (?, ?, ?, ?)", seq, kind, JSON.stringify(data), now);
     return { ...event, seq };
   }
 
@@ -279,7 +287,7 @@ export class UserStore {
   appendModified(message: StoredC2CMessage, now: number): UserEvent & { kind: "messageModified" } {
     const seq = ++this.seq;
     const data = { peer: message.peer, key: message.key, outgoing: message.flow === "out" };
-    this.sql.exec("INSERT INTO events (seq, kind, data, stored_at) VALUES (?, 'messageModified', ?, ?)", seq, JSON.stringify(data), now);
+    this.exec("INSERT INTO events (seq, kind, data, stored_at) VALUES (?, 'messageModified', ?, ?)", seq, JSON.stringify(data), now);
     return { kind: "messageModified", seq, message };
   }
 
@@ -308,7 +316,7 @@ export class UserStore {
 
   /** Records a new message in its conversation (creating the conversation if needed). */
   touchConversation(peer: string, message: StoredC2CMessage | null, time: number, options: { unread: boolean; lastMessage: boolean }): void {
-    this.sql.exec(
+    this.exec(
       `INSERT INTO conversations (peer, last_seq, time, unread) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT (peer) DO UPDATE SET
          last_seq = CASE WHEN ?2 IS NULL THEN last_seq ELSE ?2 END,
@@ -322,7 +330,7 @@ export class UserStore {
   }
 
   conversation(peer: string): Conversation | null {
-    const row = this.sql.exec<ConversationRow>("SELECT peer, last_seq, time, unread, pinned FROM conversations WHERE peer = ? AND time > 0", peer).toArray()[0];
+    const row = this.exec<ConversationRow>("SELECT peer, last_seq, time, unread, pinned FROM conversations WHERE peer = ? AND time > 0", peer).toArray()[0];
     return row ? this.toConversation(row) : null;
   }
 
@@ -349,7 +357,7 @@ export class UserStore {
 
   private visible(message: StoredC2CMessage | null): StoredC2CMessage | null {
     if (!message) return null;
-    const hidden = this.sql.exec<{ hidden: number }>("SELECT hidden FROM messages WHERE seq = ?", message.seq).one().hidden;
+    const hidden = this.exec<{ hidden: number }>("SELECT hidden FROM messages WHERE seq = ?", message.seq).one().hidden;
     return hidden ? null : message;
   }
 
@@ -362,17 +370,17 @@ export class UserStore {
     }
     return peers.map((peer) => ({
       peer,
-      unread: this.sql.exec<{ unread: number }>("SELECT unread FROM conversations WHERE peer = ? AND time > 0", peer).toArray()[0]?.unread ?? 0,
+      unread: this.exec<{ unread: number }>("SELECT unread FROM conversations WHERE peer = ? AND time > 0", peer).toArray()[0]?.unread ?? 0,
     }));
   }
 
   totalUnread(): number {
-    return this.sql.exec<{ total: number | null }>("SELECT SUM(unread) AS total FROM conversations WHERE time > 0").one().total ?? 0;
+    return this.exec<{ total: number | null }>("SELECT SUM(unread) AS total FROM conversations WHERE time > 0").one().total ?? 0;
   }
 
   /** Clears the unread count; returns the newest incoming message read up to `maxTime`, if any. */
   markRead(peer: string, maxTime: number): StoredC2CMessage | null {
-    this.sql.exec("UPDATE conversations SET unread = 0 WHERE peer = ?", peer);
+    this.exec("UPDATE conversations SET unread = 0 WHERE peer = ?", peer);
     const row = this.sql
       .exec<MessageRow>(
         `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.outgoing = 0 AND m.time <= ? ORDER BY m.seq DESC LIMIT 1`,
@@ -385,17 +393,17 @@ export class UserStore {
 
   /** The peer read up to the user's message `seq`. Returns whether that moved the read point. */
   setPeerRead(peer: string, seq: number): boolean {
-    return this.sql.exec("UPDATE conversations SET peer_read_seq = ? WHERE peer = ? AND peer_read_seq < ?", seq, peer, seq).rowsWritten > 0;
+    return this.exec("UPDATE conversations SET peer_read_seq = ? WHERE peer = ? AND peer_read_seq < ?", seq, peer, seq).rowsWritten > 0;
   }
 
   setPinned(peer: string, pinned: boolean): boolean {
-    return this.sql.exec("UPDATE conversations SET pinned = ? WHERE peer = ? AND time > 0 AND pinned <> ?", pinned ? 1 : 0, peer, pinned ? 1 : 0).rowsWritten > 0;
+    return this.exec("UPDATE conversations SET pinned = ? WHERE peer = ? AND time > 0 AND pinned <> ?", pinned ? 1 : 0, peer, pinned ? 1 : 0).rowsWritten > 0;
   }
 
   /** Removes the conversation from the list (and its history, if asked). Returns whether it existed. */
   deleteConversation(peer: string, clearHistory: boolean): boolean {
-    const existed = this.sql.exec("UPDATE conversations SET time = 0, unread = 0, last_seq = NULL, pinned = 0 WHERE peer = ? AND time > 0", peer).rowsWritten > 0;
-    if (clearHistory) this.sql.exec("UPDATE messages SET hidden = 1 WHERE peer = ?", peer);
+    const existed = this.exec("UPDATE conversations SET time = 0, unread = 0, last_seq = NULL, pinned = 0 WHERE peer = ? AND time > 0", peer).rowsWritten > 0;
+    if (clearHistory) this.exec("UPDATE messages SET hidden = 1 WHERE peer = ?", peer);
     return existed;
   }
 
@@ -403,16 +411,16 @@ export class UserStore {
 
   /** Deletes messages sent, and events recorded, before `beforeMs`. Returns how many rows went. */
   sweep(beforeMs: number): number {
-    const messages = this.sql.exec("DELETE FROM messages WHERE time < ?", Math.floor(beforeMs / 1000)).rowsWritten;
-    const events = this.sql.exec("DELETE FROM events WHERE stored_at < ?", beforeMs).rowsWritten;
+    const messages = this.exec("DELETE FROM messages WHERE time < ?", Math.floor(beforeMs / 1000)).rowsWritten;
+    const events = this.exec("DELETE FROM events WHERE stored_at < ?", beforeMs).rowsWritten;
     if (messages + events > 0) this.setMeta("seq_floor", String(this.seq));
     return messages + events;
   }
 
   /** Removes everything (the account was deleted). */
   purge(): void {
-    for (const table of ["messages", "events", "conversations"]) this.sql.exec(`DELETE FROM ${table}`);
-    this.sql.exec("DELETE FROM meta WHERE k <> 'schema_version'");
+    for (const table of ["messages", "events", "conversations"]) this.exec(`DELETE FROM ${table}`);
+    this.exec("DELETE FROM meta WHERE k <> 'schema_version'");
     this.seq = 0;
   }
 }

@@ -231,6 +231,19 @@ describe("sending", () => {
   });
 });
 
+describe("cost", () => {
+  it("writes 6 SQLite rows on each side per message: the message with its 3 indexes, the conversation and its index", async () => {
+    const { app, a, b } = await twoUsers();
+    const sender = await TestClient.connect(app, a);
+    await sender.call("sendMessage", { to: b, random: aRandom(), body: text("opens the conversation") });
+    const actors = [a, b].map((userId) => userActor(env, { sdkAppId: app.sdkAppId, userId }));
+    const before = await Promise.all(actors.map((s) => s.storageUsage()));
+    for (let i = 0; i < 10; i++) await sender.call("sendMessage", { to: b, random: aRandom(), body: text(`#${i}`) });
+    const after = await Promise.all(actors.map((s) => s.storageUsage()));
+    expect(after.map((u, i) => (u.rowsWritten - before[i]!.rowsWritten) / 10)).toEqual([6, 6]);
+  });
+});
+
 describe("offline and roaming", () => {
   it("gives a device that reconnects exactly what it missed, in order, after hibernation", async () => {
     const { app, a, b } = await twoUsers();
