@@ -154,31 +154,23 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     };
     if (draft.cloudCustomData !== undefined) message.cloudCustomData = draft.cloudCustomData;
     if (draft.needReadReceipt) message.needReadReceipt = true;
-    const peer = this.peer({ sdkAppId: me.sdkAppId, userId: draft.to });
-    const result = { key: message.key, time, msgSeq, random: draft.random, seq: 0 };
+    const peer = this.peer(me, draft.to);
 
     const relation: SenderRelation = {};
     if ((await this.settings(me)).requireFriendship) relation.senderHasRecipient = (await this.friends(me)).has(draft.to);
     if (draft.lifeTimeSeconds === 0) {
-      unwrap(await peer.pushOnline({ sdkAppId: me.sdkAppId, userId: draft.to }, message, relation));
+      unwrap(await peer.actor.pushOnline(peer.ref, message, relation));
       if (draft.syncToSender !== false) this.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
-      return result;
+      return resultOf({ ...message, seq: 0 });
     }
     const received = unwrap(
-      await peer.receiveC2C(
-        { sdkAppId: me.sdkAppId, userId: draft.to },
-        message,
-        { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true },
-        relation,
-      ),
+      await peer.actor.receiveC2C(peer.ref, message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true }, relation),
     );
     // A retry whose first attempt reached the recipient (and not, before a crash, this store)
     // takes the first attempt's key and time, so both sides hold the same message once.
     const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
-    const answer = { ...result, key: canonical.key, time: canonical.time, msgSeq: canonical.msgSeq };
-    if (draft.syncToSender === false) return answer;
-    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now);
-    return { ...answer, seq: stored.seq };
+    if (draft.syncToSender === false) return resultOf({ ...canonical, seq: 0 });
+    return resultOf(this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now));
   }
 
   /**
@@ -333,7 +325,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       const deleted = this.ctx.storage.transactionSync(() => {
         const existed = this.store.deleteConversation(peer, clearHistory);
-        if (existed) this.push(this.store.appendEvent({ kind: "conversationDeleted", peer }, Date.now()));
+        if (existed) this.announce({ kind: "conversationDeleted", peer });
         return existed;
       });
       return { deleted };
@@ -345,7 +337,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       if (!this.store.conversation(peer)) throw new ImError(ErrorCode.invalidParameter, `there is no conversation with "${peer}"`);
       this.ctx.storage.transactionSync(() => {
-        if (this.store.setPinned(peer, pinned)) this.push(this.store.appendEvent({ kind: "conversationPinned", peer, pinned }, Date.now()));
+        if (this.store.setPinned(peer, pinned)) this.announce({ kind: "conversationPinned", peer, pinned });
       });
       return { pinned };
     });
@@ -366,12 +358,12 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       const readUpTo = this.ctx.storage.transactionSync(() => {
         const last = this.store.markRead(peer, maxTime ?? Number.MAX_SAFE_INTEGER);
-        this.push(this.store.appendEvent({ kind: "conversationRead", peer }, Date.now()));
+        this.announce({ kind: "conversationRead", peer });
         return last;
       });
       if (readUpTo) {
-        const peerRef = { sdkAppId: me.sdkAppId, userId: peer };
-        unwrap(await this.peer(peerRef).applyPeerRead(peerRef, me.userId, readUpTo.key));
+        const other = this.peer(me, peer);
+        unwrap(await other.actor.applyPeerRead(other.ref, me.userId, readUpTo.key));
       }
       return { unread: 0 as const };
     });
@@ -384,7 +376,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       const message = this.store.findByKey(peer, key, true);
       if (!message) return;
       this.ctx.storage.transactionSync(() => {
-        if (this.store.setPeerRead(peer, message.seq)) this.push(this.store.appendEvent({ kind: "peerRead", peer, key }, Date.now()));
+        if (this.store.setPeerRead(peer, message.seq)) this.announce({ kind: "peerRead", peer, key });
       });
     });
   }
@@ -395,8 +387,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       const wanted = keys.filter((key) => this.store.findByKey(peer, key, false)?.needReadReceipt);
       if (wanted.length === 0) return { keys: [] };
-      const peerRef = { sdkAppId: me.sdkAppId, userId: peer };
-      return unwrap(await this.peer(peerRef).applyReadReceipts(peerRef, me.userId, wanted));
+      const other = this.peer(me, peer);
+      return unwrap(await other.actor.applyReadReceipts(other.ref, me.userId, wanted));
     });
   }
 
@@ -405,7 +397,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       return this.ctx.storage.transactionSync(() => {
         const changed = this.store.markReceiptsRead(peer, keys);
-        if (changed.length > 0) this.push(this.store.appendEvent({ kind: "readReceipts", peer, keys: changed }, Date.now()));
+        if (changed.length > 0) this.announce({ kind: "readReceipts", peer, keys: changed });
         return { keys: changed };
       });
     });
@@ -429,8 +421,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
           throw new ImError(ErrorCode.recallWindowPassed, `messages can be recalled within ${window} seconds of sending`);
         }
       }
-      const peerRef = { sdkAppId: me.sdkAppId, userId: peer };
-      unwrap(await this.peer(peerRef).applyRevoke(peerRef, me.userId, key));
+      const other = this.peer(me, peer);
+      unwrap(await other.actor.applyRevoke(other.ref, me.userId, key));
       this.applyRevokeHere(peer, key, true);
     });
   }
@@ -448,7 +440,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     if (!message || message.isRevoked) return;
     this.ctx.storage.transactionSync(() => {
       this.store.markRevoked(message.seq);
-      this.push(this.store.appendEvent({ kind: "messageRevoked", peer, key }, Date.now()));
+      this.announce({ kind: "messageRevoked", peer, key });
     });
   }
 
@@ -460,8 +452,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       if (!message) throw new ImError(ErrorCode.messageNotFound, "the message to modify does not exist");
       if (message.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
       checkMessageSize(body, cloudCustomData ?? message.cloudCustomData);
-      const peerRef = { sdkAppId: me.sdkAppId, userId: peer };
-      unwrap(await this.peer(peerRef).applyModify(peerRef, me.userId, key, body, cloudCustomData));
+      const other = this.peer(me, peer);
+      unwrap(await other.actor.applyModify(other.ref, me.userId, key, body, cloudCustomData));
       return this.applyModifyHere(peer, key, true, body, cloudCustomData)!;
     });
   }
@@ -491,7 +483,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       return this.ctx.storage.transactionSync(() => {
         const hidden = this.store.hide(peer, keys);
-        if (hidden.length > 0) this.push(this.store.appendEvent({ kind: "messagesDeleted", peer, keys: hidden }, Date.now()));
+        if (hidden.length > 0) this.announce({ kind: "messagesDeleted", peer, keys: hidden });
         return { keys: hidden };
       });
     });
@@ -686,6 +678,11 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
 
   // ---------------------------------------------------------------- helpers
 
+  /** Records an event in the user's sequence and pushes it to the user's devices. */
+  private announce(event: Parameters<UserStore["appendEvent"]>[0]): void {
+    this.push(this.store.appendEvent(event, Date.now()));
+  }
+
   /** Pushes an event to every logged-in device. Returns how many got it. */
   private push(event: UserEvent): number {
     const sessions = this.sessions();
@@ -721,8 +718,10 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     return { id: a.device, platform: a.platform, loggedInAt: a.loggedInAt ?? a.connectedAt };
   }
 
-  private peer(ref: UserRef): DurableObjectStub<UserActor> {
-    return userActor(this.env, ref);
+  /** Another user of this user's app, and that user's actor. */
+  private peer(me: UserRef, userId: string): { ref: UserRef; actor: DurableObjectStub<UserActor> } {
+    const ref = { sdkAppId: me.sdkAppId, userId };
+    return { ref, actor: userActor(this.env, ref) };
   }
 
   /** Remembers who this actor belongs to (in memory; stored with the first message, for the alarm). */
@@ -767,7 +766,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   }
 }
 
-function resultOf(message: StoredC2CMessage): SendResult {
+function resultOf(message: C2CMessage & { seq: number }): SendResult {
   return { key: message.key, time: message.time, msgSeq: message.msgSeq, random: message.random, seq: message.seq };
 }
 

@@ -116,7 +116,7 @@ export class UserStore {
   constructor(sql: SqlStorage) {
     this.sql = sql;
     this.migrate();
-    const row = this.sql
+    const row = this
       .exec<{ last: number | null }>("SELECT MAX(s) AS last FROM (SELECT MAX(seq) AS s FROM messages UNION ALL SELECT MAX(seq) FROM events)")
       .one();
     this.seq = Math.max(row.last ?? 0, Number(this.meta("seq_floor") ?? 0));
@@ -181,13 +181,14 @@ export class UserStore {
     return { ...message, seq, peer, flow: outgoing ? "out" : "in", isRevoked: false, isModified: false, isPeerRead: false, receiptRead: false };
   }
 
-  message(seq: number): StoredC2CMessage | null {
-    const row = this.exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq = ?`, seq).toArray()[0];
+  message(seq: number, { visibleOnly = false } = {}): StoredC2CMessage | null {
+    const filter = visibleOnly ? " AND m.hidden = 0" : "";
+    const row = this.exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq = ?${filter}`, seq).toArray()[0];
     return row ? toMessage(row) : null;
   }
 
   findByKey(peer: string, key: string, outgoing?: boolean): StoredC2CMessage | null {
-    const rows = this.sql
+    const rows = this
       .exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.msg_key = ? AND m.peer = ? ORDER BY m.outgoing DESC`, key, peer)
       .toArray()
       .filter((r) => outgoing === undefined || (r.outgoing === 1) === outgoing);
@@ -196,7 +197,7 @@ export class UserStore {
 
   /** A message to or from `peer` with this random, stored since `sinceMs`: the first of a retried send. */
   findRetry(peer: string, random: number, outgoing: boolean, sinceMs: number): StoredC2CMessage | null {
-    const row = this.sql
+    const row = this
       .exec<MessageRow>(
         `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.random = ? AND m.outgoing = ? AND m.stored_at >= ? ORDER BY m.seq DESC LIMIT 1`,
         peer,
@@ -210,7 +211,7 @@ export class UserStore {
 
   /** Messages of one conversation, newest first, before sequence `before` (exclusive). */
   history(peer: string, before: number, limit: number): StoredC2CMessage[] {
-    return this.sql
+    return this
       .exec<MessageRow>(
         `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.seq < ? AND m.hidden = 0 ORDER BY m.seq DESC LIMIT ?`,
         peer,
@@ -223,7 +224,7 @@ export class UserStore {
 
   /** Messages of one conversation within [minTime, maxTime], newest first, before `before`. */
   historyByTime(peer: string, minTime: number, maxTime: number, before: number, limit: number): StoredC2CMessage[] {
-    return this.sql
+    return this
       .exec<MessageRow>(
         `SELECT ${messageColumns} ${fromMessages}
          WHERE m.peer = ? AND m.time >= ? AND m.time <= ? AND m.seq < ? AND m.hidden = 0 ORDER BY m.seq DESC LIMIT ?`,
@@ -293,14 +294,14 @@ export class UserStore {
 
   /** Everything after `after` in sync order: stored messages (as they are now) and events. */
   eventsAfter(after: number, limit: number): UserEvent[] {
-    const messages = this.sql
+    const messages = this
       .exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq > ? AND m.hidden = 0 ORDER BY m.seq LIMIT ?`, after, limit)
       .toArray()
       .map((row): UserEvent => {
         const message = toMessage(row);
         return { kind: "message", seq: message.seq, message };
       });
-    const events = this.sql
+    const events = this
       .exec<{ seq: number; kind: string; data: string }>("SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
       .toArray()
       .flatMap((row): UserEvent[] => {
@@ -335,7 +336,7 @@ export class UserStore {
   }
 
   conversations(offset: number, limit: number): Conversation[] {
-    return this.sql
+    return this
       .exec<ConversationRow>(
         "SELECT peer, last_seq, time, unread, pinned FROM conversations WHERE time > 0 ORDER BY pinned DESC, time DESC, peer LIMIT ? OFFSET ?",
         limit,
@@ -348,23 +349,17 @@ export class UserStore {
   private toConversation(row: ConversationRow): Conversation {
     return {
       peer: row.peer,
-      lastMessage: row.last_seq === null ? null : this.visible(this.message(row.last_seq)),
+      lastMessage: row.last_seq === null ? null : this.message(row.last_seq, { visibleOnly: true }),
       time: row.time,
       unreadCount: row.unread,
       pinned: row.pinned === 1,
     };
   }
 
-  private visible(message: StoredC2CMessage | null): StoredC2CMessage | null {
-    if (!message) return null;
-    const hidden = this.exec<{ hidden: number }>("SELECT hidden FROM messages WHERE seq = ?", message.seq).one().hidden;
-    return hidden ? null : message;
-  }
-
   /** Unread counts of the given peers, or of the (at most 1,000) most recent conversations with any. */
   unreadCounts(peers?: string[]): { peer: string; unread: number }[] {
     if (!peers) {
-      return this.sql
+      return this
         .exec<{ peer: string; unread: number }>("SELECT peer, unread FROM conversations WHERE time > 0 AND unread > 0 ORDER BY time DESC LIMIT 1000")
         .toArray();
     }
@@ -381,7 +376,7 @@ export class UserStore {
   /** Clears the unread count; returns the newest incoming message read up to `maxTime`, if any. */
   markRead(peer: string, maxTime: number): StoredC2CMessage | null {
     this.exec("UPDATE conversations SET unread = 0 WHERE peer = ?", peer);
-    const row = this.sql
+    const row = this
       .exec<MessageRow>(
         `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.outgoing = 0 AND m.time <= ? ORDER BY m.seq DESC LIMIT 1`,
         peer,
