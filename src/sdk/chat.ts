@@ -10,7 +10,18 @@ import type { EventFrame } from "../domain/protocol.ts";
 import { ChatError, EVENT, SdkErrorCode, TYPES } from "./constants.ts";
 import { Connection } from "./connection.ts";
 import { Emitter, type Handler } from "./emitter.ts";
-import { bodyOf, c2cConversationID, conversationFromServer, elementOf, fromServer, peerOf, type Conversation, type Message } from "./model.ts";
+import {
+  bodyOf,
+  c2cConversationID,
+  conversationFromServer,
+  elementOf,
+  emptyConversation,
+  fromServer,
+  lastMessageOf,
+  peerOf,
+  type Conversation,
+  type Message,
+} from "./model.ts";
 
 export interface CreateOptions {
   SDKAppID: number;
@@ -332,11 +343,11 @@ export class Chat {
     const id = message.conversationID;
     const existing = this.conversations.get(id);
     const peer = peerOf(id);
-    const base = existing ?? conversationFromServer({ peer, lastMessage: null, time: message.time, unreadCount: 0, pinned: false } as ServerConversation, this.userID!);
+    const base = existing ?? emptyConversation(peer);
     base.unreadCount += unread ? 1 : 0;
     if (!existing) void this.learnPeople([peer]);
     this.conversations.set(id, base);
-    this.setLast(base, message);
+    base.lastMessage = lastMessageOf(message);
     this.conversationsChanged();
   }
 
@@ -344,23 +355,9 @@ export class Chat {
     const c = this.conversations.get(c2cConversationID(peer));
     const list = this.recent.get(c2cConversationID(peer));
     if (c && list?.length) {
-      this.setLast(c, list.at(-1)!);
+      c.lastMessage = lastMessageOf(list.at(-1)!);
       this.conversationsChanged();
     }
-  }
-
-  private setLast(c: Conversation, m: Message): void {
-    const shown = conversationFromServer({ peer: peerOf(c.conversationID), lastMessage: null, time: m.time, unreadCount: 0, pinned: false }, this.userID!);
-    c.lastMessage = {
-      ...(shown.lastMessage ?? {}),
-      messageForShow: m.isRevoked ? "[Recalled]" : m.type === TYPES.MSG_TEXT ? String(m.payload.text) : `[${m.type.replace(/^TIM|Elem$/g, "")}]`,
-      lastTime: m.time,
-      fromAccount: m.from,
-      type: m.type,
-      payload: m.payload,
-      isRevoked: m.isRevoked,
-      isPeerRead: m.isPeerRead,
-    };
   }
 
   private async loadConversations(): Promise<void> {
@@ -544,7 +541,7 @@ export class Chat {
   }
 
   async getConversationProfile(conversationID: string): Promise<Response<{ conversation: Conversation }>> {
-    const c = this.conversations.get(conversationID) ?? conversationFromServer({ peer: peerOf(conversationID), lastMessage: null, time: 0, unreadCount: 0, pinned: false }, this.userID ?? "");
+    const c = this.conversations.get(conversationID) ?? emptyConversation(peerOf(conversationID));
     return ok({ conversation: c });
   }
 

@@ -227,25 +227,29 @@ const summaries: Record<string, string> = {
   TIMRelayElem: "[Chat history]",
 };
 
-export function conversationFromServer(c: ServerConversation, me: string): Conversation {
-  const last = c.lastMessage ? fromServer(c.lastMessage, me) : null;
+/** A conversation's `lastMessage`, as the list shows it. */
+export function lastMessageOf(m: Message): NonNullable<Conversation["lastMessage"]> {
   return {
-    conversationID: c2cConversationID(c.peer),
-    type: TYPES.CONV_C2C,
+    messageForShow: m.isRevoked ? "[Recalled]" : m.type === TYPES.MSG_TEXT ? String(m.payload.text) : summaries[m.type] ?? "",
+    lastTime: m.time,
+    fromAccount: m.from,
+    type: m.type,
+    payload: m.payload,
+    isRevoked: m.isRevoked,
+    isPeerRead: m.isPeerRead,
+  };
+}
+
+/** A conversation with `peer` that has no last message yet. */
+export function emptyConversation(peer: string): Conversation {
+  return { conversationID: c2cConversationID(peer), type: TYPES.CONV_C2C, unreadCount: 0, lastMessage: null, userProfile: { userID: peer }, isPinned: false, draftText: "" };
+}
+
+export function conversationFromServer(c: ServerConversation, me: string): Conversation {
+  return {
+    ...emptyConversation(c.peer),
     unreadCount: c.unreadCount,
-    lastMessage: last
-      ? {
-          messageForShow: last.isRevoked ? "[Recalled]" : last.type === TYPES.MSG_TEXT ? String(last.payload.text) : summaries[last.type] ?? "",
-          lastTime: last.time,
-          fromAccount: last.from,
-          type: last.type,
-          payload: last.payload,
-          isRevoked: last.isRevoked,
-          isPeerRead: last.isPeerRead,
-        }
-      : null,
-    userProfile: { userID: c.peer },
+    lastMessage: c.lastMessage ? lastMessageOf(fromServer(c.lastMessage, me)) : null,
     isPinned: c.pinned,
-    draftText: "",
   };
 }
