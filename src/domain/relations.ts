@@ -52,25 +52,40 @@ export function decideFriendAdd(f: AddFacts): AddDecision {
   return { outcome: "pending" };
 }
 
+/** Which of A and B lists the other, in a check's four words; `single` asks only whether A lists B. */
+function relation<T extends string>(words: { both: T; aWithB: T; bWithA: T; none: T }, aHasB: boolean, bHasA: boolean, single: boolean): T {
+  if (single) return aHasB ? words.aWithB : words.none;
+  if (aHasB && bHasA) return words.both;
+  if (aHasB) return words.aWithB;
+  return bHasA ? words.bWithA : words.none;
+}
+
 export type FriendRelation = "CheckResult_Type_BothWay" | "CheckResult_Type_AWithB" | "CheckResult_Type_BWithA" | "CheckResult_Type_NoRelation";
+
+const friendWords = {
+  both: "CheckResult_Type_BothWay",
+  aWithB: "CheckResult_Type_AWithB",
+  bWithA: "CheckResult_Type_BWithA",
+  none: "CheckResult_Type_NoRelation",
+} as const;
 
 /** friend_check: A is the caller's From_Account; "AWithB" means B is in A's list. */
 export function friendRelation(aHasB: boolean, bHasA: boolean, single: boolean): FriendRelation {
-  if (single) return aHasB ? "CheckResult_Type_AWithB" : "CheckResult_Type_NoRelation";
-  if (aHasB && bHasA) return "CheckResult_Type_BothWay";
-  if (aHasB) return "CheckResult_Type_AWithB";
-  if (bHasA) return "CheckResult_Type_BWithA";
-  return "CheckResult_Type_NoRelation";
+  return relation<FriendRelation>(friendWords, aHasB, bHasA, single);
 }
 
 export type BlockRelation = "BlackCheckResult_Type_BothWay" | "BlackCheckResult_Type_AWithB" | "BlackCheckResult_Type_BWithA" | "BlackCheckResult_Type_NO";
 
+const blockWords = {
+  both: "BlackCheckResult_Type_BothWay",
+  aWithB: "BlackCheckResult_Type_AWithB",
+  bWithA: "BlackCheckResult_Type_BWithA",
+  none: "BlackCheckResult_Type_NO",
+} as const;
+
+/** black_list_check: "AWithB" means A blocked B. */
 export function blockRelation(aBlockedB: boolean, bBlockedA: boolean, single: boolean): BlockRelation {
-  if (single) return aBlockedB ? "BlackCheckResult_Type_AWithB" : "BlackCheckResult_Type_NO";
-  if (aBlockedB && bBlockedA) return "BlackCheckResult_Type_BothWay";
-  if (aBlockedB) return "BlackCheckResult_Type_AWithB";
-  if (bBlockedA) return "BlackCheckResult_Type_BWithA";
-  return "BlackCheckResult_Type_NO";
+  return relation<BlockRelation>(blockWords, aBlockedB, bBlockedA, single);
 }
 
 /**

@@ -36,6 +36,11 @@ function resultItems(results: ItemResult[]) {
   };
 }
 
+/** friend_check's and black_list_check's per-account answer. */
+function relationItems(results: { userId: string; relation: string }[]) {
+  return results.map((r) => ({ To_Account: r.userId, Relation: r.relation, ResultCode: 0, ResultInfo: "" }));
+}
+
 /** A friend row as Tencent's standard and custom friend tags. */
 function snsTags(row: FriendRow): { Tag: string; Value: unknown }[] {
   return [
@@ -155,7 +160,7 @@ export const friendCheck = command({
   ...common,
   async handle(ctx, body) {
     const results = await checkFriends(snsContext(ctx), body.From_Account, body.To_Account, body.CheckType === "CheckResult_Type_Single");
-    return { InfoItem: results.map((r) => ({ To_Account: r.userId, Relation: r.relation, ResultCode: 0, ResultInfo: "" })), Fail_Account: [] };
+    return { InfoItem: relationItems(results), Fail_Account: [] };
   },
 });
 
@@ -179,16 +184,15 @@ export const friendGetList = command({
   body: z.object({ From_Account: UserId, To_Account: Ids(100), TagList: z.array(z.string()).min(1).max(50) }),
   ...common,
   async handle(ctx, body) {
-    const sns = snsContext(ctx);
-    const rows = await sns.relations.friendsByIds(body.From_Account, body.To_Account);
+    const rows = await snsContext(ctx).relations.friendsByIds(body.From_Account, body.To_Account);
     const profileTags = body.TagList.filter((t) => t.startsWith("Tag_Profile_"));
     const profiles = profileTags.length > 0 ? await getProfiles(ctx.env.DB, ctx.app.sdkAppId, [...rows.keys()], profileTags) : new Map();
     const items = body.To_Account.map((to) => {
       const row = rows.get(to);
       if (!row) return { To_Account: to, SnsProfileItem: [], ResultCode: paramErrorCode, ResultInfo: "not in the friend list" };
-      const sns = snsTags(row).filter((t) => body.TagList.includes(t.Tag));
+      const friendTags = snsTags(row).filter((t) => body.TagList.includes(t.Tag));
       const profile = profileTags.flatMap((tag) => (profiles.get(to)?.has(tag) ? [{ Tag: tag, Value: profiles.get(to)!.get(tag) }] : []));
-      return { To_Account: to, SnsProfileItem: [...sns, ...profile], ResultCode: 0, ResultInfo: "" };
+      return { To_Account: to, SnsProfileItem: [...friendTags, ...profile], ResultCode: 0, ResultInfo: "" };
     });
     return { InfoItem: items, Fail_Account: items.filter((i) => i.ResultCode !== 0).map((i) => i.To_Account) };
   },
@@ -228,7 +232,7 @@ export const blackListCheck = command({
   ...common,
   async handle(ctx, body) {
     const results = await checkBlocked(snsContext(ctx), body.From_Account, body.To_Account, body.CheckType === "BlackCheckResult_Type_Single");
-    return { BlackListCheckItem: results.map((r) => ({ To_Account: r.userId, Relation: r.relation, ResultCode: 0, ResultInfo: "" })), Fail_Account: [] };
+    return { BlackListCheckItem: relationItems(results), Fail_Account: [] };
   },
 });
 
