@@ -2,7 +2,7 @@
 import { isAppAdmin } from "../domain/app.ts";
 import { ImError } from "../domain/errors.ts";
 import { AllowType, defaultAllowType, type ProfileValue } from "../domain/profile.ts";
-import { decideFriendAdd, friendRelation, maxFriendLists, SnsErrorCode, type AddType, type FriendRelation } from "../domain/relations.ts";
+import { decideFriendAdd, friendRelation, maxFriendLists, maxFriends, SnsErrorCode, type AddType, type FriendRelation } from "../domain/relations.ts";
 import { existingAccounts } from "../store/accounts.ts";
 import { getProfiles } from "../store/profiles.ts";
 import type { FriendRequestRow, FriendRow } from "../store/relations.ts";
@@ -53,14 +53,15 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
     ctx.relations.listNames(from),
   ]);
   if (!known.has(from)) throw new ImError(SnsErrorCode.accountNotFound, `From_Account "${from}" does not exist`);
-  const theirRequests = await Promise.all(tos.map((to) => ctx.relations.request(from, to)));
+  // Targets that asked `from` first: adding them answers their request.
+  const theirRequests = await ctx.relations.requestsTo(from, tos);
 
   const statements: D1PreparedStatement[] = [];
   const results: ItemResult[] = [];
   const seen = new Set<string>();
   let myCount = counts.get(from) ?? 0;
   const newLists = new Set<string>();
-  for (const [i, draft] of drafts.entries()) {
+  for (const draft of drafts) {
     const to = draft.to;
     if (seen.has(to)) {
       results.push(fail(to, SnsErrorCode.invalidParameter, "named twice in this call"));
@@ -84,7 +85,8 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
       newLists.add(listName);
       statements.push(ctx.relations.addListStatement(from, listName));
     }
-    const answersTheirRequest = theirRequests[i] !== null;
+    const theirs = theirRequests.get(to);
+    const answersTheirRequest = theirs !== undefined;
     const decision = decideFriendAdd({
       allowType: allow.get(to)!,
       force: force || answersTheirRequest,
@@ -117,7 +119,6 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
       myCount++;
       statements.push(ctx.relations.addFriendStatement(from, row));
       if (addType === "Add_Type_Both" || answersTheirRequest) {
-        const theirs = theirRequests[i];
         statements.push(
           ctx.relations.addFriendStatement(to, {
             friend: from,
@@ -186,8 +187,8 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
       results.push(fail(item.to, SnsErrorCode.accountNotFound, "account does not exist"));
       continue;
     }
-    if (count >= 3000) {
-      results.push(fail(item.to, SnsErrorCode.friendListFull, "the friend list is full (3000)"));
+    if (count >= maxFriends) {
+      results.push(fail(item.to, SnsErrorCode.friendListFull, `the friend list is full (${maxFriends})`));
       continue;
     }
     const itemLists = [...new Set(item.lists ?? [])];

@@ -183,6 +183,19 @@ export class RelationStore {
     return row ? toRequest(row) : null;
   }
 
+  /** The requests `target` has from each of `requesters`, by requester. */
+  async requestsTo(target: string, requesters: string[]): Promise<Map<string, FriendRequestRow>> {
+    const found = new Map<string, FriendRequestRow>();
+    for (const part of chunks([...new Set(requesters)])) {
+      const { results } = await this.db
+        .prepare(`SELECT * FROM friend_requests WHERE sdkappid = ? AND target = ? AND requester IN (${marks(part.length)})`)
+        .bind(this.sdkAppId, target, ...part)
+        .all<Record<string, string | number>>();
+      for (const row of results) found.set(String(row.requester), toRequest(row));
+    }
+    return found;
+  }
+
   /** Requests to `user` and from `user`, newest first (at most `limit` of each). */
   async requestsOf(user: string, limit: number): Promise<{ incoming: FriendRequestRow[]; outgoing: FriendRequestRow[] }> {
     const [incoming, outgoing] = await this.db.batch<Record<string, string | number>>([
