@@ -1,20 +1,18 @@
 /** Blocklist actions. Blocking ends the friendship both ways and stops the blocked user's messages. */
-import { isAppAdmin } from "../domain/app.ts";
 import { ImError } from "../domain/errors.ts";
 import { blockRelation, maxBlocked, SnsErrorCode, type BlockRelation } from "../domain/relations.ts";
-import { existingAccounts } from "../store/accounts.ts";
 import type { SnsContext } from "./context.ts";
 import type { ItemResult } from "./friends.ts";
 
 export async function block(ctx: SnsContext, owner: string, ids: string[]): Promise<ItemResult[]> {
   const [known, already, count, mine, theirs] = await Promise.all([
-    existingAccounts(ctx.env.DB, ctx.sdkAppId, ids),
+    ctx.accounts([owner, ...ids]),
     ctx.relations.blockedAmong(owner, ids),
     ctx.relations.blockedCount(owner),
     ctx.relations.friendsAmong(owner, ids),
     ctx.relations.listedBy(owner, ids),
   ]);
-  if (!isAppAdmin(ctx.app, owner) && !(await existingAccounts(ctx.env.DB, ctx.sdkAppId, [owner])).has(owner)) {
+  if (!known.has(owner)) {
     throw new ImError(SnsErrorCode.accountNotFound, `From_Account "${owner}" does not exist`);
   }
   let total = count;
@@ -23,7 +21,7 @@ export async function block(ctx: SnsContext, owner: string, ids: string[]): Prom
   const results = ids.map((id): ItemResult => {
     if (id === owner || seen.has(id)) return { userId: id, code: SnsErrorCode.invalidParameter, info: id === owner ? "cannot block oneself" : "named twice in this call" };
     seen.add(id);
-    if (!known.has(id) && !isAppAdmin(ctx.app, id)) return { userId: id, code: SnsErrorCode.accountNotFound, info: "account does not exist" };
+    if (!known.has(id)) return { userId: id, code: SnsErrorCode.accountNotFound, info: "account does not exist" };
     if (already.has(id)) return { userId: id, code: SnsErrorCode.invalidParameter, info: "already on the blocklist" };
     if (total >= maxBlocked) return { userId: id, code: SnsErrorCode.blocklistFull, info: `the blocklist is full (${maxBlocked})` };
     total++;

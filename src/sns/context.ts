@@ -1,7 +1,8 @@
 /** What every profile and relationship action needs: the app and a way to tell users' devices. */
 import { userActor } from "../actors/UserActor.ts";
-import type { AppView } from "../domain/app.ts";
+import { isAppAdmin, type AppView } from "../domain/app.ts";
 import type { Env } from "../env.ts";
+import { existingAccounts } from "../store/accounts.ts";
 import { RelationStore } from "../store/relations.ts";
 
 export type SnsEvent = "profileUpdated" | "friendListUpdated" | "friendApplicationListUpdated" | "blacklistUpdated";
@@ -22,6 +23,13 @@ export class SnsContext {
 
   get sdkAppId(): number {
     return this.app.sdkAppId;
+  }
+
+  /** Which of `ids` are users of the app: imported accounts, and the app's admins. */
+  async accounts(ids: string[]): Promise<Set<string>> {
+    const found = await existingAccounts(this.env.DB, this.sdkAppId, ids);
+    for (const id of ids) if (isAppAdmin(this.app, id)) found.add(id);
+    return found;
   }
 
   /** Queues an event for a user's devices; `flush` sends each user's events once. */

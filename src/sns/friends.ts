@@ -1,9 +1,7 @@
 /** Friend actions (add, verify, import, update, delete, check, read) and friend lists. */
-import { isAppAdmin } from "../domain/app.ts";
 import { ImError } from "../domain/errors.ts";
 import { AllowType, defaultAllowType, type ProfileValue } from "../domain/profile.ts";
 import { decideFriendAdd, friendRelation, maxFriendLists, maxFriends, SnsErrorCode, type AddType, type FriendRelation } from "../domain/relations.ts";
-import { existingAccounts } from "../store/accounts.ts";
 import { getProfiles } from "../store/profiles.ts";
 import type { FriendRequestRow, FriendRow } from "../store/relations.ts";
 import type { SnsContext } from "./context.ts";
@@ -25,13 +23,6 @@ export interface FriendDraft {
   addWording?: string;
 }
 
-/** Accounts (or admins) of the app among `ids`. */
-async function accounts(ctx: SnsContext, ids: string[]): Promise<Set<string>> {
-  const found = await existingAccounts(ctx.env.DB, ctx.sdkAppId, ids);
-  for (const id of ids) if (isAppAdmin(ctx.app, id)) found.add(id);
-  return found;
-}
-
 async function allowTypes(ctx: SnsContext, ids: string[]): Promise<Map<string, AllowType>> {
   const profiles = await getProfiles(ctx.env.DB, ctx.sdkAppId, ids, ["Tag_Profile_IM_AllowType"]);
   return new Map(ids.map((id) => [id, (profiles.get(id)?.get("Tag_Profile_IM_AllowType") as AllowType | undefined) ?? defaultAllowType]));
@@ -44,7 +35,7 @@ async function allowTypes(ctx: SnsContext, ids: string[]): Promise<Map<string, A
 export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDraft[], addType: AddType, force: boolean): Promise<ItemResult[]> {
   const tos = drafts.map((d) => d.to);
   const [known, mine, iBlocked, blockedMe, counts, allow, lists] = await Promise.all([
-    accounts(ctx, [from, ...tos]),
+    ctx.accounts([from, ...tos]),
     ctx.relations.friendsAmong(from, tos),
     ctx.relations.blockedAmong(from, tos),
     ctx.relations.blockersAmong(from, tos),
@@ -162,7 +153,7 @@ export interface ImportedFriend extends Omit<FriendDraft, "listName"> {
 /** friend_import: one-way adds without verification, keeping the given details. */
 export async function importFriends(ctx: SnsContext, from: string, items: ImportedFriend[]): Promise<ItemResult[]> {
   const tos = items.map((i) => i.to);
-  const [known, counts, lists] = await Promise.all([accounts(ctx, [from, ...tos]), ctx.relations.friendCounts([from]), ctx.relations.listNames(from)]);
+  const [known, counts, lists] = await Promise.all([ctx.accounts([from, ...tos]), ctx.relations.friendCounts([from]), ctx.relations.listNames(from)]);
   if (!known.has(from)) throw new ImError(SnsErrorCode.accountNotFound, `From_Account "${from}" does not exist`);
   const existing = await ctx.relations.friendsAmong(from, tos);
   const statements: D1PreparedStatement[] = [];

@@ -1,8 +1,6 @@
 /** Profile actions, shared by REST (profile/*) and the user's own client. */
-import { isAppAdmin } from "../domain/app.ts";
 import { ImError } from "../domain/errors.ts";
 import { adminOnlyTags, checkProfileItem, isKnownTag, ProfileErrorCode, type ProfileValue } from "../domain/profile.ts";
-import { existingAccounts } from "../store/accounts.ts";
 import { getProfiles, setProfile } from "../store/profiles.ts";
 import type { SnsContext } from "./context.ts";
 
@@ -22,26 +20,17 @@ export async function updateProfile(ctx: SnsContext, userId: string, items: Prof
     if (!byAdmin && adminOnlyTags.has(item.tag)) throw new ImError(ProfileErrorCode.invalidParameter, `${item.tag} can only be set by the app's admin`);
   }
   if (new Set(items.map((i) => i.tag)).size !== items.length) throw new ImError(ProfileErrorCode.invalidParameter, "ProfileItem: a tag is given twice");
-  if (!(await accountExists(ctx, userId))) throw new ImError(ProfileErrorCode.accountNotFound, `account "${userId}" does not exist`);
+  if (!(await ctx.accounts([userId])).has(userId)) throw new ImError(ProfileErrorCode.accountNotFound, `account "${userId}" does not exist`);
   await setProfile(ctx.env.DB, ctx.sdkAppId, userId, items);
 
   // The user's other devices now; friends in the background (a user may have thousands).
   ctx.tell(userId, "profileUpdated", { userID: userId });
   await ctx.flush();
   ctx.later(async () => {
-    const owners = await friendsListing(ctx, userId);
+    const owners = await ctx.relations.allListing(userId);
     for (const owner of owners) ctx.tell(owner, "profileUpdated", { userID: userId });
     await ctx.flush();
   });
-}
-
-async function friendsListing(ctx: SnsContext, userId: string): Promise<string[]> {
-  const { results } = await ctx.env.DB.prepare("SELECT owner FROM friends WHERE sdkappid = ? AND friend = ?").bind(ctx.sdkAppId, userId).all<{ owner: string }>();
-  return results.map((r) => r.owner);
-}
-
-async function accountExists(ctx: SnsContext, userId: string): Promise<boolean> {
-  return isAppAdmin(ctx.app, userId) || (await existingAccounts(ctx.env.DB, ctx.sdkAppId, [userId])).has(userId);
 }
 
 export interface ProfileResult {
@@ -56,10 +45,10 @@ export async function readProfiles(ctx: SnsContext, userIds: string[], tags: str
   if (userIds.length > maxProfilesPerCall) throw new ImError(ProfileErrorCode.invalidParameter, `To_Account: at most ${maxProfilesPerCall} users per call`);
   const unknown = tags.find((t) => !isKnownTag(t, ctx.app.settings.profileCustomTags));
   if (unknown) throw new ImError(ProfileErrorCode.invalidParameter, `TagList: unknown tag ${unknown}`);
-  const existing = await existingAccounts(ctx.env.DB, ctx.sdkAppId, userIds);
+  const existing = await ctx.accounts(userIds);
   const profiles = await getProfiles(ctx.env.DB, ctx.sdkAppId, [...existing], tags);
   return userIds.map((userId) => {
-    if (!existing.has(userId) && !isAppAdmin(ctx.app, userId)) {
+    if (!existing.has(userId)) {
       return { userId, items: [], code: ProfileErrorCode.accountNotFound, info: "account does not exist" };
     }
     const profile = profiles.get(userId) ?? new Map<string, ProfileValue>();

@@ -159,6 +159,12 @@ export class RelationStore {
     return results.map((r) => r.friend);
   }
 
+  /** Everyone who has `user` in their friend list, for telling them of `user`'s changes. */
+  async allListing(user: string): Promise<string[]> {
+    const { results } = await this.db.prepare("SELECT owner FROM friends WHERE sdkappid = ? AND friend = ?").bind(this.sdkAppId, user).all<{ owner: string }>();
+    return results.map((r) => r.owner);
+  }
+
   async batch(statements: D1PreparedStatement[]): Promise<void> {
     for (const part of chunks(statements, 50)) await this.db.batch(part);
   }
