@@ -9,21 +9,23 @@ import { command } from "./command.ts";
 
 const maxAccountsPerCall = 100;
 
-/** `{UserID}` items; older clients still send `Identifier`, which Tencent accepts too. */
-const UserItem = z
-  .object({ UserID: UserId.optional(), Identifier: UserId.optional() })
-  .refine((item) => (item.UserID ?? item.Identifier) !== undefined, { message: "is required", path: ["UserID"] })
-  .transform((item) => (item.UserID ?? item.Identifier)!);
+/** Older clients name the account `Identifier`, which Tencent still accepts for `UserID`. */
+function acceptIdentifier(input: unknown): unknown {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  const { Identifier, ...rest } = input as Record<string, unknown>;
+  return rest.UserID === undefined && Identifier !== undefined ? { ...rest, UserID: Identifier } : rest;
+}
+
+/** An object naming one account by UserID (or Identifier). */
+const AccountRef = z.preprocess(acceptIdentifier, z.object({ UserID: UserId }));
+const UserItem = AccountRef.transform((item) => item.UserID);
 
 const UserItems = z.array(UserItem).min(1, "must name at least one account").max(maxAccountsPerCall, `must name at most ${maxAccountsPerCall} accounts`);
 
 const paramErrorCode = ErrorCode.accountParamInvalid;
 
 export const accountImport = command({
-  body: z
-    .object({ UserID: UserId.optional(), Identifier: UserId.optional(), Nick: Nick.optional(), FaceUrl: FaceUrl.optional() })
-    .refine((b) => (b.UserID ?? b.Identifier) !== undefined, { message: "is required", path: ["UserID"] })
-    .transform(({ UserID, Identifier, ...rest }) => ({ ...rest, UserID: (UserID ?? Identifier)! })),
+  body: z.preprocess(acceptIdentifier, z.object({ UserID: UserId, Nick: Nick.optional(), FaceUrl: FaceUrl.optional() })),
   paramErrorCode,
   async handle({ env, app }, body) {
     await importAccounts(env.DB, app.sdkAppId, [{ userId: body.UserID, nick: body.Nick, faceUrl: body.FaceUrl }]);
@@ -85,7 +87,7 @@ export const accountCheck = command({
 });
 
 export const kick = command({
-  body: z.object({ UserID: z.unknown().optional(), Identifier: z.unknown().optional() }).transform((b) => ({ UserID: b.UserID ?? b.Identifier })).pipe(z.object({ UserID: UserId })),
+  body: AccountRef,
   paramErrorCode,
   async handle({ env, app }, body) {
     const ref = { sdkAppId: app.sdkAppId, userId: body.UserID };
