@@ -94,7 +94,8 @@ export const OpData = {
 export type OpName = keyof typeof OpData;
 
 export const ConnectQuery = z.object({
-  sdkappid: z.coerce.number().int().min(1).max(0xffffffff),
+  /** Decimal digits only, as the REST door reads it ("0x…" or "1e9" are not SDKAppIDs). */
+  sdkappid: z.string().regex(/^\d{1,10}$/, "must be a SDKAppID (decimal digits)").transform(Number).pipe(z.number().int().min(1).max(0xffffffff)),
   userid: UserId,
   platform: Platform.default("Web"),
   /** Stable per installation or tab; a reconnect with the same id replaces the old connection. */

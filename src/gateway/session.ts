@@ -1,12 +1,15 @@
 /**
- * One WebSocket connection's frames: parsing, the per-connection rate limit,
- * the login gate and dispatch of ops to the user's actor. Knows nothing of
+ * One WebSocket connection's frames: the per-connection limit, parsing, the
+ * login gate and dispatch of ops to the user's actor. Knows nothing of
  * storage; the actor that holds the socket implements SessionHost.
+ *
+ * Everything up to the op's dispatch is synchronous, so frames reach their op
+ * in the order they arrived, even while the actor is still loading.
  */
 import { z } from "zod";
 import { ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
+import { admitFrame, exceedsBytes, framesBeforeLogin, newFrameLimit, type FrameLimitState } from "../domain/frameLimit.ts";
 import { maxFrameBytes, OpData, RequestFrame, type EventFrame, type OpName, type ResponseFrame } from "../domain/protocol.ts";
-import { takeToken, type TokenBucket } from "../domain/rateLimit.ts";
 
 /** Close codes the gateway uses (4000–4999 are the application's). */
 export const CloseCode = {
@@ -24,7 +27,8 @@ export interface SessionHost {
   isLoggedIn(ws: WebSocket): boolean;
   /** Unix seconds when the socket's UserSig expires. */
   sigExpiresAt(ws: WebSocket): number;
-  frameRate(ws: WebSocket): Promise<number>;
+  /** Frames per second this logged-in socket may send (the app's setting, kept with the socket). */
+  frameRate(ws: WebSocket): number;
   login(ws: WebSocket, data: z.infer<(typeof OpData)["login"]>): Promise<Outcome<unknown>>;
   runOp(ws: WebSocket, op: Exclude<OpName, "login">, data: unknown): Promise<Outcome<unknown>>;
 }
@@ -54,79 +58,95 @@ function fail(ws: WebSocket, id: ResponseFrame["id"], code: number, message: str
   send(ws, { id, code, message });
 }
 
-interface Throttle {
-  bucket?: TokenBucket;
-  /** Frames refused in a row; past a second's worth the connection is closed. */
-  refused: number;
+interface Connection {
+  limit: FrameLimitState;
+  /** Frames seen before login. */
+  framesBeforeLogin: number;
+  loggingIn: boolean;
+  closed: boolean;
 }
 
-const throttles = new WeakMap<WebSocket, Throttle>();
+/** In memory only: a connection that hibernates starts afresh, which forgives at most a second. */
+const connections = new WeakMap<WebSocket, Connection>();
+
+function connectionOf(ws: WebSocket, now: number): Connection {
+  let connection = connections.get(ws);
+  if (!connection) {
+    connection = { limit: newFrameLimit(now), framesBeforeLogin: 0, loggingIn: false, closed: false };
+    connections.set(ws, connection);
+  }
+  return connection;
+}
+
+function cut(ws: WebSocket, connection: Connection, code: number, reason: string): void {
+  connection.closed = true;
+  closeSocket(ws, code, reason);
+}
 
 /** Handles one incoming frame. Never throws: every problem becomes an error frame or a close. */
 export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-  if (typeof raw !== "string") return fail(ws, null, ErrorCode.invalidParameter, "frames are JSON text; binary frames are not accepted");
-  if (raw.length > maxFrameBytes) {
-    fail(ws, null, ErrorCode.invalidParameter, `a frame may be at most ${maxFrameBytes} bytes`);
-    return closeSocket(ws, CloseCode.frameTooLarge, "frame too large");
-  }
-  let json: unknown;
+  const now = Date.now();
+  const connection = connectionOf(ws, now);
+  // Frames already in flight when the connection was cut are dropped unread.
+  if (connection.closed) return;
+  let id: ResponseFrame["id"] = null;
+  let op = "";
   try {
-    json = JSON.parse(raw);
-  } catch {
-    return fail(ws, null, ErrorCode.invalidParameter, "the frame is not JSON");
-  }
-  const frame = RequestFrame.safeParse(json);
-  if (!frame.success) {
-    const id = (json as { id?: unknown })?.id;
-    return fail(ws, typeof id === "number" || typeof id === "string" ? id : null, ErrorCode.invalidParameter, `the frame is not a request: ${describe(frame.error)}`);
-  }
-  const { id, op } = frame.data;
-  if (!(await admit(host, ws, id))) return;
-  if (!Object.hasOwn(OpData, op)) return fail(ws, id, ErrorCode.badUrl, `unknown op "${op}"`);
-  const data = OpData[op as OpName].safeParse(frame.data.data);
-  if (!data.success) return fail(ws, id, ErrorCode.invalidParameter, `${op}: ${describe(data.error)}`);
-
-  if (!host.isLoggedIn(ws)) {
-    if (op !== "login") {
-      fail(ws, id, ErrorCode.notLoggedIn, "log in first: the first frame must be the login op");
-      return closeSocket(ws, CloseCode.loginRequired, "login required");
+    const loggedIn = host.isLoggedIn(ws);
+    if (!loggedIn && ++connection.framesBeforeLogin > framesBeforeLogin) {
+      return cut(ws, connection, CloseCode.loginRequired, "log in first: too many frames before login");
     }
-    const outcome = await host.login(ws, data.data as z.infer<(typeof OpData)["login"]>);
-    reply(ws, id, outcome);
-    if (!outcome.ok) closeSocket(ws, CloseCode.loginFailed, "login failed");
-    return;
-  }
-  if (op === "login") return fail(ws, id, ErrorCode.invalidParameter, "this connection is already logged in");
-  if (Date.now() / 1000 > host.sigExpiresAt(ws)) {
-    send(ws, { event: "userSigExpired", data: {} });
-    return closeSocket(ws, CloseCode.userSigExpired, "UserSig expired");
-  }
-  try {
+    if (loggedIn) {
+      const limit = host.frameRate(ws);
+      const verdict = admitFrame(connection.limit, limit, now);
+      if (verdict === "close") return cut(ws, connection, CloseCode.rateLimited, "too many frames");
+      if (verdict === "refuse") return fail(ws, null, ErrorCode.restRateLimited, `at most ${limit} frames per second; slow down or be disconnected`);
+    }
+
+    if (typeof raw !== "string") return fail(ws, null, ErrorCode.invalidParameter, "frames are JSON text; binary frames are not accepted");
+    if (exceedsBytes(raw, maxFrameBytes)) {
+      fail(ws, null, ErrorCode.invalidParameter, `a frame may be at most ${maxFrameBytes} bytes`);
+      return cut(ws, connection, CloseCode.frameTooLarge, "frame too large");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return fail(ws, null, ErrorCode.invalidParameter, "the frame is not JSON");
+    }
+    const frame = RequestFrame.safeParse(json);
+    if (!frame.success) {
+      const rawId = (json as { id?: unknown } | null)?.id;
+      id = typeof rawId === "number" || typeof rawId === "string" ? rawId : null;
+      return fail(ws, id, ErrorCode.invalidParameter, `the frame is not a request: ${describe(frame.error)}`);
+    }
+    ({ id, op } = frame.data);
+    if (!Object.hasOwn(OpData, op)) return fail(ws, id, ErrorCode.badUrl, `unknown op "${op}"`);
+    const data = OpData[op as OpName].safeParse(frame.data.data);
+    if (!data.success) return fail(ws, id, ErrorCode.invalidParameter, `${op}: ${describe(data.error)}`);
+
+    if (!loggedIn) {
+      if (op !== "login") {
+        fail(ws, id, ErrorCode.notLoggedIn, "log in first: the first frame must be the login op");
+        return cut(ws, connection, CloseCode.loginRequired, "login required");
+      }
+      if (connection.loggingIn) return fail(ws, id, ErrorCode.invalidParameter, "a login is already in progress on this connection");
+      connection.loggingIn = true;
+      const outcome = await host.login(ws, data.data as z.infer<(typeof OpData)["login"]>).finally(() => (connection.loggingIn = false));
+      reply(ws, id, outcome);
+      if (!outcome.ok) cut(ws, connection, CloseCode.loginFailed, "login failed");
+      return;
+    }
+    if (op === "login") return fail(ws, id, ErrorCode.invalidParameter, "this connection is already logged in");
+    if (now / 1000 > host.sigExpiresAt(ws)) {
+      send(ws, { event: "userSigExpired", data: {} });
+      return cut(ws, connection, CloseCode.userSigExpired, "UserSig expired");
+    }
     reply(ws, id, await host.runOp(ws, op as Exclude<OpName, "login">, data.data));
   } catch (error) {
     console.error(JSON.stringify({ event: "ws_internal_error", op, message: String((error as Error)?.stack ?? error) }));
     fail(ws, id, error instanceof ImError ? error.code : ErrorCode.messageServiceInternal, "internal error; the request may be retried");
   }
-}
-
-/**
- * The per-connection rate limit: a refused request is answered 60007 with its
- * id, so the client may retry it; a second's worth refused in a row closes.
- */
-async function admit(host: SessionHost, ws: WebSocket, id: ResponseFrame["id"]): Promise<boolean> {
-  const limit = await host.frameRate(ws);
-  const throttle = throttles.get(ws) ?? { refused: 0 };
-  throttles.set(ws, throttle);
-  const { allowed, bucket } = takeToken(throttle.bucket, limit, Date.now());
-  throttle.bucket = bucket;
-  if (allowed) {
-    throttle.refused = 0;
-    return true;
-  }
-  throttle.refused++;
-  if (throttle.refused > limit) closeSocket(ws, CloseCode.rateLimited, "too many frames");
-  else fail(ws, id, ErrorCode.restRateLimited, `at most ${limit} frames per second; slow down or be disconnected`);
-  return false;
 }
 
 function describe(error: z.ZodError): string {
