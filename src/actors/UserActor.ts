@@ -21,6 +21,7 @@ import { SnsContext, type SnsEvent } from "../sns/context.ts";
 import { RelationStore } from "../store/relations.ts";
 import { friendshipSendCode } from "../domain/relations.ts";
 import { userOps, type OpContext } from "./userOps.ts";
+import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { UserStore } from "./UserStore.ts";
 
 export interface UserRef {
@@ -50,6 +51,9 @@ export interface SenderRelation {
   senderHasRecipient?: boolean;
 }
 
+/** What applying a peer's recall or edit found: the message's time, or why nothing changed. */
+export type ApplyResult = { time: number } | "missing" | "alreadyDone";
+
 /** What a socket carries through hibernation. */
 interface Attachment {
   sdkAppId: number;
@@ -59,6 +63,8 @@ interface Attachment {
   connectedAt: number;
   loggedInAt?: number;
   sigExpiresAt?: number;
+  /** The app's frames-per-second limit when this socket logged in. */
+  frameRate?: number;
 }
 
 /** A retried send (same peer and MsgRandom) inside this window returns the first result. */
@@ -70,9 +76,16 @@ const sweepEveryMs = 6 * 3600_000;
 /** A device with no heartbeat for this long counts as PushOnline (Tencent: 400 s). */
 const heartbeatStaleMs = 400_000;
 const maxRecentSends = 512;
+/** For sockets that logged in before the limit was kept with them. */
+const defaultFrameRate = 100;
 
 export function userActorName(ref: UserRef): string {
   return `${ref.sdkAppId}:${ref.userId}`;
+}
+
+export function parseUserActorName(name: string): UserRef {
+  const colon = name.indexOf(":");
+  return { sdkAppId: Number(name.slice(0, colon)), userId: name.slice(colon + 1) };
 }
 
 export class UserActor extends DurableObject<Env> implements SessionHost {
@@ -99,7 +112,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     return capture(async () => {
       if (draft.to === me.userId) throw new ImError(ErrorCode.toAccountInvalid, "a message cannot be sent to oneself");
       checkMessageSize(draft.body, draft.cloudCustomData);
-      await this.requireAccount(me, ErrorCode.fromAccountInvalid);
+      // Nothing is awaited before the send takes its place in the peer's queue: sends
+      // from one connection leave in the order they arrived, even while the actor loads.
       const dedupeKey = `${draft.to}\n${draft.random}`;
       const now = Date.now();
       const recent = this.recentSends.get(dedupeKey);
@@ -110,7 +124,10 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
         if (retried) return resultOf(retried);
       }
 
-      const sending = this.inOrder(draft.to, () => this.deliver(me, draft));
+      const sending = this.inOrder(draft.to, async () => {
+        await this.requireAccount(me, ErrorCode.fromAccountInvalid);
+        return this.deliver(me, draft);
+      });
       this.remember(dedupeKey, sending);
       return sending;
     });
@@ -250,7 +267,6 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   /** Stores this user's copy (idempotent on the message key) and pushes it to the user's devices. */
   private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number): StoredC2CMessage {
     const stored = this.ctx.storage.transactionSync(() => {
-      if (this.store.lastSeq() === 0 && this.ref) this.store.setMeta("user", JSON.stringify(this.ref));
       const copy = this.store.insertMessage(message, peer, outgoing, now);
       if (!copy) return null;
       this.store.touchConversation(peer, copy, message.time, { unread: options.unread && !outgoing, lastMessage: options.lastMessage });
@@ -271,10 +287,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   async sync(me: UserRef, after: number, limit = 100): Promise<Outcome<SyncPage>> {
     return capture(() => {
       this.identify(me);
-      const events = this.store.eventsAfter(after, limit);
-      const last = this.store.lastSeq();
-      const complete = events.length < limit;
-      return { events, cursor: complete ? Math.max(after, last) : events.at(-1)!.seq, complete };
+      const page = this.store.eventsAfter(after, limit);
+      return { events: page.events, cursor: page.through, complete: page.complete };
     });
   }
 
@@ -356,10 +370,11 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   async markRead(me: UserRef, peer: string, maxTime?: number): Promise<Outcome<{ unread: 0 }>> {
     return capture(async () => {
       this.identify(me);
-      const readUpTo = this.ctx.storage.transactionSync(() => {
-        const last = this.store.markRead(peer, maxTime ?? Number.MAX_SAFE_INTEGER);
-        this.announce({ kind: "conversationRead", peer });
-        return last;
+      // Reading what is already read changes nothing, records nothing and tells no one.
+      const { readUpTo } = this.ctx.storage.transactionSync(() => {
+        const read = this.store.markRead(peer, maxTime ?? Number.MAX_SAFE_INTEGER);
+        if (read.changed) this.announce({ kind: "conversationRead", peer });
+        return read;
       });
       if (readUpTo) {
         const other = this.peer(me, peer);
@@ -407,73 +422,101 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
 
   /**
    * Recalls a message this user sent to `peer`. Clients may do so within the
-   * app's window; admins (`byAdmin`) at any time.
+   * app's window; admins (`byAdmin`) at any time. A message the sender kept no
+   * copy of (sent with SyncOtherMachine 2) is recalled from the recipient's.
+   * Recalls and edits of one conversation take turns with its sends, so a
+   * recall and an edit never interleave.
    */
   async revoke(me: UserRef, peer: string, key: string, byAdmin: boolean): Promise<Outcome<void>> {
-    return capture(async () => {
-      this.identify(me);
-      const message = this.store.findByKey(peer, key, true);
-      if (!message) throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
-      if (message.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
-      if (!byAdmin) {
-        const window = (await this.settings(me)).recallWindowSeconds;
-        if (Date.now() / 1000 - message.time > window) {
-          throw new ImError(ErrorCode.recallWindowPassed, `messages can be recalled within ${window} seconds of sending`);
+    return capture(() =>
+      this.inOrder(peer, async () => {
+        this.identify(me);
+        const message = this.store.findByKey(peer, key, true);
+        // A client recalls only what its user holds; an admin may reach the recipient's copy.
+        if (!message && !byAdmin) throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
+        if (message?.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
+        if (message && !byAdmin) {
+          const window = (await this.settings(me)).recallWindowSeconds;
+          if (Date.now() / 1000 - message.time > window) {
+            throw new ImError(ErrorCode.recallWindowPassed, `messages can be recalled within ${window} seconds of sending`);
+          }
         }
-      }
-      const other = this.peer(me, peer);
-      unwrap(await other.actor.applyRevoke(other.ref, me.userId, key));
-      this.applyRevokeHere(peer, key, true);
-    });
+        const other = this.peer(me, peer);
+        const there = unwrap(await other.actor.applyRevoke(other.ref, me.userId, key));
+        if (!message) {
+          if (there === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
+          if (there === "alreadyDone") throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
+          return;
+        }
+        this.applyRevokeHere(peer, key, true);
+      }),
+    );
   }
 
   /** The sender recalled a message it sent this user. */
-  async applyRevoke(me: UserRef, peer: string, key: string): Promise<Outcome<void>> {
+  async applyRevoke(me: UserRef, peer: string, key: string): Promise<Outcome<ApplyResult>> {
     return capture(() => {
       this.identify(me);
-      this.applyRevokeHere(peer, key, false);
+      return this.applyRevokeHere(peer, key, false);
     });
   }
 
-  private applyRevokeHere(peer: string, key: string, outgoing: boolean): void {
+  private applyRevokeHere(peer: string, key: string, outgoing: boolean): ApplyResult {
     const message = this.store.findByKey(peer, key, outgoing);
-    if (!message || message.isRevoked) return;
+    if (!message) return "missing";
+    if (message.isRevoked) return "alreadyDone";
     this.ctx.storage.transactionSync(() => {
       this.store.markRevoked(message.seq);
       this.announce({ kind: "messageRevoked", peer, key });
     });
+    return { time: message.time };
   }
 
-  /** Replaces the body of a message this user sent (modify_c2c_msg, or the sender's client). */
+  /**
+   * Replaces the body of a message this user sent (modify_c2c_msg, or the
+   * sender's client); from the recipient's copy when the sender kept none.
+   */
   async modify(me: UserRef, peer: string, key: string, body: MsgBody, cloudCustomData?: string): Promise<Outcome<StoredC2CMessage>> {
-    return capture(async () => {
-      this.identify(me);
-      const message = this.store.findByKey(peer, key, true);
-      if (!message) throw new ImError(ErrorCode.messageNotFound, "the message to modify does not exist");
-      if (message.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
-      checkMessageSize(body, cloudCustomData ?? message.cloudCustomData);
-      const other = this.peer(me, peer);
-      unwrap(await other.actor.applyModify(other.ref, me.userId, key, body, cloudCustomData));
-      return this.applyModifyHere(peer, key, true, body, cloudCustomData)!;
-    });
+    return capture(() =>
+      this.inOrder(peer, async () => {
+        this.identify(me);
+        const message = this.store.findByKey(peer, key, true);
+        if (message?.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
+        checkMessageSize(body, cloudCustomData ?? message?.cloudCustomData);
+        const other = this.peer(me, peer);
+        const there = unwrap(await other.actor.applyModify(other.ref, me.userId, key, body, cloudCustomData));
+        if (message && there.result === "alreadyDone") {
+          // The recall reached the recipient but not this copy (a crash between the two): finish it.
+          this.applyRevokeHere(peer, key, true);
+          throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
+        }
+        if (message) return this.applyModifyHere(peer, key, true, body, cloudCustomData).message!;
+        if (there.result === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to modify does not exist");
+        if (there.result === "alreadyDone") throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
+        // The sender kept no copy: answer with the recipient's, as the sender would see it.
+        return { ...there.message!, seq: 0, peer, flow: "out" as const, isPeerRead: false };
+      }),
+    );
   }
 
-  async applyModify(me: UserRef, peer: string, key: string, body: MsgBody, cloudCustomData?: string): Promise<Outcome<void>> {
+  async applyModify(me: UserRef, peer: string, key: string, body: MsgBody, cloudCustomData?: string): Promise<Outcome<{ result: ApplyResult; message?: StoredC2CMessage }>> {
     return capture(() => {
       this.identify(me);
-      this.applyModifyHere(peer, key, false, body, cloudCustomData);
+      return this.applyModifyHere(peer, key, false, body, cloudCustomData);
     });
   }
 
-  private applyModifyHere(peer: string, key: string, outgoing: boolean, body: MsgBody, cloudCustomData?: string): StoredC2CMessage | null {
+  /** A recalled message stays recalled: an edit that arrives after the recall changes nothing. */
+  private applyModifyHere(peer: string, key: string, outgoing: boolean, body: MsgBody, cloudCustomData?: string): { result: ApplyResult; message?: StoredC2CMessage } {
     const message = this.store.findByKey(peer, key, outgoing);
-    if (!message) return null;
+    if (!message) return { result: "missing" };
+    if (message.isRevoked) return { result: "alreadyDone" };
     return this.ctx.storage.transactionSync(() => {
       this.store.replaceBody(message.seq, body, cloudCustomData);
       const modified = this.store.message(message.seq)!;
       // A modification is an event of its own, so devices that synced the original see the change.
       this.push(this.store.appendModified(modified, Date.now()));
-      return modified;
+      return { result: { time: message.time }, message: modified };
     });
   }
 
@@ -529,7 +572,12 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       this.identify(me);
       for (const ws of this.ctx.getWebSockets()) this.kickSocket(ws, "accountDeleted");
       this.store.purge();
+      // Nothing of the deleted account may answer for a re-imported one.
       this.accountExists = false;
+      this.recentSends.clear();
+      this.rememberedSince = Date.now();
+      this.blockedCache = undefined;
+      this.friendCache = undefined;
       await this.ctx.storage.deleteAlarm();
     });
   }
@@ -546,6 +594,12 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     const query = ConnectQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
     const me = { sdkAppId: query.sdkappid, userId: query.userid };
     this.identify(me);
+    // Unknown and disabled apps are refused before the upgrade (the app is cached for a minute).
+    const app = await capture(async () => {
+      const record = await this.appRecord(me);
+      if (record.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${me.sdkAppId} is disabled`);
+    });
+    if (!app.ok) return Response.json({ code: app.code, message: app.info }, { status: 403 });
     const pending = this.ctx.getWebSockets().filter((ws) => !this.attachment(ws).loggedInAt).length;
     if (pending >= maxPendingSockets) return new Response("too many connections waiting to log in", { status: 429 });
 
@@ -558,7 +612,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
       connectedAt: Date.now(),
     };
     this.setAttachment(server, attachment);
-    await this.scheduleAlarm(attachment.connectedAt + loginDeadlineMs);
+    await this.alarms.armBy(attachment.connectedAt + loginDeadlineMs);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -587,9 +641,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     return this.attachment(ws).sigExpiresAt ?? 0;
   }
 
-  async frameRate(ws: WebSocket): Promise<number> {
-    const attachment = this.attachment(ws);
-    return (await this.settings(attachment)).connectionFrameRate;
+  frameRate(ws: WebSocket): number {
+    return this.attachment(ws).frameRate ?? defaultFrameRate;
   }
 
   async login(ws: WebSocket, data: z.infer<(typeof OpData)["login"]>): Promise<Outcome<unknown>> {
@@ -613,8 +666,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     for (const other of others) {
       if (kick.has(other.attachment.device)) this.kickSocket(other.ws, other.attachment.device === incoming.id ? "sameDeviceLogin" : "multipleLogin");
     }
-    this.setAttachment(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt });
-    await this.scheduleAlarm(sigExpiresAt * 1000);
+    this.setAttachment(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt, frameRate: app.settings.connectionFrameRate });
+    await this.alarms.armBy(sigExpiresAt * 1000);
     return { ok: true, value: { userId: me.userId, device: attachment.device, seq: this.store.lastSeq(), serverTime: Math.floor(Date.now() / 1000) } };
   }
 
@@ -635,45 +688,67 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
 
   // ---------------------------------------------------------------- alarm: login deadlines, expired UserSigs, retention
 
+  private readonly alarms = new AlarmScheduler(
+    this.ctx.storage,
+    [
+      { name: "loginDeadlines", run: (now) => this.closeSocketsPastDeadline(now) },
+      { name: "retention", run: (now) => this.sweepExpiredHistory(now) },
+    ],
+    (job, error) => console.error(JSON.stringify({ event: "alarm_job_failed", actor: this.ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
+  );
+
   override async alarm(): Promise<void> {
-    const now = Date.now();
+    await this.alarms.run();
+  }
+
+  /** Closes sockets that did not log in within 10 s, and sockets whose UserSig expired. */
+  private closeSocketsPastDeadline(now: number): number | null {
     let next = Infinity;
     for (const ws of this.ctx.getWebSockets()) {
       const a = this.attachment(ws);
-      if (!a.loggedInAt) {
-        if (now >= a.connectedAt + loginDeadlineMs) closeSocket(ws, CloseCode.loginRequired, "no login within 10 seconds");
-        else next = Math.min(next, a.connectedAt + loginDeadlineMs);
-      } else if (a.sigExpiresAt !== undefined) {
-        if (now >= a.sigExpiresAt * 1000) {
-          send(ws, { event: "userSigExpired", data: {} });
-          closeSocket(ws, CloseCode.userSigExpired, "UserSig expired");
-        } else next = Math.min(next, a.sigExpiresAt * 1000);
+      const deadline = a.loggedInAt ? (a.sigExpiresAt ?? Infinity) * 1000 : a.connectedAt + loginDeadlineMs;
+      if (now < deadline) next = Math.min(next, deadline);
+      else if (!a.loggedInAt) closeSocket(ws, CloseCode.loginRequired, "no login within 10 seconds");
+      else {
+        send(ws, { event: "userSigExpired", data: {} });
+        closeSocket(ws, CloseCode.userSigExpired, "UserSig expired");
       }
     }
-    const ref = this.storedRef();
-    if (ref && this.store.lastSeq() > 0) {
-      const lastSweep = Number(this.store.meta("last_sweep") ?? 0);
-      if (now - lastSweep >= sweepEveryMs) {
-        const retentionMs = (await this.settings(ref)).retentionDays * 86_400_000;
-        this.store.sweep(now - retentionMs);
-        this.store.setMeta("last_sweep", String(now));
-      }
-      next = Math.min(next, Math.max(now, lastSweep) + sweepEveryMs);
+    return next === Infinity ? null : next;
+  }
+
+  /**
+   * Deletes history older than the app's retention. Wakes when the oldest item
+   * is due (at most every 6 hours), so a dormant user with history wakes only
+   * as its history expires, and never once it holds none.
+   */
+  private async sweepExpiredHistory(now: number): Promise<number | null> {
+    const oldest = this.store.oldestStoredAt();
+    if (oldest === null) return null;
+    const lastSweep = Number(this.store.meta("last_sweep") ?? 0);
+    let retentionMs: number;
+    try {
+      retentionMs = (await this.settings(this.me)).retentionDays * 86_400_000;
+    } catch (error) {
+      // The app is gone: nothing here will be read again.
+      if (error instanceof ImError && error.code === ErrorCode.sdkAppIdInvalid) return null;
+      throw error;
     }
-    if (next !== Infinity) await this.ctx.storage.setAlarm(next);
+    if (now - lastSweep >= sweepEveryMs && oldest < now - retentionMs) {
+      this.store.sweep(now - retentionMs);
+      this.store.setMeta("last_sweep", String(now));
+      return this.sweepExpiredHistory(now);
+    }
+    return Math.max(oldest + retentionMs, lastSweep + sweepEveryMs);
   }
 
   private sweepScheduled = false;
 
+  /** After the first write of a wake: the retention job then works out when it is next due. */
   private scheduleSweep(): void {
     if (this.sweepScheduled) return;
     this.sweepScheduled = true;
-    void this.scheduleAlarm(Date.now() + sweepEveryMs);
-  }
-
-  private async scheduleAlarm(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    void this.alarms.armBy(Date.now() + sweepEveryMs);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -724,17 +799,17 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     return { ref, actor: userActor(this.env, ref) };
   }
 
-  /** Remembers who this actor belongs to (in memory; stored with the first message, for the alarm). */
-  private identify(me: UserRef): void {
-    this.ref ??= me;
+  /** Whose actor this is, from the object's own name (`SDKAppID:UserID`). */
+  private get me(): UserRef {
+    this.ref ??= parseUserActorName(this.ctx.id.name!);
+    return this.ref;
   }
 
   private ref?: UserRef;
 
-  private storedRef(): UserRef | undefined {
-    if (this.ref) return this.ref;
-    const stored = this.store.meta("user");
-    return stored ? (this.ref = JSON.parse(stored) as UserRef) : undefined;
+  /** Callers still pass the user; it must be this actor's own. */
+  private identify(me: UserRef): void {
+    this.ref ??= me;
   }
 
   /** Fails with `code` (90012 for a recipient, 90008 for a sender) unless the account exists. */

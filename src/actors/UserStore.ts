@@ -49,6 +49,8 @@ const migrations: string[][] = [
   `CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations (pinned DESC, time DESC)`,
   `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
   ],
+  // The user's own read point per conversation, so reading what is already read changes nothing.
+  [`ALTER TABLE conversations ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0`],
 ];
 
 type MessageRow = {
@@ -292,25 +294,40 @@ export class UserStore {
     return { kind: "messageModified", seq, message };
   }
 
-  /** Everything after `after` in sync order: stored messages (as they are now) and events. */
-  eventsAfter(after: number, limit: number): UserEvent[] {
+  /**
+   * Everything after `after` in sync order: stored messages (as they are now)
+   * and events, scanning at most `limit` sequence numbers. `through` is the last
+   * sequence the page covers: rows it leaves out (hidden messages, edits of
+   * swept messages) still count, so a short page never hides what follows.
+   */
+  eventsAfter(after: number, limit: number): { events: UserEvent[]; through: number; complete: boolean } {
     const messages = this
-      .exec<MessageRow>(`SELECT ${messageColumns} ${fromMessages} WHERE m.seq > ? AND m.hidden = 0 ORDER BY m.seq LIMIT ?`, after, limit)
+      .exec<MessageRow & { hidden: number }>(`SELECT ${messageColumns}, m.hidden ${fromMessages} WHERE m.seq > ? ORDER BY m.seq LIMIT ?`, after, limit)
       .toArray()
-      .map((row): UserEvent => {
-        const message = toMessage(row);
-        return { kind: "message", seq: message.seq, message };
-      });
+      .map((row) => ({ seq: row.seq, read: (): UserEvent[] => (row.hidden ? [] : [{ kind: "message", seq: row.seq, message: toMessage(row) }]) }));
     const events = this
       .exec<{ seq: number; kind: string; data: string }>("SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
       .toArray()
-      .flatMap((row): UserEvent[] => {
-        const data = JSON.parse(row.data) as Record<string, unknown>;
-        if (row.kind !== "messageModified") return [{ ...data, kind: row.kind, seq: row.seq } as UserEvent];
-        const message = this.findByKey(String(data.peer), String(data.key), Boolean(data.outgoing));
-        return message ? [{ kind: "messageModified", seq: row.seq, message }] : [];
-      });
-    return [...messages, ...events].sort((a, b) => a.seq - b.seq).slice(0, limit);
+      .map((row) => ({
+        seq: row.seq,
+        read: (): UserEvent[] => {
+          const data = JSON.parse(row.data) as Record<string, unknown>;
+          if (row.kind !== "messageModified") return [{ ...data, kind: row.kind, seq: row.seq } as UserEvent];
+          const message = this.findByKey(String(data.peer), String(data.key), Boolean(data.outgoing));
+          return message ? [{ kind: "messageModified", seq: row.seq, message }] : [];
+        },
+      }));
+    const page = [...messages, ...events].sort((a, b) => a.seq - b.seq).slice(0, limit);
+    const complete = page.length < limit;
+    return { events: page.flatMap((row) => row.read()), through: complete ? Math.max(after, this.seq) : page.at(-1)!.seq, complete };
+  }
+
+  /** When the oldest message or event still held was stored (epoch ms), or null when there is none. */
+  oldestStoredAt(): number | null {
+    const row = this
+      .exec<{ oldest: number | null }>("SELECT MIN(t) AS oldest FROM (SELECT MIN(time) * 1000 AS t FROM messages UNION ALL SELECT MIN(stored_at) FROM events)")
+      .one();
+    return row.oldest;
   }
 
   // ---- conversations ----
@@ -374,8 +391,9 @@ export class UserStore {
   }
 
   /** Clears the unread count; returns the newest incoming message read up to `maxTime`, if any. */
-  markRead(peer: string, maxTime: number): StoredC2CMessage | null {
-    this.exec("UPDATE conversations SET unread = 0 WHERE peer = ?", peer);
+  markRead(peer: string, maxTime: number): { changed: boolean; readUpTo: StoredC2CMessage | null } {
+    const conversation = this.exec<{ unread: number; read_seq: number }>("SELECT unread, read_seq FROM conversations WHERE peer = ?", peer).toArray()[0];
+    if (!conversation) return { changed: false, readUpTo: null };
     const row = this
       .exec<MessageRow>(
         `SELECT ${messageColumns} ${fromMessages} WHERE m.peer = ? AND m.outgoing = 0 AND m.time <= ? ORDER BY m.seq DESC LIMIT 1`,
@@ -383,7 +401,10 @@ export class UserStore {
         maxTime,
       )
       .toArray()[0];
-    return row ? toMessage(row) : null;
+    const moved = row !== undefined && row.seq > conversation.read_seq;
+    if (!moved && conversation.unread === 0) return { changed: false, readUpTo: null };
+    this.exec("UPDATE conversations SET unread = 0, read_seq = MAX(read_seq, ?) WHERE peer = ?", row?.seq ?? 0, peer);
+    return { changed: true, readUpTo: moved ? toMessage(row) : null };
   }
 
   /** The peer read up to the user's message `seq`. Returns whether that moved the read point. */

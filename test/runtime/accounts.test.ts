@@ -167,6 +167,22 @@ describe("account_delete", () => {
     await app.rest("im_open_login_svc/account_import", { UserID: id });
     expect(await statusOf(app, id)).toEqual({ [id]: "Imported" });
   });
+
+  it("leaves nothing in memory that answers for the re-imported account's sends", async () => {
+    const app = await anApp();
+    const [id, peer] = [aUserId(), aUserId()];
+    await app.rest("im_open_login_svc/multiaccount_import", { Accounts: [id, peer] });
+    const message = { From_Account: id, To_Account: peer, MsgRandom: 4242, MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: "before" } }] };
+    const first = await app.rest("openim/sendmsg", message);
+    await app.rest("im_open_login_svc/account_delete", { DeleteItem: [{ UserID: id }] });
+    await app.rest("im_open_login_svc/account_import", { UserID: id });
+    const after = [{ MsgType: "TIMTextElem", MsgContent: { Text: "after" } }];
+    const again = await app.rest("openim/sendmsg", { ...message, MsgBody: after });
+    expect(again.body.ErrorCode).toBe(0);
+    expect(again.body.MsgKey).not.toBe(first.body.MsgKey);
+    const roam = await app.rest("openim/admin_getroammsg", { Operator_Account: id, Peer_Account: peer, MaxCnt: 10 });
+    expect((roam.body.MsgList as { MsgBody: unknown }[]).map((m) => m.MsgBody)).toEqual([after]);
+  });
 });
 
 describe("user login", () => {

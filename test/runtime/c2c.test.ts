@@ -1,9 +1,9 @@
-import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { userActor } from "../../src/actors/UserActor.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
 import type { UserEvent } from "../../src/domain/events.ts";
-import type { C2CMessage, StoredC2CMessage } from "../../src/domain/message.ts";
+import type { C2CMessage, MsgBody, StoredC2CMessage } from "../../src/domain/message.ts";
 import { aRandom, TestClient, text } from "./clients.ts";
 import { anApp, aUserId, twoUsers, type TestApp } from "./helpers.ts";
 
@@ -189,6 +189,20 @@ describe("sending", () => {
     expect(synced.events.map((e) => (e as MessageEvent).message.random)).toEqual(randoms);
   });
 
+  it("keeps the order of concurrent sends from one connection right after the actor was evicted", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { app, a, b } = await twoUsers();
+      const sender = await TestClient.connect(app, a);
+      const receiver = await TestClient.connect(app, b);
+      await evictDurableObject(userActor(env, { sdkAppId: app.sdkAppId, userId: a }));
+      const randoms = Array.from({ length: 30 }, () => aRandom());
+      await Promise.all(randoms.map((random, i) => sender.call("sendMessage", { to: b, random, body: text(`#${i}`) })));
+      const live = await receiver.waitForEvents<MessageEvent>("message", 30);
+      expect(live.map((e) => e.message.random)).toEqual(randoms);
+      await TestClient.closeAll();
+    }
+  });
+
   it("delivers MsgLifeTime 0 only to online devices and stores nothing", async () => {
     const { app, a, b } = await twoUsers();
     await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("offline, lost"), MsgLifeTime: 0 });
@@ -366,6 +380,22 @@ describe("conversations, unread and receipts", () => {
     expect(history.messages.every((m) => m.isPeerRead)).toBe(true);
   });
 
+  it("records nothing and tells no one when a read changes nothing", async () => {
+    const { app, a, b } = await twoUsers();
+    const reader = await TestClient.connect(app, b);
+    const sender = await TestClient.connect(app, a);
+    for (let i = 0; i < 3; i++) await reader.call("setMessageRead", { peer: a });
+    await app.rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a });
+    await sender.call("sendMessage", { to: b, random: aRandom(), body: text("one") });
+    await reader.call("setMessageRead", { peer: a });
+    await reader.call("setMessageRead", { peer: a });
+    await sender.waitForEvents("peerRead", 1);
+    const synced = await reader.call<Sync>("sync", { after: 0 });
+    expect(synced.events.map((e) => e.kind)).toEqual(["message", "conversationRead"]);
+    expect((await sender.call<Sync>("sync", { after: 0 })).events.map((e) => e.kind)).toEqual(["message", "peerRead"]);
+    expect(sender.eventsOf("peerRead")).toHaveLength(1);
+  });
+
   it("sends per-message read receipts only for messages that asked", async () => {
     const { app, a, b } = await twoUsers();
     const sender = await TestClient.connect(app, a);
@@ -450,6 +480,43 @@ describe("recall, edit, delete", () => {
     expect(synced.events.map((e) => e.kind)).toEqual(["message", "messageModified", "messageModified"]);
   });
 
+  it("never lets a recall and an edit interleave: an edit after a recall is refused and changes nothing", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { app, a, b } = await twoUsers();
+      const sender = await TestClient.connect(app, a);
+      const receiver = await TestClient.connect(app, b);
+      const sent = await sender.call<{ key: string }>("sendMessage", { to: b, random: aRandom(), body: text("race") });
+      // Both reach the sender's actor back to back, as a client's recall and a backend's edit may.
+      const stub = userActor(env, { sdkAppId: app.sdkAppId, userId: a });
+      const [recall, edit] = await Promise.all([stub.revoke({ sdkAppId: app.sdkAppId, userId: a }, b, sent.key, true), stub.modify({ sdkAppId: app.sdkAppId, userId: a }, b, sent.key, text("edited") as MsgBody)]);
+      expect(recall.ok).toBe(true);
+      // The recall came first, so the edit is refused and changes nothing.
+      expect(edit).toMatchObject({ ok: false, code: 20023 });
+      const synced = await receiver.call<Sync>("sync", { after: 0 });
+      expect(synced.events.map((e) => e.kind)).toEqual(["message", "messageRevoked"]);
+      expect(receiver.eventsOf("messageModified")).toEqual([]);
+      const history = await receiver.call<{ messages: StoredC2CMessage[] }>("getMessageList", { peer: a });
+      expect(history.messages[0]).toMatchObject({ isRevoked: true, body: text("race") });
+      await TestClient.closeAll();
+    }
+  });
+
+  it("recalls and edits a message the sender kept no copy of (SyncOtherMachine 2) from the recipient's", async () => {
+    const { app, a, b } = await twoUsers();
+    const receiver = await TestClient.connect(app, b);
+    const notice = await app.rest("openim/sendmsg", { SyncOtherMachine: 2, From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("notice") });
+    const edited = await app.rest("openim/modify_c2c_msg", { From_Account: a, To_Account: b, MsgKey: notice.body.MsgKey, MsgBody: text("notice, corrected") });
+    expect(edited.body.ErrorCode).toBe(0);
+    expect((await receiver.waitForEvents<MessageEvent>("messageModified", 1))[0]!.message.body).toEqual(text("notice, corrected"));
+    const recalled = await app.rest("openim/admin_msgwithdraw", { From_Account: a, To_Account: b, MsgKey: notice.body.MsgKey });
+    expect(recalled.body.ErrorCode).toBe(0);
+    expect((await receiver.waitForEvents("messageRevoked", 1))[0]).toMatchObject({ peer: a, key: notice.body.MsgKey });
+    const again = await app.rest("openim/admin_msgwithdraw", { From_Account: a, To_Account: b, MsgKey: notice.body.MsgKey });
+    expect(again.body.ErrorCode).toBe(20023);
+    const missing = await app.rest("openim/admin_msgwithdraw", { From_Account: a, To_Account: b, MsgKey: "1_2_3" });
+    expect(missing.body.ErrorCode).toBe(20022);
+  });
+
   it("deletes a message for the user only", async () => {
     const { app, a, b } = await twoUsers();
     const sent = await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("gone for b") });
@@ -500,6 +567,32 @@ describe("bad frames", () => {
   });
 });
 
+describe("sync after history expired", () => {
+  it("does not skip what follows edits of a message that retention removed", async () => {
+    const { app, a, b } = await twoUsers({ retentionDays: 30 });
+    const [random, time] = [aRandom(), Math.floor(Date.now() / 1000) - 40 * 86_400];
+    await app.rest("openim/importmsg", { SyncFromOldSystem: 2, From_Account: a, To_Account: b, MsgRandom: random, MsgTimeStamp: time, MsgBody: text("old") });
+    for (const edit of ["old, edited", "old, edited again"]) {
+      const edited = await app.rest("openim/modify_c2c_msg", { From_Account: a, To_Account: b, MsgKey: `${random}_${random}_${time}`, MsgBody: text(edit) });
+      expect(edited.body.ErrorCode).toBe(0);
+    }
+    await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("new") });
+    await app.rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a });
+    const stub = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const client = await TestClient.connect(app, b);
+    const seen: UserEvent[] = [];
+    let after = 0;
+    for (let page = 0; page < 10; page++) {
+      const synced = await client.call<Sync>("sync", { after, limit: 2 });
+      seen.push(...synced.events);
+      after = synced.cursor;
+      if (synced.complete) break;
+    }
+    expect(seen.map((e) => e.kind)).toEqual(["message", "conversationRead"]);
+  });
+});
+
 describe("retention", () => {
   it("deletes history older than the app's retention period when the actor's alarm runs", async () => {
     const { app, a, b } = await twoUsers({ retentionDays: 30 });
@@ -513,5 +606,35 @@ describe("retention", () => {
     const client = await TestClient.connect(app, b);
     const history = await client.call<{ messages: StoredC2CMessage[] }>("getMessageList", { peer: a });
     expect(history.messages.map((m) => m.body)).toEqual([text("recent")]);
+  });
+
+  it("keeps sweeping for a user whose first stored item was a read, after an eviction", async () => {
+    const { app, a, b } = await twoUsers({ retentionDays: 30 });
+    await app.rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a });
+    const reader = await TestClient.connect(app, b);
+    await reader.call("setMessageRead", { peer: a });
+    await TestClient.closeAll();
+    await app.rest("openim/importmsg", { SyncFromOldSystem: 2, From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgTimeStamp: Math.floor(Date.now() / 1000) - 40 * 86_400, MsgBody: text("old") });
+    const stub = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
+    await evictDurableObject(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const client = await TestClient.connect(app, b);
+    expect((await client.call<{ messages: unknown[] }>("getMessageList", { peer: a })).messages).toEqual([]);
+  });
+
+  it("sets no alarm for a user who holds no history, and wakes a dormant one only when its history expires", async () => {
+    const { app, a, b } = await twoUsers({ retentionDays: 30 });
+    const stub = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
+    const client = await TestClient.connect(app, b);
+    await client.call("getTotalUnread");
+    await TestClient.closeAll();
+    await runDurableObjectAlarm(stub);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBeNull();
+
+    const sentAt = Math.floor(Date.now() / 1000) - 10 * 86_400;
+    await app.rest("openim/importmsg", { SyncFromOldSystem: 2, From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgTimeStamp: sentAt, MsgBody: text("ten days old") });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const next = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+    expect(next).toBe((sentAt + 30 * 86_400) * 1000);
   });
 });
