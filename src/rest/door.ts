@@ -17,11 +17,13 @@ const maxBodyBytes = 1024 * 1024;
 
 export const restDoor = new Hono<{ Bindings: Env }>();
 
-restDoor.all("/v4/:service/:command", async (c) => {
+// Every path under /v4 is the door's: one that names no command is a bad URL (60009), in the envelope.
+restDoor.all("/v4/*", async (c) => {
   const started = Date.now();
-  const service = c.req.param("service")!;
-  const commandName = `${service}/${c.req.param("command")}`;
-  const command = findCommand(service, c.req.param("command")!);
+  const path = new URL(c.req.url).pathname;
+  const [service, name] = commandPath(path) ?? ["", ""];
+  const commandName = service ? `${service}/${name}` : path.slice("/v4/".length, 104);
+  const command = findCommand(service, name);
   const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
   const d1: D1Usage = { rowsRead: 0, rowsWritten: 0, queries: 0 };
   let code: number = ErrorCode.ok;
@@ -55,10 +57,10 @@ async function answer(
   d1: D1Usage,
 ): Promise<Record<string, unknown>> {
   if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
+  if (!command) throw new ImError(ErrorCode.badUrl, `no command "${commandName}"; the URL is /v4/{service}/{command}`);
   const query = readQuery(c.req.raw.url);
   log.app = query.sdkAppId;
   log.caller = query.identifier;
-  if (!command) throw new ImError(ErrorCode.badUrl, `unknown command ${commandName}`);
 
   const actor = c.env.APP.get(c.env.APP.idFromName(String(query.sdkAppId)));
   const grant = await actor.authorizeRest(query, commandName);
@@ -104,6 +106,12 @@ function readQuery(url: string): RestQuery {
   const contentType = params.get("contenttype");
   if (contentType !== null && contentType !== "json") throw new ImError(ErrorCode.httpParse, 'contenttype must be "json"');
   return { sdkAppId: sdkAppId.data, identifier, userSig };
+}
+
+/** `/v4/{service}/{command}` as [service, command], or undefined for any other path. */
+function commandPath(path: string): [string, string] | undefined {
+  const match = /^\/v4\/([^/]+)\/([^/]+)$/.exec(path);
+  return match ? [match[1]!, match[2]!] : undefined;
 }
 
 async function readJsonBody(request: Request): Promise<Record<string, unknown>> {

@@ -65,6 +65,14 @@ describe("REST door: the URL", () => {
     const answer = await call(`/v4/im_open_login_svc/constructor?${await url({})}`, "{}");
     expect(answer.body.ErrorCode).toBe(60009);
   });
+  it.each(["/v4", "/v4/", "/v4/openim", "/v4/openim/", "/v4/openim/sendmsg/extra", "/v4//openim/sendmsg", "/v4/openim//sendmsg", "/v4/openim/sendmsg/"])(
+    "answers %s, which names no command, with 60009 in the envelope",
+    async (path) => {
+      const answer = await call(`${path}?${await url({})}`, "{}");
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ ActionStatus: "FAIL", ErrorCode: 60009, ErrorInfo: expect.stringContaining("/v4/{service}/{command}") });
+    },
+  );
   it("wants POST (60002)", async () => {
     const answer = await call(`/v4/im_open_login_svc/account_check?${await url({})}`, undefined, "GET");
     expect(answer.status).toBe(200);
