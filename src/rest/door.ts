@@ -115,10 +115,7 @@ function commandPath(path: string): [string, string] | undefined {
 }
 
 async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBodyBytes) throw new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length > maxBodyBytes) throw new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
+  const bytes = await readBody(request);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -136,6 +133,36 @@ async function readJsonBody(request: Request): Promise<Record<string, unknown>> 
     throw new ImError(ErrorCode.jsonParse, "the body must be a JSON object");
   }
   return body as Record<string, unknown>;
+}
+
+/**
+ * The body's bytes, counted as they arrive: a body without content-length (chunked) is cut off
+ * at the limit instead of being read whole first.
+ */
+async function readBody(request: Request): Promise<Uint8Array> {
+  const tooLarge = () => new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? "0") > maxBodyBytes) throw tooLarge();
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBodyBytes) {
+      reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 /** "Field: what is wrong", naming the field as the caller wrote it (e.g. DeleteItem[2].UserID). */

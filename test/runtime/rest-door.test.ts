@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { anApp, aUserId, call, defaultApp } from "./helpers.ts";
 
@@ -134,6 +134,28 @@ describe("REST door: the body", () => {
   it("rejects a body over 1 MiB (60002)", async () => {
     const answer = await app.rest("im_open_login_svc/account_import", null, { rawBody: `{"UserID":"a","Nick":"${"x".repeat(1024 * 1024)}"}` });
     expect(answer.body.ErrorCode).toBe(60002);
+  });
+  it("stops reading a chunked body at 1 MiB, without waiting for its end (60002)", async () => {
+    // More than 1 MiB, with no content-length, from a sender that never finishes.
+    const chunk = new TextEncoder().encode(`{"UserID":"a","Nick":"${"x".repeat(64 * 1024)}`);
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+        if (sent > 2 * 1024 * 1024) return new Promise<void>(() => {});
+      },
+    });
+    const { sdkAppId, admin } = app;
+    const url = `https://im.example/v4/im_open_login_svc/account_import?sdkappid=${sdkAppId}&identifier=${admin}&usersig=${encodeURIComponent(await app.sig())}`;
+    const response = await Promise.race([
+      SELF.fetch(url, { method: "POST", body: endless }),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 3000)),
+    ]);
+    expect(response, "no answer within 3 s").toBeDefined();
+    expect(response!.status).toBe(200);
+    expect(await response!.json()).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 60002 });
+    await endless.cancel().catch(() => {});
   });
   it("names the field that is wrong, with the service's parameter code", async () => {
     const answer = await app.rest("im_open_login_svc/account_import", { UserID: 42 });
