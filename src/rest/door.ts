@@ -3,9 +3,9 @@
  * Every answered request is HTTP 200 with ActionStatus/ErrorInfo/ErrorCode.
  */
 import { Hono, type Context } from "hono";
-import type { z } from "zod";
 import { SdkAppId } from "../domain/app.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
+import { checkBody } from "../domain/wire.ts";
 import type { Env } from "../env.ts";
 import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
@@ -66,11 +66,8 @@ async function answer(
   const grant = await actor.authorizeRest(query, commandName);
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
-  const body = command.body.safeParse(await readJsonBody(c.req.raw));
-  if (!body.success) {
-    const field = String(body.error.issues[0]?.path[0] ?? "");
-    throw new ImError(command.fieldErrorCodes?.[field] ?? command.paramErrorCode, describeIssue(body.error));
-  }
+  const body = checkBody(command.body, await readJsonBody(c.req.raw));
+  if (!body.ok) throw new ImError(command.fieldErrorCodes?.[body.field] ?? command.paramErrorCode, body.info);
   // The command's own D1 queries are counted for the log line (actors' queries are their own).
   const env = { ...c.env, DB: meteredD1(c.env.DB, d1) };
   return command.handle(
@@ -163,17 +160,6 @@ async function readBody(request: Request): Promise<Uint8Array> {
     offset += chunk.byteLength;
   }
   return bytes;
-}
-
-/** "Field: what is wrong", naming the field as the caller wrote it (e.g. DeleteItem[2].UserID). */
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const path = issue.path.reduce<string>(
-    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    "",
-  );
-  const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-  return path ? `${path}: ${message}` : message;
 }
 
 function asImError(error: unknown, commandName: string, internalCode: number): ImError {

@@ -162,6 +162,21 @@ describe("REST door: the body", () => {
     expect(answer.body.ErrorCode).toBe(70402);
     expect(answer.body.ErrorInfo).toMatch(/^UserID: /);
   });
+  it.each([
+    ["a number for a string", "im_open_login_svc/account_import", { UserID: 123 }, 70402, "UserID: expected a string, got a number"],
+    ["an object for a string", "im_open_login_svc/account_import", { UserID: "ok", Nick: {} }, 70402, "Nick: expected a string, got an object"],
+    ["null for a string", "im_open_login_svc/account_check", { CheckItem: [{ UserID: "ok" }, { UserID: null }] }, 70402, "CheckItem[1].UserID: expected a string, got null"],
+    ["a string for a list", "im_open_login_svc/account_check", { CheckItem: "ok" }, 70402, "CheckItem: expected an array, got a string"],
+    ["an array for an object", "im_open_login_svc/account_check", { CheckItem: [["ok"]] }, 70402, "CheckItem[0]: expected an object, got an array"],
+    ["a wrong type under an earlier name", "im_open_login_svc/account_import", { Identifier: true }, 70402, "Identifier: expected a string, got a boolean"],
+    ["a fraction for an integer", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgLifeTime: 1.5, MsgBody: [] }, 90026, "MsgLifeTime: expected an integer, got 1.5"],
+    ["a string for a number", "openim/sendmsg", { To_Account: "b", MsgRandom: "1", MsgBody: [] }, 90005, "MsgRandom: expected a number, got a string"],
+    ["a string for one of two numbers", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, SyncOtherMachine: "1", MsgBody: [] }, 90001, 'SyncOtherMachine: must be one of 1, 2 (got "1")'],
+    ["an unknown element type", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgBody: [{ MsgType: "TIMNoSuchElem", MsgContent: {} }] }, 90002, expect.stringMatching(/^MsgBody\[0\]\.MsgType: .*\(got "TIMNoSuchElem"\)$/)],
+  ])("says what is wrong with a field of the wrong type: %s", async (_case, command, body, code, info) => {
+    const answer = await app.rest(command, body);
+    expect(answer.body).toMatchObject({ ErrorCode: code, ErrorInfo: info });
+  });
   it("names a field inside a list by its position", async () => {
     const answer = await app.rest("im_open_login_svc/account_check", { CheckItem: [{ UserID: "ok" }, { UserID: "not ok!" }] });
     expect(answer.body.ErrorCode).toBe(70402);
