@@ -172,6 +172,7 @@ describe("REST door: the body", () => {
     ["a fraction for an integer", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgLifeTime: 1.5, MsgBody: [] }, 90026, "MsgLifeTime: expected an integer, got 1.5"],
     ["a string for a number", "openim/sendmsg", { To_Account: "b", MsgRandom: "1", MsgBody: [] }, 90005, "MsgRandom: expected a number, got a string"],
     ["a string for one of two numbers", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, SyncOtherMachine: "1", MsgBody: [] }, 90001, 'SyncOtherMachine: must be one of 1, 2 (got "1")'],
+    ["a wrong type inside a message element", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: 5 } }] }, 90002, "MsgBody[0].MsgContent.Text: expected a string, got a number"],
     ["an unknown element type", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgBody: [{ MsgType: "TIMNoSuchElem", MsgContent: {} }] }, 90002, expect.stringMatching(/^MsgBody\[0\]\.MsgType: .*\(got "TIMNoSuchElem"\)$/)],
   ])("says what is wrong with a field of the wrong type: %s", async (_case, command, body, code, info) => {
     const answer = await app.rest(command, body);
