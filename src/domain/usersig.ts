@@ -222,11 +222,18 @@ async function decodeUserSig(userSig: string): Promise<Record<string, unknown>> 
   } catch {
     throw invalid("it is not base64");
   }
-  let json: string;
+  let inflated: Uint8Array | undefined;
   try {
-    json = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await inflate(compressed, maxInflatedBytes));
+    inflated = await inflate(compressed, maxInflatedBytes);
   } catch {
     throw invalid("it is not zlib-compressed");
+  }
+  if (!inflated) throw invalid(`it is too large: it inflates to more than ${maxInflatedBytes} bytes`);
+  let json: string;
+  try {
+    json = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(inflated);
+  } catch {
+    throw invalid("it does not hold UTF-8 text");
   }
   let doc: unknown;
   try {
@@ -295,8 +302,8 @@ async function deflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<Array
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** Inflates zlib data, refusing output past `limit` bytes. */
-async function inflate(bytes: Uint8Array<ArrayBuffer>, limit: number): Promise<Uint8Array> {
+/** Inflates zlib data; undefined as soon as the output passes `limit` bytes (a zlib bomb stops here). */
+async function inflate(bytes: Uint8Array<ArrayBuffer>, limit: number): Promise<Uint8Array | undefined> {
   const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate")).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -306,7 +313,7 @@ async function inflate(bytes: Uint8Array<ArrayBuffer>, limit: number): Promise<U
     total += value.length;
     if (total > limit) {
       await reader.cancel();
-      throw new Error("inflated UserSig is too large");
+      return undefined;
     }
     chunks.push(value);
   }

@@ -3,9 +3,9 @@
  * Every answered request is HTTP 200 with ActionStatus/ErrorInfo/ErrorCode.
  */
 import { Hono, type Context } from "hono";
-import type { z } from "zod";
 import { SdkAppId } from "../domain/app.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
+import { checkBody } from "../domain/wire.ts";
 import type { Env } from "../env.ts";
 import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
@@ -17,11 +17,13 @@ const maxBodyBytes = 1024 * 1024;
 
 export const restDoor = new Hono<{ Bindings: Env }>();
 
-restDoor.all("/v4/:service/:command", async (c) => {
+// Every path under /v4 is the door's: one that names no command is a bad URL (60009), in the envelope.
+restDoor.all("/v4/*", async (c) => {
   const started = Date.now();
-  const service = c.req.param("service")!;
-  const commandName = `${service}/${c.req.param("command")}`;
-  const command = findCommand(service, c.req.param("command")!);
+  const path = new URL(c.req.url).pathname;
+  const [service, name] = commandPath(path) ?? ["", ""];
+  const commandName = service ? `${service}/${name}` : path.slice("/v4/".length, 104);
+  const command = findCommand(service, name);
   const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
   const d1: D1Usage = { rowsRead: 0, rowsWritten: 0, queries: 0 };
   let code: number = ErrorCode.ok;
@@ -55,20 +57,17 @@ async function answer(
   d1: D1Usage,
 ): Promise<Record<string, unknown>> {
   if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
+  if (!command) throw new ImError(ErrorCode.badUrl, `no command "${commandName}"; the URL is /v4/{service}/{command}`);
   const query = readQuery(c.req.raw.url);
   log.app = query.sdkAppId;
   log.caller = query.identifier;
-  if (!command) throw new ImError(ErrorCode.badUrl, `unknown command ${commandName}`);
 
   const actor = c.env.APP.get(c.env.APP.idFromName(String(query.sdkAppId)));
   const grant = await actor.authorizeRest(query, commandName);
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
-  const body = command.body.safeParse(await readJsonBody(c.req.raw));
-  if (!body.success) {
-    const field = String(body.error.issues[0]?.path[0] ?? "");
-    throw new ImError(command.fieldErrorCodes?.[field] ?? command.paramErrorCode, describeIssue(body.error));
-  }
+  const body = checkBody(command.body, await readJsonBody(c.req.raw));
+  if (!body.ok) throw new ImError(command.fieldErrorCodes?.[body.field] ?? command.paramErrorCode, body.info);
   // The command's own D1 queries are counted for the log line (actors' queries are their own).
   const env = { ...c.env, DB: meteredD1(c.env.DB, d1) };
   return command.handle(
@@ -106,11 +105,14 @@ function readQuery(url: string): RestQuery {
   return { sdkAppId: sdkAppId.data, identifier, userSig };
 }
 
+/** `/v4/{service}/{command}` as [service, command], or undefined for any other path. */
+function commandPath(path: string): [string, string] | undefined {
+  const match = /^\/v4\/([^/]+)\/([^/]+)$/.exec(path);
+  return match ? [match[1]!, match[2]!] : undefined;
+}
+
 async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBodyBytes) throw new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length > maxBodyBytes) throw new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
+  const bytes = await readBody(request);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -130,15 +132,34 @@ async function readJsonBody(request: Request): Promise<Record<string, unknown>> 
   return body as Record<string, unknown>;
 }
 
-/** "Field: what is wrong", naming the field as the caller wrote it (e.g. DeleteItem[2].UserID). */
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const path = issue.path.reduce<string>(
-    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    "",
-  );
-  const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-  return path ? `${path}: ${message}` : message;
+/**
+ * The body's bytes, counted as they arrive: a body without content-length (chunked) is cut off
+ * at the limit instead of being read whole first.
+ */
+async function readBody(request: Request): Promise<Uint8Array> {
+  const tooLarge = () => new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? "0") > maxBodyBytes) throw tooLarge();
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBodyBytes) {
+      reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 function asImError(error: unknown, commandName: string, internalCode: number): ImError {

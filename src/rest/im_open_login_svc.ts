@@ -3,21 +3,18 @@ import { z } from "zod";
 import { FaceUrl, isValidUserId, Nick, UserId } from "../domain/account.ts";
 import { isAppAdmin } from "../domain/app.ts";
 import { ErrorCode } from "../domain/errors.ts";
+import { optional, withEarlierNames } from "../domain/wire.ts";
 import { userActor } from "../actors/UserActor.ts";
 import { deleteAccounts, existingAccounts, importAccounts } from "../store/accounts.ts";
 import { command } from "./command.ts";
 
 const maxAccountsPerCall = 100;
 
-/** Older clients name the account `Identifier`, which Tencent still accepts for `UserID`. */
-function acceptIdentifier(input: unknown): unknown {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
-  const { Identifier, ...rest } = input as Record<string, unknown>;
-  return rest.UserID === undefined && Identifier !== undefined ? { ...rest, UserID: Identifier } : rest;
-}
+/** Tencent's earlier documentation named the account `Identifier`; clients written then still send it. */
+const earlierNames = { Identifier: "UserID" };
 
 /** An object naming one account by UserID (or Identifier). */
-const AccountRef = z.preprocess(acceptIdentifier, z.object({ UserID: UserId }));
+const AccountRef = withEarlierNames(earlierNames, z.object({ UserID: UserId }));
 const UserItem = AccountRef.transform((item) => item.UserID);
 
 const UserItems = z.array(UserItem).min(1, "must name at least one account").max(maxAccountsPerCall, `must name at most ${maxAccountsPerCall} accounts`);
@@ -25,7 +22,7 @@ const UserItems = z.array(UserItem).min(1, "must name at least one account").max
 const paramErrorCode = ErrorCode.accountParamInvalid;
 
 export const accountImport = command({
-  body: z.preprocess(acceptIdentifier, z.object({ UserID: UserId, Nick: Nick.optional(), FaceUrl: FaceUrl.optional() })),
+  body: withEarlierNames(earlierNames, z.object({ UserID: UserId, Nick: optional(Nick), FaceUrl: optional(FaceUrl) })),
   paramErrorCode,
   async handle({ env, app }, body) {
     await importAccounts(env.DB, app.sdkAppId, [{ userId: body.UserID, nick: body.Nick, faceUrl: body.FaceUrl }]);

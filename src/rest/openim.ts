@@ -4,6 +4,7 @@ import { userActor, type SendResult, type UserRef } from "../actors/UserActor.ts
 import { UserId } from "../domain/account.ts";
 import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
 import { maxMsgLifeTimeSeconds, MsgBody, MsgRandom, MsgSeq, msgKey, type C2CMessage, type StoredC2CMessage } from "../domain/message.ts";
+import { optional, withEarlierNames } from "../domain/wire.ts";
 import { command, type CommandContext } from "./command.ts";
 
 const paramErrorCode = ErrorCode.messageJsonInvalid;
@@ -18,19 +19,19 @@ const fieldErrorCodes = {
 };
 
 const MsgKeyField = z.string().regex(/^\d+_\d+_\d+$/, "must be a MsgKey (MsgSeq_MsgRandom_MsgTime)");
-const SendMsgControl = z.array(z.string()).optional();
+const SendMsgControl = optional(z.array(z.string()));
 
 /** The fields sendmsg and batchsendmsg share. */
 const messageFields = {
-  SyncOtherMachine: z.union([z.literal(1), z.literal(2)]).optional(),
-  From_Account: UserId.optional(),
-  MsgLifeTime: z.number().int().min(0).max(maxMsgLifeTimeSeconds, "must be at most 604800 seconds (7 days)").optional(),
-  MsgSeq: MsgSeq.optional(),
+  SyncOtherMachine: optional(z.literal([1, 2])),
+  From_Account: optional(UserId),
+  MsgLifeTime: optional(z.number().int().min(0).max(maxMsgLifeTimeSeconds, "must be at most 604800 seconds (7 days)")),
+  MsgSeq: optional(MsgSeq),
   MsgRandom: MsgRandom,
   MsgBody: MsgBody,
-  CloudCustomData: z.string().optional(),
+  CloudCustomData: optional(z.string()),
   SendMsgControl,
-  IsNeedReadReceipt: z.union([z.literal(0), z.literal(1)]).optional(),
+  IsNeedReadReceipt: optional(z.literal([0, 1])),
 };
 
 type MessageFields = z.infer<z.ZodObject<typeof messageFields>>;
@@ -101,14 +102,14 @@ export const batchsendmsg = command({
 
 export const importmsg = command({
   body: z.object({
-    SyncFromOldSystem: z.union([z.literal(1), z.literal(2), z.literal(5)]),
+    SyncFromOldSystem: z.literal([1, 2, 5]),
     From_Account: UserId,
     To_Account: UserId,
-    MsgSeq: MsgSeq.optional(),
+    MsgSeq: optional(MsgSeq),
     MsgRandom: MsgRandom,
     MsgTimeStamp: z.number().int().min(0),
     MsgBody: MsgBody,
-    CloudCustomData: z.string().optional(),
+    CloudCustomData: optional(z.string()),
   }),
   paramErrorCode,
   fieldErrorCodes,
@@ -138,14 +139,18 @@ export const importmsg = command({
 const maxRoamPage = 100;
 
 export const adminGetroammsg = command({
-  body: z.object({
-    Operator_Account: UserId,
-    Peer_Account: UserId,
-    MaxCnt: z.number().int().min(1).max(maxRoamPage).optional(),
-    MinTime: z.number().int().min(0).optional(),
-    MaxTime: z.number().int().min(0).optional(),
-    LastMsgKey: MsgKeyField.optional(),
-  }),
+  // Tencent's earlier documentation named the two sides From_Account and To_Account; clients still send them.
+  body: withEarlierNames(
+    { From_Account: "Operator_Account", To_Account: "Peer_Account" },
+    z.object({
+      Operator_Account: UserId,
+      Peer_Account: UserId,
+      MaxCnt: optional(z.number().int().min(1).max(maxRoamPage)),
+      MinTime: optional(z.number().int().min(0)),
+      MaxTime: optional(z.number().int().min(0)),
+      LastMsgKey: optional(MsgKeyField),
+    }),
+  ),
   paramErrorCode,
   fieldErrorCodes: { ...fieldErrorCodes, Operator_Account: ErrorCode.fromAccountInvalid, LastMsgKey: ErrorCode.msgKeyInvalid },
   async handle(ctx, body) {
@@ -204,7 +209,7 @@ export const adminMsgwithdraw = command({
 });
 
 export const modifyC2cMsg = command({
-  body: z.object({ From_Account: UserId, To_Account: UserId, MsgKey: MsgKeyField, MsgBody: MsgBody, CloudCustomData: z.string().optional() }),
+  body: z.object({ From_Account: UserId, To_Account: UserId, MsgKey: MsgKeyField, MsgBody: MsgBody, CloudCustomData: optional(z.string()) }),
   paramErrorCode,
   fieldErrorCodes,
   async handle(ctx, body) {
@@ -215,7 +220,7 @@ export const modifyC2cMsg = command({
 });
 
 export const adminSetMsgRead = command({
-  body: z.object({ Report_Account: UserId, Peer_Account: UserId, MsgReadTime: z.number().int().min(0).optional() }),
+  body: z.object({ Report_Account: UserId, Peer_Account: UserId, MsgReadTime: optional(z.number().int().min(0)) }),
   paramErrorCode,
   fieldErrorCodes: { ...fieldErrorCodes, Report_Account: ErrorCode.fromAccountInvalid },
   async handle(ctx, body) {
@@ -226,7 +231,7 @@ export const adminSetMsgRead = command({
 });
 
 export const getC2cUnreadMsgNum = command({
-  body: z.object({ To_Account: UserId, Peer_Account: z.array(UserId).max(1000).optional() }),
+  body: z.object({ To_Account: UserId, Peer_Account: optional(z.array(UserId).max(1000)) }),
   paramErrorCode,
   fieldErrorCodes,
   async handle(ctx, body) {
@@ -242,7 +247,7 @@ export const getC2cUnreadMsgNum = command({
 export const queryOnlineStatus = command({
   body: z.object({
     To_Account: z.array(UserId).min(1).max(maxBatchRecipients),
-    IsNeedDetail: z.union([z.literal(0), z.literal(1)]).optional(),
+    IsNeedDetail: optional(z.literal([0, 1])),
   }),
   paramErrorCode,
   fieldErrorCodes,

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { UserId } from "../domain/account.ts";
 import { ProfileErrorCode } from "../domain/profile.ts";
+import { optional } from "../domain/wire.ts";
 import { SnsContext } from "../sns/context.ts";
 import { maxProfilesPerCall, readProfiles, updateProfile } from "../sns/profiles.ts";
 import { command, type CommandContext } from "./command.ts";
@@ -24,7 +25,7 @@ export const portraitSet = command({
 });
 
 export const portraitGet = command({
-  body: z.object({ To_Account: z.array(UserId).min(1).max(maxProfilesPerCall), TagList: z.array(z.string()).max(50).optional() }),
+  body: z.object({ To_Account: z.array(UserId).min(1).max(maxProfilesPerCall), TagList: optional(z.array(z.string()).max(50)) }),
   paramErrorCode,
   errorDisplay: true,
   async handle(ctx, body) {

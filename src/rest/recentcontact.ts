@@ -3,6 +3,7 @@ import { z } from "zod";
 import { userActor } from "../actors/UserActor.ts";
 import { UserId } from "../domain/account.ts";
 import { ErrorCode, unwrap } from "../domain/errors.ts";
+import { optional } from "../domain/wire.ts";
 import { command } from "./command.ts";
 
 const pageSize = 100;
@@ -11,11 +12,11 @@ const paramErrorCode = ErrorCode.invalidConversationParam;
 export const getList = command({
   body: z.object({
     From_Account: UserId,
-    TimeStamp: z.number().int().min(0).optional(),
-    StartIndex: z.number().int().min(0).optional(),
-    TopTimeStamp: z.number().int().min(0).optional(),
-    TopStartIndex: z.number().int().min(0).optional(),
-    AssistFlags: z.number().int().min(0).optional(),
+    TimeStamp: optional(z.number().int().min(0)),
+    StartIndex: optional(z.number().int().min(0)),
+    TopTimeStamp: optional(z.number().int().min(0)),
+    TopStartIndex: optional(z.number().int().min(0)),
+    AssistFlags: optional(z.number().int().min(0)),
   }),
   paramErrorCode,
   async handle(ctx, body) {
@@ -39,7 +40,7 @@ export const deleteContact = command({
     From_Account: UserId,
     Type: z.literal(1, "only 1 (one-to-one) conversations can be deleted here"),
     To_Account: UserId,
-    ClearRamble: z.union([z.literal(0), z.literal(1)]).optional(),
+    ClearRamble: optional(z.literal([0, 1])),
   }),
   paramErrorCode,
   async handle(ctx, body) {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { UserId } from "../domain/account.ts";
 import { ImError } from "../domain/errors.ts";
 import { SnsErrorCode } from "../domain/relations.ts";
+import { optional } from "../domain/wire.ts";
 import { getProfiles } from "../store/profiles.ts";
 import type { FriendRow } from "../store/relations.ts";
 import { block, blockedPage, checkBlocked, unblock } from "../sns/blocklist.ts";
@@ -57,11 +58,11 @@ export const friendAdd = command({
   body: z.object({
     From_Account: UserId,
     AddFriendItem: z
-      .array(z.object({ To_Account: UserId, Remark: z.string().max(96).optional(), GroupName: ListName.optional(), AddSource: AddSource.optional(), AddWording: z.string().max(256).optional() }))
+      .array(z.object({ To_Account: UserId, Remark: optional(z.string().max(96)), GroupName: optional(ListName), AddSource: optional(AddSource), AddWording: optional(z.string().max(256)) }))
       .min(1)
       .max(100),
-    AddType: z.enum(["Add_Type_Both", "Add_Type_Single"]).optional(),
-    ForceAddFlags: z.union([z.literal(0), z.literal(1)]).optional(),
+    AddType: optional(z.enum(["Add_Type_Both", "Add_Type_Single"])),
+    ForceAddFlags: optional(z.literal([0, 1])),
   }),
   ...common,
   async handle(ctx, body) {
@@ -77,12 +78,12 @@ export const friendImport = command({
       .array(
         z.object({
           To_Account: UserId,
-          Remark: z.string().max(96).optional(),
-          GroupName: z.array(ListName).max(32).optional(),
-          AddSource: AddSource.optional(),
-          AddWording: z.string().max(256).optional(),
-          AddTime: z.number().int().min(0).optional(),
-          CustomItem: z.array(z.object({ Tag: z.string().regex(/^Tag_SNS_Custom_[A-Za-z]{1,8}$/), Value: TagValue })).max(20).optional(),
+          Remark: optional(z.string().max(96)),
+          GroupName: optional(z.array(ListName).max(32)),
+          AddSource: optional(AddSource),
+          AddWording: optional(z.string().max(256)),
+          AddTime: optional(z.number().int().min(0)),
+          CustomItem: optional(z.array(z.object({ Tag: z.string().regex(/^Tag_SNS_Custom_[A-Za-z]{1,8}$/), Value: TagValue })).max(20)),
         }),
       )
       .min(1)
@@ -136,7 +137,7 @@ export const friendUpdate = command({
   },
 });
 
-const DeleteType = z.enum(["Delete_Type_Both", "Delete_Type_Single"]).optional();
+const DeleteType = optional(z.enum(["Delete_Type_Both", "Delete_Type_Single"]));
 
 export const friendDelete = command({
   body: z.object({ From_Account: UserId, To_Account: Ids(1000), DeleteType }),
@@ -165,7 +166,7 @@ export const friendCheck = command({
 });
 
 export const friendGet = command({
-  body: z.object({ From_Account: UserId, StartIndex: z.number().int().min(0).optional(), StandardSequence: z.number().int().optional(), CustomSequence: z.number().int().optional() }),
+  body: z.object({ From_Account: UserId, StartIndex: optional(z.number().int().min(0)), StandardSequence: optional(z.number().int()), CustomSequence: optional(z.number().int()) }),
   ...common,
   async handle(ctx, body) {
     const page = await friendPage(snsContext(ctx), body.From_Account, body.StartIndex ?? 0);
@@ -215,7 +216,7 @@ export const blackListDelete = command({
 });
 
 export const blackListGet = command({
-  body: z.object({ From_Account: UserId, StartIndex: z.number().int().min(0), MaxLimited: z.number().int().min(1).max(1000), LastSequence: z.number().int().optional() }),
+  body: z.object({ From_Account: UserId, StartIndex: z.number().int().min(0), MaxLimited: z.number().int().min(1).max(1000), LastSequence: optional(z.number().int()) }),
   ...common,
   async handle(ctx, body) {
     const page = await blockedPage(snsContext(ctx), body.From_Account, body.StartIndex, body.MaxLimited);
@@ -237,7 +238,7 @@ export const blackListCheck = command({
 });
 
 export const groupAdd = command({
-  body: z.object({ From_Account: UserId, GroupName: z.array(ListName).min(1).max(32), To_Account: z.array(UserId).max(1000).optional() }),
+  body: z.object({ From_Account: UserId, GroupName: z.array(ListName).min(1).max(32), To_Account: optional(z.array(UserId).max(1000)) }),
   ...common,
   async handle(ctx, body) {
     const results = await createLists(snsContext(ctx), body.From_Account, body.GroupName, body.To_Account ?? []);
@@ -255,7 +256,7 @@ export const groupDelete = command({
 });
 
 export const groupGet = command({
-  body: z.object({ From_Account: UserId, NeedFriend: z.string().optional(), LastSequence: z.number().int().optional(), GroupName: z.array(ListName).max(32).optional() }),
+  body: z.object({ From_Account: UserId, NeedFriend: optional(z.string()), LastSequence: optional(z.number().int()), GroupName: optional(z.array(ListName).max(32)) }),
   ...common,
   async handle(ctx, body) {
     const lists = await readLists(snsContext(ctx), body.From_Account, body.GroupName);

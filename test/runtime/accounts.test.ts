@@ -53,6 +53,14 @@ describe("account_import", () => {
     expect(row).toEqual({ nick: "Second", face_url: "https://img.example/1.png" });
   });
 
+  it("takes an empty Nick or FaceUrl as not given, keeping what was imported before", async () => {
+    const app = await anApp();
+    const id = aUserId();
+    await app.rest("im_open_login_svc/account_import", { UserID: id, Nick: "First", FaceUrl: "https://img.example/1.png" });
+    expect((await app.rest("im_open_login_svc/account_import", { UserID: id, Nick: "", FaceUrl: "" })).body.ErrorCode).toBe(0);
+    expect(await profileOf(app, id)).toEqual({ nick: "First", face_url: "https://img.example/1.png" });
+  });
+
   it("accepts the legacy Identifier field", async () => {
     const app = await anApp();
     const id = aUserId();

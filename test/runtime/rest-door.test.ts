@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { anApp, aUserId, call, defaultApp } from "./helpers.ts";
 
@@ -65,6 +65,14 @@ describe("REST door: the URL", () => {
     const answer = await call(`/v4/im_open_login_svc/constructor?${await url({})}`, "{}");
     expect(answer.body.ErrorCode).toBe(60009);
   });
+  it.each(["/v4", "/v4/", "/v4/openim", "/v4/openim/", "/v4/openim/sendmsg/extra", "/v4//openim/sendmsg", "/v4/openim//sendmsg", "/v4/openim/sendmsg/"])(
+    "answers %s, which names no command, with 60009 in the envelope",
+    async (path) => {
+      const answer = await call(`${path}?${await url({})}`, "{}");
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ ActionStatus: "FAIL", ErrorCode: 60009, ErrorInfo: expect.stringContaining("/v4/{service}/{command}") });
+    },
+  );
   it("wants POST (60002)", async () => {
     const answer = await call(`/v4/im_open_login_svc/account_check?${await url({})}`, undefined, "GET");
     expect(answer.status).toBe(200);
@@ -127,10 +135,48 @@ describe("REST door: the body", () => {
     const answer = await app.rest("im_open_login_svc/account_import", null, { rawBody: `{"UserID":"a","Nick":"${"x".repeat(1024 * 1024)}"}` });
     expect(answer.body.ErrorCode).toBe(60002);
   });
+  it("stops reading a chunked body at 1 MiB, without waiting for its end (60002)", async () => {
+    // More than 1 MiB, with no content-length, from a sender that never finishes.
+    const chunk = new TextEncoder().encode(`{"UserID":"a","Nick":"${"x".repeat(64 * 1024)}`);
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+        if (sent > 2 * 1024 * 1024) return new Promise<void>(() => {});
+      },
+    });
+    const { sdkAppId, admin } = app;
+    const url = `https://im.example/v4/im_open_login_svc/account_import?sdkappid=${sdkAppId}&identifier=${admin}&usersig=${encodeURIComponent(await app.sig())}`;
+    const response = await Promise.race([
+      SELF.fetch(url, { method: "POST", body: endless }),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 3000)),
+    ]);
+    expect(response, "no answer within 3 s").toBeDefined();
+    expect(response!.status).toBe(200);
+    expect(await response!.json()).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 60002 });
+    await endless.cancel().catch(() => {});
+  });
   it("names the field that is wrong, with the service's parameter code", async () => {
     const answer = await app.rest("im_open_login_svc/account_import", { UserID: 42 });
     expect(answer.body.ErrorCode).toBe(70402);
     expect(answer.body.ErrorInfo).toMatch(/^UserID: /);
+  });
+  it.each([
+    ["a number for a string", "im_open_login_svc/account_import", { UserID: 123 }, 70402, "UserID: expected a string, got a number"],
+    ["an object for a string", "im_open_login_svc/account_import", { UserID: "ok", Nick: {} }, 70402, "Nick: expected a string, got an object"],
+    ["null for a string", "im_open_login_svc/account_check", { CheckItem: [{ UserID: "ok" }, { UserID: null }] }, 70402, "CheckItem[1].UserID: expected a string, got null"],
+    ["a string for a list", "im_open_login_svc/account_check", { CheckItem: "ok" }, 70402, "CheckItem: expected an array, got a string"],
+    ["an array for an object", "im_open_login_svc/account_check", { CheckItem: [["ok"]] }, 70402, "CheckItem[0]: expected an object, got an array"],
+    ["a wrong type under an earlier name", "im_open_login_svc/account_import", { Identifier: true }, 70402, "Identifier: expected a string, got a boolean"],
+    ["a fraction for an integer", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgLifeTime: 1.5, MsgBody: [] }, 90026, "MsgLifeTime: expected an integer, got 1.5"],
+    ["a string for a number", "openim/sendmsg", { To_Account: "b", MsgRandom: "1", MsgBody: [] }, 90005, "MsgRandom: expected a number, got a string"],
+    ["a string for one of two numbers", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, SyncOtherMachine: "1", MsgBody: [] }, 90001, 'SyncOtherMachine: must be one of 1, 2 (got "1")'],
+    ["a wrong type inside a message element", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: 5 } }] }, 90002, "MsgBody[0].MsgContent.Text: expected a string, got a number"],
+    ["an unknown element type", "openim/sendmsg", { To_Account: "b", MsgRandom: 1, MsgBody: [{ MsgType: "TIMNoSuchElem", MsgContent: {} }] }, 90002, expect.stringMatching(/^MsgBody\[0\]\.MsgType: .*\(got "TIMNoSuchElem"\)$/)],
+  ])("says what is wrong with a field of the wrong type: %s", async (_case, command, body, code, info) => {
+    const answer = await app.rest(command, body);
+    expect(answer.body).toMatchObject({ ErrorCode: code, ErrorInfo: info });
   });
   it("names a field inside a list by its position", async () => {
     const answer = await app.rest("im_open_login_svc/account_check", { CheckItem: [{ UserID: "ok" }, { UserID: "not ok!" }] });

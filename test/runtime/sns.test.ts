@@ -83,6 +83,23 @@ describe("adding friends follows the target's AllowType", () => {
     expect(await relation(app, a!, b!)).toBe("CheckResult_Type_BothWay");
   });
 
+  it("takes empty optional fields, as existing backends send them, as not given", async () => {
+    const { app, ids: [a, b] } = await appWithUsers(2);
+    await allowType(app, b!, "AllowType_Type_AllowAny");
+    const answer = await app.rest("sns/friend_add", {
+      From_Account: a,
+      AddFriendItem: [{ To_Account: b, Remark: "", GroupName: "", AddSource: "AddSource_Type_Web", AddWording: "" }],
+      AddType: "",
+    });
+    expect(answer.body).toMatchObject({ ActionStatus: "OK", ErrorCode: 0, ResultItem: [{ To_Account: b, ResultCode: 0 }], Fail_Account: [] });
+    expect(await relation(app, a!, b!)).toBe("CheckResult_Type_BothWay");
+    const tags = await app.rest("sns/friend_get_list", { From_Account: a, To_Account: [b], TagList: ["Tag_SNS_IM_Group", "Tag_SNS_IM_Remark"] });
+    expect((tags.body.InfoItem as { SnsProfileItem: unknown[] }[])[0]!.SnsProfileItem).toEqual([
+      { Tag: "Tag_SNS_IM_Group", Value: [] },
+      { Tag: "Tag_SNS_IM_Remark", Value: "" },
+    ]);
+  });
+
   it("refuses a From_Account that does not exist (30003) and bad fields (30001)", async () => {
     const { app, ids: [a] } = await appWithUsers(1);
     expect((await add(app, "ghost", [a!])).body.ErrorCode).toBe(30003);

@@ -88,3 +88,37 @@ describe("UserSig at the REST door", () => {
     expect(answer.body.ErrorCode).toBe(70014);
   });
 });
+
+describe("UserSig that inflates past its limit (a zlib bomb)", () => {
+  /** A valid zlib stream of `megabytes` MB of "{" characters, in the URL-safe alphabet. */
+  async function zlibBomb(megabytes: number): Promise<string> {
+    const chunk = new Uint8Array(1024 * 1024).fill(0x7b);
+    let sent = 0;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < megabytes) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const compressed = new Uint8Array(await new Response(source.pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+    let binary = "";
+    for (const byte of compressed) binary += String.fromCharCode(byte);
+    return btoa(binary).replace(/\+/g, "*").replace(/\//g, "-").replace(/=/g, "_");
+  }
+
+  it("is refused quickly with 70003, saying it is too large", async () => {
+    const bomb = await zlibBomb(20);
+    const started = Date.now();
+    const refusal = await verifyUserSig(bomb, { sdkAppId, identifier: "alice", secretKey }).catch((error: unknown) => error);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(refusal).toBeInstanceOf(ImError);
+    expect((refusal as ImError).code).toBe(70003);
+    expect((refusal as ImError).message).toMatch(/too large/);
+  });
+
+  it("gets the same answer at the REST door", async () => {
+    const app = await anApp();
+    const answer = await app.rest("im_open_login_svc/account_check", { CheckItem: [{ UserID: "x" }] }, { userSig: await zlibBomb(20) });
+    expect(answer.body).toMatchObject({ ErrorCode: 70003, ErrorInfo: expect.stringMatching(/too large/) });
+  });
+});
