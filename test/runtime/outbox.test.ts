@@ -2,6 +2,7 @@ import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject 
 import { describe, expect, it } from "vitest";
 import { appActor, userActor } from "../../src/actors/refs.ts";
 import { drainOutbox, retryDelayMs, type OutboxRow } from "../../src/mechanisms/outbox.ts";
+import { SqliteOutbox } from "../../src/mechanisms/sqliteOutbox.ts";
 import { D1Outbox } from "../../src/store/outbox.ts";
 import { TestClient } from "./clients.ts";
 import { anApp, appWithUsers, type TestApp } from "./helpers.ts";
@@ -142,5 +143,38 @@ describe("the D1 outbox", () => {
     expect(second).toMatchObject({ attempts: 1, parked_at: null });
     // Another app's rows are its own.
     expect(await new D1Outbox(env.DB, app.sdkAppId + 1).nextDue()).not.toBeNull();
+  });
+});
+
+describe("a Durable Object's own outbox", () => {
+  it("keeps the same order, retries and parking in the object's SQLite", async () => {
+    const app = await anApp();
+    const result = await runInDurableObject(appActor(env, app.sdkAppId), async (_, state) => {
+      const outbox = new SqliteOutbox(state.storage.sql);
+      for (const [target, n] of [["x", 1], ["y", 2], ["x", 3], ["y", 4]] as const) outbox.add(target, "notice", { n });
+      let clock = Date.now();
+      const delivered: unknown[] = [];
+      const deps = {
+        store: outbox,
+        now: () => clock,
+        async deliver(row: OutboxRow) {
+          if ((row.payload as { n: number }).n === 1) throw new Error("x is unreachable");
+          delivered.push(row.payload);
+        },
+      };
+      const policy = { concurrency: 8, batchSize: 100, maxAttempts: 2, baseDelayMs: 1000, maxDelayMs: 60_000, deliveryTimeoutMs: 1000, holdMs: 30_000, budgetMs: 1000 };
+      const first = await drainOutbox(deps, policy);
+      const afterFirst = [...delivered];
+      clock += 1000;
+      const second = await drainOutbox(deps, policy);
+      const left = state.storage.sql.exec<{ id: number; attempts: number; parked: number }>("SELECT id, attempts, parked_at IS NOT NULL AS parked FROM outbox ORDER BY id").toArray();
+      return { first, afterFirst, second, delivered, left, start: clock - 1000 };
+    });
+    expect(result.first).toEqual({ delivered: 2, failed: 1, parked: 0, nextDue: result.start + 1000 });
+    expect(result.afterFirst).toEqual([{ n: 2 }, { n: 4 }]);
+    // x's second row waited behind its first, which is parked after two attempts; then it went.
+    expect(result.second).toEqual({ delivered: 1, failed: 0, parked: 1, nextDue: null });
+    expect(result.delivered).toEqual([{ n: 2 }, { n: 4 }, { n: 3 }]);
+    expect(result.left).toEqual([{ id: 1, attempts: 2, parked: 1 }]);
   });
 });
