@@ -2,7 +2,8 @@
  * AppActor: one per app. Holds the app's configuration in memory, verifies
  * UserSigs (remembering ones already verified) and keeps the app's REST rate
  * limit. Every REST call passes through it once, so key rotation, disabling
- * an app and limits take effect at once, everywhere.
+ * an app and limits take effect at once, everywhere. Its alarm drains what the
+ * app's outbox still holds.
  */
 import { DurableObject } from "cloudflare:workers";
 import { isAppAdmin, parseAdminList, restRateLimitFor, viewOf, AppSettings, type App, type AppStatus, type AppView } from "../domain/app.ts";
@@ -12,6 +13,7 @@ import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
 import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
 import { logEvent } from "../ops/log.ts";
+import { drainAppOutbox } from "./appOutbox.ts";
 
 /** A decision, sent back over RPC as plain data. */
 export type Grant = { ok: true; app: AppView; sigExpiresAt: number } | { ok: false; code: number; info: string };
@@ -21,6 +23,8 @@ export type { Credentials };
 const appCacheMs = 60_000;
 const missingAppCacheMs = 2_000;
 const maxRememberedSigs = 1024;
+/** After a failed pass, the alarm tries again this much later. */
+const outboxRetryMs = 60_000;
 
 export class AppActor extends DurableObject<Env> {
   private app: App | null = null;
@@ -73,6 +77,25 @@ export class AppActor extends DurableObject<Env> {
     this.appLoadedAt = -Infinity;
     this.verifiedSigs.clear();
     this.buckets.clear();
+  }
+
+  /** Makes sure the app's outbox is looked at by `at`: the alarm moves only if that is sooner. */
+  async drainOutboxBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Delivers the app's due outbox rows, then wakes again when the next one is due. */
+  override async alarm(): Promise<void> {
+    const sdkAppId = Number(this.ctx.id.name);
+    let next: number | null;
+    try {
+      next = (await drainAppOutbox(this.env, sdkAppId)).nextDue;
+    } catch (error) {
+      logEvent({ event: "outbox_error", app: sdkAppId, step: "alarm", message: String(error) });
+      next = Date.now() + outboxRetryMs;
+    }
+    if (next !== null) await this.drainOutboxBy(next);
   }
 
   private async decide(authorize: () => Promise<{ app: App; sigExpiresAt: number }>): Promise<Grant> {

@@ -37,9 +37,8 @@ export async function block(ctx: SnsContext, owner: string, ids: string[]): Prom
     if (mine.has(id) || theirs.has(id)) ctx.tell(owner, "friendListUpdated");
     return { userId: id, code: 0, info: "" };
   });
-  await ctx.relations.batch(statements);
   if (statements.length > 0) ctx.tell(owner, "blacklistUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -52,9 +51,8 @@ export async function unblock(ctx: SnsContext, owner: string, ids: string[]): Pr
     statements.push(ctx.relations.unblockStatement(owner, id));
     return { userId: id, code: 0, info: "" };
   });
-  await ctx.relations.batch(statements);
   if (statements.length > 0) ctx.tell(owner, "blacklistUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 

@@ -128,8 +128,7 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
       results.push(ok(to));
     }
   }
-  await ctx.relations.batch(statements);
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -206,9 +205,8 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
     );
     results.push(ok(item.to));
   }
-  await ctx.relations.batch(statements);
   if (results.some((r) => r.code === 0)) ctx.tell(from, "friendListUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -233,21 +231,19 @@ export async function acceptRequest(ctx: SnsContext, target: string, requester: 
   if (response === "agreeAndAdd") {
     statements.push(ctx.relations.addFriendStatement(target, { friend: requester, remark: remark ?? "", lists: [], addSource: request.addSource, addWording: "", custom: {} }));
   }
-  await ctx.relations.batch(statements);
   for (const user of [target, requester]) {
     ctx.tell(user, "friendListUpdated");
     ctx.tell(user, "friendApplicationListUpdated");
   }
-  await ctx.flush();
+  await ctx.commit(statements);
 }
 
 /** The target refuses a request, or the requester withdraws it. */
 export async function dropRequest(ctx: SnsContext, target: string, requester: string): Promise<void> {
   if (!(await ctx.relations.request(target, requester))) throw new ImError(SnsErrorCode.invalidParameter, "there is no such friend request");
-  await ctx.relations.batch([ctx.relations.deleteRequestStatement(target, requester)]);
   ctx.tell(target, "friendApplicationListUpdated");
   ctx.tell(requester, "friendApplicationListUpdated");
-  await ctx.flush();
+  await ctx.commit([ctx.relations.deleteRequestStatement(target, requester)]);
 }
 
 export async function friendRequests(ctx: SnsContext, user: string): Promise<{ incoming: FriendRequestRow[]; outgoing: FriendRequestRow[] }> {
@@ -268,9 +264,8 @@ export async function deleteFriends(ctx: SnsContext, from: string, tos: string[]
     }
     return ok(to);
   });
-  await ctx.relations.batch(statements);
   if (statements.length > 0) ctx.tell(from, "friendListUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -322,9 +317,8 @@ export async function updateFriends(ctx: SnsContext, from: string, updates: Frie
     statements.push(ctx.relations.addFriendStatement(from, { ...row, remark: u.remark ?? row.remark, lists: wanted, custom: { ...row.custom, ...u.custom } }));
     return ok(u.to);
   });
-  await ctx.relations.batch(statements);
   if (statements.length > 0) ctx.tell(from, "friendListUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -342,9 +336,8 @@ export async function createLists(ctx: SnsContext, owner: string, names: string[
     statements.push(ctx.relations.addFriendStatement(owner, { ...row, lists: [...new Set([...row.lists, ...names])] }));
     return ok(m);
   });
-  await ctx.relations.batch(statements);
   ctx.tell(owner, "friendListUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -357,9 +350,8 @@ export async function removeFromList(ctx: SnsContext, owner: string, name: strin
     statements.push(ctx.relations.addFriendStatement(owner, { ...row, lists: row.lists.filter((l) => l !== name) }));
     return ok(m);
   });
-  await ctx.relations.batch(statements);
   ctx.tell(owner, "friendListUpdated");
-  await ctx.flush();
+  await ctx.commit(statements);
   return results;
 }
 
@@ -367,9 +359,8 @@ export async function deleteLists(ctx: SnsContext, owner: string, names: string[
   const lists = await ctx.relations.listNames(owner);
   const missing = names.find((n) => !lists.includes(n));
   if (missing) throw new ImError(SnsErrorCode.invalidParameter, `GroupName: there is no friend list "${missing}"`);
-  await ctx.relations.batch(names.flatMap((n) => [ctx.relations.removeListFromFriendsStatement(owner, n), ctx.relations.deleteListStatement(owner, n)]));
   ctx.tell(owner, "friendListUpdated");
-  await ctx.flush();
+  await ctx.commit(names.flatMap((n) => [ctx.relations.removeListFromFriendsStatement(owner, n), ctx.relations.deleteListStatement(owner, n)]));
 }
 
 export async function readLists(ctx: SnsContext, owner: string, names?: string[]): Promise<{ name: string; members: string[] }[]> {

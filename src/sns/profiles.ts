@@ -1,7 +1,7 @@
 /** Profile actions, shared by REST (profile/*) and the user's own client. */
 import { ImError } from "../domain/errors.ts";
 import { adminOnlyTags, checkProfileItem, isKnownTag, ProfileErrorCode, type ProfileValue } from "../domain/profile.ts";
-import { getProfiles, setProfile } from "../store/profiles.ts";
+import { getProfiles, setProfileStatements } from "../store/profiles.ts";
 import type { SnsContext } from "./context.ts";
 
 export interface ProfileItem {
@@ -21,16 +21,10 @@ export async function updateProfile(ctx: SnsContext, userId: string, items: Prof
   }
   if (new Set(items.map((i) => i.tag)).size !== items.length) throw new ImError(ProfileErrorCode.invalidParameter, "ProfileItem: a tag is given twice");
   if (!(await ctx.accounts([userId])).has(userId)) throw new ImError(ProfileErrorCode.accountNotFound, `account "${userId}" does not exist`);
-  await setProfile(ctx.env.DB, ctx.sdkAppId, userId, items);
-
-  // The user's other devices now; friends in the background (a user may have thousands).
+  // The user's other devices and everyone who lists the user (a popular user has thousands).
   ctx.tell(userId, "profileUpdated", { userID: userId });
-  await ctx.flush();
-  ctx.later(async () => {
-    const owners = await ctx.relations.allListing(userId);
-    for (const owner of owners) ctx.tell(owner, "profileUpdated", { userID: userId });
-    await ctx.flush();
-  });
+  ctx.tellListersOf(userId, "profileUpdated", { userID: userId });
+  await ctx.commit(setProfileStatements(ctx.env.DB, ctx.sdkAppId, userId, items));
 }
 
 export interface ProfileResult {

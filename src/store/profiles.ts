@@ -4,14 +4,13 @@ import type { ProfileValue } from "../domain/profile.ts";
 /** D1 binds at most 100 parameters per statement. */
 const chunkSize = 90;
 
-/** Sets tags of one user in one batch. */
-export async function setProfile(db: D1Database, sdkAppId: number, userId: string, items: { tag: string; value: ProfileValue }[]): Promise<void> {
-  if (items.length === 0) return;
+/** Statements that set tags of one user, for one batch. */
+export function setProfileStatements(db: D1Database, sdkAppId: number, userId: string, items: { tag: string; value: ProfileValue }[]): D1PreparedStatement[] {
   const now = Date.now();
   const statement = db.prepare(
     "INSERT INTO profiles (sdkappid, user_id, tag, value, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
   );
-  await db.batch(items.map((i) => statement.bind(sdkAppId, userId, i.tag, JSON.stringify(i.value), now)));
+  return items.map((i) => statement.bind(sdkAppId, userId, i.tag, JSON.stringify(i.value), now));
 }
 
 /** The given tags (or all, when `tags` is empty) of several users: user → tag → value. */

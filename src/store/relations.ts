@@ -159,14 +159,19 @@ export class RelationStore {
     return results.map((r) => r.friend);
   }
 
-  /** Everyone who has `user` in their friend list, for telling them of `user`'s changes. */
-  async allListing(user: string): Promise<string[]> {
-    const { results } = await this.db.prepare("SELECT owner FROM friends WHERE sdkappid = ? AND friend = ?").bind(this.sdkAppId, user).all<{ owner: string }>();
-    return results.map((r) => r.owner);
+  /** Writes `statements`; `withLast` (the change's outbox rows) commit in the same batch as the last of them. */
+  async batch(statements: D1PreparedStatement[], withLast: D1PreparedStatement[] = []): Promise<void> {
+    const parts = chunks(statements, 50);
+    if (withLast.length === 0) {
+      // nothing to add
+    } else if (parts.length > 0) parts.at(-1)!.push(...withLast);
+    else parts.push(withLast);
+    for (const part of parts) await this.db.batch(part);
   }
 
-  async batch(statements: D1PreparedStatement[]): Promise<void> {
-    for (const part of chunks(statements, 50)) await this.db.batch(part);
+  /** A query for outbox targets (`prefix` + owner) of everyone who has `user` in their friend list. */
+  listingTargets(user: string, prefix: string): { sql: string; params: unknown[] } {
+    return { sql: "SELECT ? || owner AS target FROM friends WHERE sdkappid = ? AND friend = ?", params: [prefix, this.sdkAppId, user] };
   }
 
   // ---- friend requests ----

@@ -1,0 +1,71 @@
+/**
+ * The app's outbox (D1 `outbox`): what its rows deliver and who drains it. An action's own
+ * Worker or actor drains right after answering; the app's AppActor alarm is the backstop for
+ * rows that failed or that a drain left behind.
+ */
+import { ImError } from "../domain/errors.ts";
+import type { Env } from "../env.ts";
+import { drainOutbox, defaultDrainPolicy, type DrainReport, type OutboxRow } from "../mechanisms/outbox.ts";
+import { logEvent } from "../ops/log.ts";
+import type { SnsEvent } from "../sns/context.ts";
+import { D1Outbox } from "../store/outbox.ts";
+import { appActor, userActor } from "./refs.ts";
+
+/** Rows addressed to one user's actor: delivered in the order written. */
+export const userTarget = (userId: string) => `user:${userId}`;
+
+export interface RelationsChanged {
+  events: SnsEvent[];
+  data: Record<string, unknown>;
+}
+
+type Delivery = (env: Env, sdkAppId: number, row: OutboxRow) => Promise<void>;
+
+const deliveries: Record<string, Delivery> = {
+  /** The user's actor drops its cached relations and pushes the events to the user's devices. */
+  async relationsChanged(env, sdkAppId, row) {
+    const ref = { sdkAppId, userId: row.target.slice("user:".length) };
+    const { events, data } = row.payload as RelationsChanged;
+    const outcome = await userActor(env, ref).relationsChanged(ref, events, data);
+    if (!outcome.ok) throw new ImError(outcome.code, outcome.info);
+  },
+};
+
+/** One pass over the app's due rows. */
+export function drainAppOutbox(env: Env, sdkAppId: number): Promise<DrainReport> {
+  return drainOutbox({
+    store: new D1Outbox(env.DB, sdkAppId),
+    now: Date.now,
+    deliver(row) {
+      const delivery = deliveries[row.kind];
+      // A row of a kind this version does not know (written by a newer one) waits for a version that does.
+      if (!delivery) return Promise.reject(new Error(`no delivery for outbox rows of kind "${row.kind}"`));
+      return delivery(env, sdkAppId, row);
+    },
+    parked(row, attempts, error) {
+      logEvent({ event: "outbox_parked", app: sdkAppId, id: row.id, target: row.target, kind: row.kind, attempts, error });
+    },
+  });
+}
+
+/**
+ * Arms the app's alarm to look at its outbox by the time the rows just written could be held by
+ * a drain that died, so rows outlive a crash between the commit and their delivery.
+ */
+export async function armBackstop(env: Env, sdkAppId: number): Promise<void> {
+  try {
+    await appActor(env, sdkAppId).drainOutboxBy(Date.now() + defaultDrainPolicy.holdMs);
+  } catch (error) {
+    logEvent({ event: "outbox_error", app: sdkAppId, step: "arm", message: String(error) });
+  }
+}
+
+/** After an answer: delivers the app's due rows, and leaves whatever still waits to the alarm. */
+export async function drainAfterAnswer(env: Env, sdkAppId: number): Promise<void> {
+  try {
+    const { nextDue } = await drainAppOutbox(env, sdkAppId);
+    if (nextDue !== null) await appActor(env, sdkAppId).drainOutboxBy(nextDue);
+  } catch (error) {
+    logEvent({ event: "outbox_error", app: sdkAppId, step: "drain", message: String(error) });
+  }
+}

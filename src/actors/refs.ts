@@ -1,0 +1,26 @@
+/**
+ * Names and stubs of the actors. Doors, `sns/` and the actors themselves reach each other
+ * through these, without importing an actor's code (the classes are imported as types only).
+ */
+import type { Env } from "../env.ts";
+import type { AppActor } from "./AppActor.ts";
+import type { UserActor } from "./UserActor.ts";
+
+export interface UserRef {
+  sdkAppId: number;
+  userId: string;
+}
+
+export function userActorName(ref: UserRef): string {
+  return `${ref.sdkAppId}:${ref.userId}`;
+}
+
+/** The actor of one user of one app. */
+export function userActor(env: Env, ref: UserRef): DurableObjectStub<UserActor> {
+  return env.USER.get(env.USER.idFromName(userActorName(ref)));
+}
+
+/** The actor of one app, named by its SDKAppID. */
+export function appActor(env: Env, sdkAppId: number): DurableObjectStub<AppActor> {
+  return env.APP.get(env.APP.idFromName(String(sdkAppId)));
+}
