@@ -13,6 +13,7 @@ import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
 import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
 import { logEvent } from "../ops/log.ts";
+import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { drainAppOutbox } from "./appOutbox.ts";
 
 /** A decision, sent back over RPC as plain data. */
@@ -23,9 +24,6 @@ export type { Credentials };
 const appCacheMs = 60_000;
 const missingAppCacheMs = 2_000;
 const maxRememberedSigs = 1024;
-/** After a failed pass, the alarm tries again this much later. */
-const outboxRetryMs = 60_000;
-
 export class AppActor extends DurableObject<Env> {
   private app: App | null = null;
   private appLoadedAt = -Infinity;
@@ -79,23 +77,20 @@ export class AppActor extends DurableObject<Env> {
     this.buckets.clear();
   }
 
+  private readonly alarms = new AlarmScheduler(
+    this.ctx.storage,
+    [{ name: "outbox", run: async () => (await drainAppOutbox(this.env, Number(this.ctx.id.name))).nextDue }],
+    (job, error) => logEvent({ event: "alarm_job_failed", app: Number(this.ctx.id.name), job, message: String(error) }),
+  );
+
   /** Makes sure the app's outbox is looked at by `at`: the alarm moves only if that is sooner. */
   async drainOutboxBy(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    await this.alarms.armBy(at);
   }
 
   /** Delivers the app's due outbox rows, then wakes again when the next one is due. */
   override async alarm(): Promise<void> {
-    const sdkAppId = Number(this.ctx.id.name);
-    let next: number | null;
-    try {
-      next = (await drainAppOutbox(this.env, sdkAppId)).nextDue;
-    } catch (error) {
-      logEvent({ event: "outbox_error", app: sdkAppId, step: "alarm", message: String(error) });
-      next = Date.now() + outboxRetryMs;
-    }
-    if (next !== null) await this.drainOutboxBy(next);
+    await this.alarms.run();
   }
 
   private async decide(authorize: () => Promise<{ app: App; sigExpiresAt: number }>): Promise<Grant> {

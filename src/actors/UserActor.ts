@@ -5,6 +5,7 @@
  * stores have written it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { appActor, userActor, type UserRef } from "./refs.ts";
 import type { z } from "zod";
 import { isAppAdmin, viewOf, type App, type AppSettings, type AppView } from "../domain/app.ts";
 import { checkCredentials } from "../domain/auth.ts";
@@ -23,11 +24,6 @@ import { friendshipSendCode } from "../domain/relations.ts";
 import { userOps, type OpContext } from "./userOps.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { UserStore } from "./UserStore.ts";
-
-export interface UserRef {
-  sdkAppId: number;
-  userId: string;
-}
 
 export interface SendResult {
   key: string;
@@ -78,10 +74,6 @@ const heartbeatStaleMs = 400_000;
 const maxRecentSends = 512;
 /** For sockets that logged in before the limit was kept with them. */
 const defaultFrameRate = 100;
-
-export function userActorName(ref: UserRef): string {
-  return `${ref.sdkAppId}:${ref.userId}`;
-}
 
 export function parseUserActorName(name: string): UserRef {
   const colon = name.indexOf(":");
@@ -834,7 +826,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
   /** The app with its keys, from its AppActor, held for a minute (a key change reaches logins within it). */
   private async appRecord(me: UserRef): Promise<App> {
     if (this.app && Date.now() - this.app.at < settingsCacheMs) return this.app.record;
-    const record = await this.env.APP.get(this.env.APP.idFromName(String(me.sdkAppId))).appWithKeys(me.sdkAppId);
+    const record = await appActor(this.env, me.sdkAppId).appWithKeys(me.sdkAppId);
     if (!record) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${me.sdkAppId} is not an app of this server`);
     this.app = { record, at: Date.now() };
     return record;
@@ -843,9 +835,4 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
 
 function resultOf(message: C2CMessage & { seq: number }): SendResult {
   return { key: message.key, time: message.time, msgSeq: message.msgSeq, random: message.random, seq: message.seq };
-}
-
-/** The actor of one user of one app. */
-export function userActor(env: Env, ref: UserRef): DurableObjectStub<UserActor> {
-  return env.USER.get(env.USER.idFromName(userActorName(ref)));
 }

@@ -22,7 +22,8 @@ import {
   updateFriends,
 } from "../sns/friends.ts";
 import { readProfiles, updateProfile } from "../sns/profiles.ts";
-import type { UserActor, UserRef } from "./UserActor.ts";
+import type { UserRef } from "./refs.ts";
+import type { UserActor } from "./UserActor.ts";
 
 export interface OpContext {
   actor: UserActor;

@@ -4,7 +4,7 @@
  * the login op carrying the UserSig (docs/PROTOCOL.md).
  */
 import { Hono } from "hono";
-import { userActor } from "../actors/UserActor.ts";
+import { userActor } from "../actors/refs.ts";
 import { ErrorCode } from "../domain/errors.ts";
 import { ConnectQuery } from "../domain/protocol.ts";
 import type { Env } from "../env.ts";

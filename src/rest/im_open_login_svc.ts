@@ -4,7 +4,7 @@ import { FaceUrl, isValidUserId, Nick, UserId } from "../domain/account.ts";
 import { isAppAdmin } from "../domain/app.ts";
 import { ErrorCode } from "../domain/errors.ts";
 import { optional, withEarlierNames } from "../domain/wire.ts";
-import { userActor } from "../actors/UserActor.ts";
+import { userActor } from "../actors/refs.ts";
 import { deleteAccounts, existingAccounts, importAccounts } from "../store/accounts.ts";
 import { command } from "./command.ts";
 

@@ -1,6 +1,7 @@
 /** openim: one-to-one messages, read state, online status. */
 import { z } from "zod";
-import { userActor, type SendResult, type UserRef } from "../actors/UserActor.ts";
+import type { SendResult } from "../actors/UserActor.ts";
+import { userActor, type UserRef } from "../actors/refs.ts";
 import { UserId } from "../domain/account.ts";
 import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
 import { maxMsgLifeTimeSeconds, MsgBody, MsgRandom, MsgSeq, msgKey, type C2CMessage, type StoredC2CMessage } from "../domain/message.ts";

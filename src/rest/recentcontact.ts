@@ -1,6 +1,6 @@
 /** recentcontact: the conversation list. */
 import { z } from "zod";
-import { userActor } from "../actors/UserActor.ts";
+import { userActor } from "../actors/refs.ts";
 import { UserId } from "../domain/account.ts";
 import { ErrorCode, unwrap } from "../domain/errors.ts";
 import { optional } from "../domain/wire.ts";

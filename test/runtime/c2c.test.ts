@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { userActor } from "../../src/actors/UserActor.ts";
+import { userActor } from "../../src/actors/refs.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
 import type { UserEvent } from "../../src/domain/events.ts";
 import type { C2CMessage, MsgBody, StoredC2CMessage } from "../../src/domain/message.ts";
