@@ -188,6 +188,7 @@ async function sendAndCheck(probe: Probe, frames: Frame[]): Promise<void> {
   const oversize = frames.find((f) => typeof f.raw === "string" && bytesOf(f.raw) > maxFrameBytes);
   const answered = await probe.until(() => probe.closed !== null || allAnswered(), answerTimeoutMs);
   if (oversize) {
+    await probe.until(() => probe.closed !== null, answerTimeoutMs);
     const bytes = bytesOf(oversize.raw as string);
     expect(probe.closed?.code, `a ${bytes}-byte frame (${(oversize.raw as string).length} UTF-16 units) must close with 1009; got ${JSON.stringify(probe.responses.slice(start))}`).toBe(1009);
   }
