@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { maxFrameBytes, OpData, type OpName } from "../../src/domain/protocol.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
-import { hostileString, hostileValue, nearValid, oddStrings, preview, prototypeObject, toJsonText, validValue } from "../support/arbitraries.ts";
+import { deepRelayBody, hostileString, hostileValue, nearValid, oddStrings, preview, prototypeObject, toJsonText, validValue } from "../support/arbitraries.ts";
 import { documentedCloseCodes, fcOptions, fuzzWorld, internalErrorCodes, runs, timeLimit, within, type FuzzWorld } from "./fuzz.ts";
 
 /** How long a frame may go unanswered before it counts as silence. */
@@ -266,6 +266,7 @@ const hostileFrame = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 80 }).filter((s) => s !== "ping").map(frame) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map(frame) },
   { weight: 2, arbitrary: fc.tuple(anId, fc.constantFrom(...ops), hostileValue).map(([id, op, data]) => request(id, op, data)) },
+  { weight: 1, arbitrary: fc.tuple(anId, fc.constantFrom<OpName>("sendMessage", "modifyMessage"), deepRelayBody).map(([id, op, body]) => request(id, op, { to: "x", peer: "x", key: "1_1_1", random: 1, body })) },
   { weight: 1, arbitrary: fc.tuple(anId, fc.constantFrom(...ops), prototypeObject).map(([id, op, extra]) => frame(toJsonText(Object.assign(extra, { id, op })))) },
   { weight: 1, arbitrary: prototypeObject.map((p) => frame(toJsonText(p))) },
   {

@@ -25,6 +25,7 @@ import {
   prototypeObject,
   toJsonText,
   validValue,
+  withDeepMessageBody,
 } from "../support/arbitraries.ts";
 import { fcOptions, fuzzWorld, internalErrorCodes, runs, timeLimit, within, type FuzzWorld } from "./fuzz.ts";
 
@@ -187,11 +188,12 @@ describe("REST fuzz: every command", () => {
   it(
     "answers hostile bodies in the envelope, and a refused one changes nothing",
     async () => {
-      const hostileBody = (fields: string[]) =>
+      const hostileBody = (fields: string[], valid: fc.Arbitrary<unknown>) =>
         fc.oneof(
           hostileBodyText.map((raw) => ({ raw })),
           hostileValue.map((value) => ({ raw: toJsonText(value) })),
           prototypeObject.map((value) => ({ raw: toJsonText(value) })),
+          valid.chain(withDeepMessageBody).map((value) => ({ raw: toJsonText(value) })),
           fc
             .uniqueArray(fc.oneof(fc.constantFrom(...fields, "Identifier", "__proto__", "constructor"), hostileString), { minLength: 1, maxLength: 6 })
             .chain((keys) => fc.tuple(...keys.map((k) => hostileValue.map((v) => [k, v] as [string, unknown]))))
@@ -199,7 +201,7 @@ describe("REST fuzz: every command", () => {
         );
       await fc.assert(
         fc.asyncProperty(
-          aCommand().chain(({ path, command }) => hostileBody(fieldsOf(command)).map((body) => ({ path, body }))),
+          aCommand().chain(({ path, command }) => hostileBody(fieldsOf(command), validBodyFor(path, command)).map((body) => ({ path, body }))),
           async ({ path, body }) => {
             await callLeavesNoTrace(path, preview(body.raw), () => send(`/v4/${path}?${encodeQuery(goodQuery())}`, body.raw));
           },

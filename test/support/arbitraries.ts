@@ -107,6 +107,19 @@ export const deepValue: fc.Arbitrary<RawJson> = fc
   .record({ depth: fc.constantFrom(20, 500, 5_000, 50_000), kind: fc.constantFrom("array", "object") })
   .map(({ depth, kind }) => new RawJson(kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth)));
 
+/** A message body of merged-forward elements nested inside each other, a few levels to thousands. */
+export const deepRelayBody: fc.Arbitrary<RawJson> = fc.constantFrom(3, 60, 450, 700, 5_000).map((depth) => {
+  const open = '{"MsgType":"TIMRelayElem","MsgContent":{"Title":"t","MsgNum":1,"MsgList":[{"MsgBody":[';
+  return new RawJson(`[${open.repeat(depth)}{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}${"]}]}}".repeat(depth)}]`);
+});
+
+/** `value` with its message body (REST MsgBody, protocol body) replaced by a deeply nested one. */
+export function withDeepMessageBody(value: unknown): fc.Arbitrary<unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return fc.constant(value);
+  const key = ["MsgBody", "body"].find((k) => k in value);
+  return key ? deepRelayBody.map((deep) => objectOf(Object.entries(value).map(([k, v]): [string, unknown] => [k, k === key ? deep : v]))) : fc.constant(value);
+}
+
 /** Objects whose keys are the names JavaScript gives special meaning. */
 export const prototypeObject: fc.Arbitrary<Record<string, unknown>> = fc
   .subarray(["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "__defineGetter__"], { minLength: 1 })
@@ -121,6 +134,7 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: hostileString },
   { weight: 3, arbitrary: hostileNumber },
   { weight: 1, arbitrary: deepValue },
+  { weight: 1, arbitrary: deepRelayBody },
   { weight: 2, arbitrary: prototypeObject },
   { weight: 1, arbitrary: fc.array(hostileString, { maxLength: 3 }) },
   { weight: 1, arbitrary: fc.constantFrom(1_001, 5_000).map((n) => Array.from({ length: n }, (_, i) => `id${i}`)) },
