@@ -35,6 +35,8 @@ export default defineConfig({
           include: ["test/runtime/**/*.test.ts"],
           setupFiles: ["./test/runtime/setup.ts"],
           globalSetup: ["./test/support/usersig-vectors.ts"],
+          // Cases per fuzz property (test/runtime/fuzz-*.test.ts); 0 keeps each property's CI default.
+          provide: { fuzzRuns: Number(process.env.FUZZ_RUNS ?? 0) || 0 },
         },
       },
       {
