@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
+import { deeperThan, maxJsonDepth } from "../domain/json.ts";
 import { admitFrame, exceedsBytes, framesBeforeLogin, newFrameLimit, type FrameLimitState } from "../domain/frameLimit.ts";
 import { maxFrameBytes, OpData, RequestFrame, type EventFrame, type OpName, type ResponseFrame } from "../domain/protocol.ts";
 
@@ -114,10 +115,11 @@ export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string 
     } catch {
       return fail(ws, null, ErrorCode.invalidParameter, "the frame is not JSON");
     }
+    const rawId = (json as { id?: unknown } | null)?.id;
+    id = typeof rawId === "number" || typeof rawId === "string" ? rawId : null;
+    if (deeperThan(json, maxJsonDepth)) return fail(ws, id, ErrorCode.invalidParameter, `a frame may nest at most ${maxJsonDepth} levels deep`);
     const frame = RequestFrame.safeParse(json);
     if (!frame.success) {
-      const rawId = (json as { id?: unknown } | null)?.id;
-      id = typeof rawId === "number" || typeof rawId === "string" ? rawId : null;
       return fail(ws, id, ErrorCode.invalidParameter, `the frame is not a request: ${describe(frame.error)}`);
     }
     ({ id, op } = frame.data);

@@ -5,6 +5,7 @@
 import { Hono, type Context } from "hono";
 import { SdkAppId } from "../domain/app.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
+import { deeperThan, maxJsonDepth } from "../domain/json.ts";
 import { checkBody } from "../domain/wire.ts";
 import type { Env } from "../env.ts";
 import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
@@ -129,6 +130,7 @@ async function readJsonBody(request: Request): Promise<Record<string, unknown>> 
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ImError(ErrorCode.jsonParse, "the body must be a JSON object");
   }
+  if (deeperThan(body, maxJsonDepth)) throw new ImError(ErrorCode.jsonParse, `the body nests more than ${maxJsonDepth} levels deep`);
   return body as Record<string, unknown>;
 }
 

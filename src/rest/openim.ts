@@ -7,6 +7,8 @@ import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
 import { maxMsgLifeTimeSeconds, MsgBody, MsgRandom, MsgSeq, msgKey, type C2CMessage, type StoredC2CMessage } from "../domain/message.ts";
 import { optional, withEarlierNames } from "../domain/wire.ts";
 import { command, type CommandContext } from "./command.ts";
+import { existingAccounts } from "../store/accounts.ts";
+import { isAppAdmin } from "../domain/app.ts";
 
 const paramErrorCode = ErrorCode.messageJsonInvalid;
 const fieldErrorCodes = {
@@ -131,6 +133,10 @@ export const importmsg = command({
     const live = body.SyncFromOldSystem === 5;
     const to = user(ctx, body.To_Account);
     const from = user(ctx, body.From_Account);
+    // Both accounts are checked before either copy is written: a refused import leaves nothing behind.
+    const found = await existingAccounts(ctx.env.DB, ctx.app.sdkAppId, [from.userId, to.userId]);
+    if (!found.has(from.userId) && !isAppAdmin(ctx.app, from.userId)) throw new ImError(ErrorCode.fromAccountInvalid, `account "${from.userId}" does not exist`);
+    if (!found.has(to.userId) && !isAppAdmin(ctx.app, to.userId)) throw new ImError(ErrorCode.toAccountNotFound, `account "${to.userId}" does not exist`);
     unwrap(await userActor(ctx.env, to).importMessage(to, message, false, { unread: live, lastMessage: true, push: live }));
     unwrap(await userActor(ctx.env, from).importMessage(from, message, true, { unread: false, lastMessage: true, push: live }));
     return {};

@@ -218,7 +218,7 @@ describe("REST fuzz: every command", () => {
     async () => {
       const wrongTopField = aCommand().chain(({ path, command }) =>
         validBodyFor(path, command)
-          .filter((body) => Object.keys(body as object).length > 0)
+          .filter((body) => typeof body === "object" && body !== null && Object.keys(body).length > 0)
           .chain((body) =>
             fc
               .constantFrom(...Object.keys(body as object))
@@ -228,7 +228,7 @@ describe("REST fuzz: every command", () => {
       await fc.assert(
         fc.asyncProperty(wrongTopField, async ({ path, field, body }) => {
           const envelope = envelopeOf(await call(path, body), `${path} ${preview(body)}`);
-          if (envelope.ActionStatus === "FAIL") expect(envelope.ErrorInfo, `${path} ${field}=${preview((body as Record<string, unknown>)[field])}`).not.toMatch(new RegExp(`^${field}: is required`));
+          if (envelope.ActionStatus === "FAIL") expect(envelope.ErrorInfo, `${path} ${field}=${preview((body as Record<string, unknown>)[field])}`).not.toMatch(new RegExp(`^${field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: is required`));
         }),
         fcOptions(typeRuns),
       );
@@ -290,8 +290,9 @@ describe("REST fuzz: URLs and methods", () => {
           async ({ path, query, method, body }) => {
             const pathAndQuery = `${path}?${query()}`;
             const answer = () => send(pathAndQuery, toJsonText(body), method);
-            if (method === "HEAD") {
-              // HEAD has no body to carry the envelope; it must still not fail.
+            // Dot segments ("..", "%2e%2e") are resolved by the URL parser: such a request may never reach /v4.
+            if (method === "HEAD" || !new URL(pathAndQuery, "https://im.example").pathname.startsWith("/v4")) {
+              // HEAD has no body to carry the envelope, and other doors answer elsewhere; neither may fail.
               const head = await answer();
               expect(head.status, `HEAD ${pathAndQuery}`).toBeLessThan(500);
               return;

@@ -124,6 +124,19 @@ describe("floods", () => {
 });
 
 describe("frame size", () => {
+  it("answers a frame nested too deep to check, before and after login", async () => {
+    const { app, a } = await twoUsers();
+    let body: unknown = text("x");
+    for (let i = 0; i < 450; i++) body = [{ MsgType: "TIMRelayElem", MsgContent: { Title: "t", MsgNum: 1, MsgList: [{ MsgBody: body }] } }];
+    const frame = JSON.stringify({ id: 1, op: "sendMessage", data: { to: "x", random: 1, body } });
+    for (const client of [await TestClient.connect(app, a, { noLogin: true }), await TestClient.connect(app, a)]) {
+      client.responses.length = 0;
+      client.sendRaw(frame);
+      await client.until(() => client.responses.length > 0, "an answer");
+      expect(client.responses[0]).toMatchObject({ code: 6017, message: expect.stringMatching(/nest/) });
+    }
+  });
+
   it("counts a frame's size in bytes, not characters", async () => {
     const { app, a } = await twoUsers();
     const client = await TestClient.connect(app, a);

@@ -23,6 +23,14 @@ describe("batchsendmsg", () => {
 });
 
 describe("importmsg", () => {
+  it("writes neither copy when one of the accounts does not exist", async () => {
+    const { app, ids: [b] } = await appWithUsers(1);
+    const answer = await app.rest("openim/importmsg", { SyncFromOldSystem: 1, From_Account: "ghost", To_Account: b, MsgRandom: 1, MsgTimeStamp: 1_600_000_000, MsgBody: text("x") });
+    expect(answer.body.ErrorCode).toBe(90008);
+    const roam = await app.rest("openim/admin_getroammsg", { Operator_Account: b, Peer_Account: "ghost", MaxCnt: 10 });
+    expect(roam.body.MsgCnt).toBe(0);
+  });
+
   it("imports history as read and unpushed (SyncFromOldSystem 2)", async () => {
     const { app, ids: [a, b] } = await appWithUsers(2);
     const receiver = await TestClient.connect(app, b!);

@@ -121,6 +121,13 @@ describe("REST door: the body", () => {
     const answer = await app.rest("im_open_login_svc/account_import", null, { rawBody: '{"UserID": "a",' });
     expect(answer.body.ErrorCode).toBe(60003);
   });
+  it("refuses a body nested too deep to check (60003), instead of failing inside", async () => {
+    let body: unknown = [{ MsgType: "TIMTextElem", MsgContent: { Text: "x" } }];
+    for (let i = 0; i < 700; i++) body = [{ MsgType: "TIMRelayElem", MsgContent: { Title: "t", MsgNum: 1, MsgList: [{ MsgBody: body }] } }];
+    const answer = await app.rest("openim/sendmsg", { To_Account: "someone", MsgRandom: 1, MsgBody: body });
+    expect(answer.body).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 60003 });
+    expect(answer.body.ErrorInfo).toMatch(/nests more than 64 levels/);
+  });
   it("rejects an empty body (60003)", async () => {
     expect((await app.rest("im_open_login_svc/account_import", null, { rawBody: "" })).body.ErrorCode).toBe(60003);
   });
