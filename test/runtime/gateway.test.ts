@@ -2,7 +2,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { aRandom, TestClient, text } from "./clients.ts";
-import { anApp, aUserId, twoUsers } from "./helpers.ts";
+import { anApp, appWithUsers, aUserId, twoUsers } from "./helpers.ts";
 
 async function upgrade(query: string): Promise<Response> {
   return SELF.fetch(`https://im.example/v1/connect?${query}`, { headers: { Upgrade: "websocket" } });
@@ -41,6 +41,18 @@ describe("frames before login", () => {
     expect((await client.waitForClose()).code).toBe(4002);
     expect(client.responses.length).toBeLessThanOrEqual(4);
   });
+});
+
+describe("login deadline", () => {
+  it("closes sockets that have not logged in within 10 seconds with 4002, all of them at once", async () => {
+    const { app, ids } = await appWithUsers(20);
+    const started = Date.now();
+    const clients = await Promise.all(ids.map((id) => TestClient.connect(app, id, { noLogin: true })));
+    const closed = await Promise.all(clients.map((c) => c.waitForClose(15_000).then((e) => ({ code: e.code, after: Date.now() - started }))));
+    expect(closed.every((c) => c.code === 4002)).toBe(true);
+    expect(Math.min(...closed.map((c) => c.after))).toBeGreaterThanOrEqual(9_900);
+    expect(Math.max(...closed.map((c) => c.after))).toBeLessThan(12_000);
+  }, 20_000);
 });
 
 describe("floods", () => {
