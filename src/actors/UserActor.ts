@@ -1,545 +1,181 @@
 /**
- * UserActor: one per (SDKAppID, UserID). Holds the user's WebSockets
- * (hibernating), the user's copy of every one-to-one message, the user's sync
- * sequence and conversation list. A send is answered only after both sides'
- * stores have written it.
+ * UserActor: one per (SDKAppID, UserID), named `SDKAppID:UserID`. The shell
+ * around the user's parts: its devices (`user/sessions.ts`), its one-to-one
+ * messages (`user/c2c.ts`), its conversations and read state
+ * (`user/conversations.ts`) and its retention (`user/retention.ts`), all on one
+ * SQLite store (`user/UserStore.ts`) and one alarm. Each RPC method below is
+ * one action, shared by the REST door, the WebSocket ops and other actors.
  */
 import { DurableObject } from "cloudflare:workers";
-import { appActor, userActor, type UserRef } from "./refs.ts";
 import type { z } from "zod";
 import { isAppAdmin, viewOf, type App, type AppSettings, type AppView } from "../domain/app.ts";
-import { checkCredentials } from "../domain/auth.ts";
-import { devicesToKick, type Device, type Platform } from "../domain/devices.ts";
-import { capture, ErrorCode, ImError, unwrap, type Outcome } from "../domain/errors.ts";
-import type { Conversation, SyncPage, UserEvent } from "../domain/events.ts";
-import { checkMessageSize, msgKey, type C2CDraft, type C2CMessage, type MsgBody, type StoredC2CMessage } from "../domain/message.ts";
+import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
+import type { UserEvent } from "../domain/events.ts";
+import type { C2CDraft, C2CMessage, MsgBody } from "../domain/message.ts";
 import { ConnectQuery, heartbeatPing, heartbeatPong, type OpData, type OpName } from "../domain/protocol.ts";
 import type { Env } from "../env.ts";
-import { CloseCode, closeSocket, handleFrame, send, type SessionHost } from "../gateway/session.ts";
-import { logEvent } from "../ops/log.ts";
-import { findAccount } from "../store/accounts.ts";
-import { SnsContext, type SnsEvent } from "../sns/context.ts";
-import { RelationStore } from "../store/relations.ts";
-import { friendshipSendCode } from "../domain/relations.ts";
-import { userOps, type OpContext } from "./userOps.ts";
+import { CloseCode, handleFrame, type SessionHost } from "../gateway/session.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
-import { UserStore } from "./UserStore.ts";
+import { closeSocket } from "../mechanisms/socketHub.ts";
+import { SnsContext, type SnsEvent } from "../sns/context.ts";
+import { findAccount } from "../store/accounts.ts";
+import { appActor, userActor, type UserRef } from "./refs.ts";
+import { C2CMessages, type DeliveryOptions, type SenderRelation } from "./user/c2c.ts";
+import { Conversations } from "./user/conversations.ts";
+import type { UserHost } from "./user/host.ts";
+import { userOps, type OpContext } from "./user/ops.ts";
+import { sweepExpiredHistory, sweepEveryMs } from "./user/retention.ts";
+import { UserSessions } from "./user/sessions.ts";
+import { UserStore } from "./user/UserStore.ts";
 
-export interface SendResult {
-  key: string;
-  time: number;
-  msgSeq: number;
-  random: number;
-  /** The sender's sync sequence of its copy; 0 when the sender keeps none. */
-  seq: number;
-}
+export type { ApplyResult, DeliveryOptions, SendResult, SenderRelation } from "./user/c2c.ts";
 
-export interface DeliveryOptions {
-  unread: boolean;
-  lastMessage: boolean;
-  /** Push to the recipient's online devices (false for imported history). */
-  push: boolean;
-}
-
-/** What the recipient checks before accepting a message (not for imported history). */
-export interface SenderRelation {
-  /** Whether the sender lists the recipient as a friend; set when the app requires friendship. */
-  senderHasRecipient?: boolean;
-}
-
-/** What applying a peer's recall or edit found: the message's time, or why nothing changed. */
-export type ApplyResult = { time: number } | "missing" | "alreadyDone";
-
-/** What a socket carries through hibernation. */
-interface Attachment {
-  sdkAppId: number;
-  userId: string;
-  device: string;
-  platform: Platform;
-  connectedAt: number;
-  loggedInAt?: number;
-  sigExpiresAt?: number;
-  /** The app's frames-per-second limit when this socket logged in. */
-  frameRate?: number;
-}
-
-/** A retried send (same peer and MsgRandom) inside this window returns the first result. */
-const dedupeWindowMs = 5 * 60_000;
-const loginDeadlineMs = 10_000;
-const maxPendingSockets = 16;
 const settingsCacheMs = 60_000;
-const sweepEveryMs = 6 * 3600_000;
-/** A device with no heartbeat for this long counts as PushOnline (Tencent: 400 s). */
-const heartbeatStaleMs = 400_000;
-const maxRecentSends = 512;
-/** For sockets that logged in before the limit was kept with them. */
-const defaultFrameRate = 100;
 
 export function parseUserActorName(name: string): UserRef {
   const colon = name.indexOf(":");
   return { sdkAppId: Number(name.slice(0, colon)), userId: name.slice(colon + 1) };
 }
 
-export class UserActor extends DurableObject<Env> implements SessionHost {
-  private readonly store: UserStore;
+export class UserActor extends DurableObject<Env> implements SessionHost, UserHost {
+  declare readonly env: Env;
+  readonly store: UserStore;
+  private readonly sessions: UserSessions;
+  private readonly c2c: C2CMessages;
+  private readonly conversations: Conversations;
+  private readonly alarms: AlarmScheduler;
   private app?: { record: App; at: number };
   private accountExists = false;
-  private peerQueues = new Map<string, Promise<unknown>>();
-  /** Sends of the last few minutes by (peer, MsgRandom), covering online-only ones the store never sees. */
-  private recentSends = new Map<string, { sending: Promise<SendResult>; at: number }>();
-  /** Since when `recentSends` holds every send: the actor's start, or the newest entry it let go. */
-  private rememberedSince = Date.now();
-  private lastFrameAt = new WeakMap<WebSocket, number>();
+  private sweepScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new UserStore(ctx.storage.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(heartbeatPing, heartbeatPong));
-  }
-
-  // ---------------------------------------------------------------- sending
-
-  /** Sends a one-to-one message from this user. */
-  async sendC2C(me: UserRef, draft: C2CDraft): Promise<Outcome<SendResult>> {
-    return capture(async () => {
-      if (draft.to === me.userId) throw new ImError(ErrorCode.toAccountInvalid, "a message cannot be sent to oneself");
-      checkMessageSize(draft.body, draft.cloudCustomData);
-      // Nothing is awaited before the send takes its place in the peer's queue: sends
-      // from one connection leave in the order they arrived, even while the actor loads.
-      const dedupeKey = `${draft.to}\n${draft.random}`;
-      const now = Date.now();
-      const recent = this.recentSends.get(dedupeKey);
-      if (recent && now - recent.at < dedupeWindowMs) return recent.sending;
-      // Memory holds every send since `rememberedSince`; before that, ask the store.
-      if (now - dedupeWindowMs < this.rememberedSince) {
-        const retried = this.store.findRetry(draft.to, draft.random, true, now - dedupeWindowMs);
-        if (retried) return resultOf(retried);
-      }
-
-      const sending = this.inOrder(draft.to, async () => {
-        await this.requireAccount(me, ErrorCode.fromAccountInvalid);
-        return this.deliver(me, draft);
-      });
-      this.remember(dedupeKey, sending);
-      return sending;
+    this.sessions = new UserSessions({
+      ctx,
+      me: this.me,
+      store: this.store,
+      requireAccount: (code) => this.requireAccount(code),
+      appRecord: () => this.appRecord(),
+      wakeBy: (at) => this.alarms.armBy(at),
     });
-  }
-
-  /** No timers: a pending timer would keep the actor from hibernating. Old entries go as new ones come. */
-  private remember(key: string, sending: Promise<SendResult>): void {
-    const entry = { sending, at: Date.now() };
-    this.recentSends.delete(key);
-    this.recentSends.set(key, entry);
-    sending.catch(() => this.recentSends.get(key) === entry && this.recentSends.delete(key));
-    for (const [oldKey, old] of this.recentSends) {
-      if (this.recentSends.size <= maxRecentSends && entry.at - old.at < dedupeWindowMs) break;
-      this.recentSends.delete(oldKey);
-      this.rememberedSince = Math.max(this.rememberedSince, old.at);
-    }
-  }
-
-  /** Messages to one peer leave in the order they were sent. */
-  private inOrder<T>(peer: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.peerQueues.get(peer) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.peerQueues.set(peer, settled);
-    void settled.then(() => this.peerQueues.get(peer) === settled && this.peerQueues.delete(peer));
-    return next;
-  }
-
-  private async deliver(me: UserRef, draft: C2CDraft): Promise<SendResult> {
-    const now = Date.now();
-    const time = Math.floor(now / 1000);
-    const msgSeq = draft.msgSeq ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-    const message: C2CMessage = {
-      key: msgKey(msgSeq, draft.random, time),
-      from: me.userId,
-      to: draft.to,
-      msgSeq,
-      random: draft.random,
-      time,
-      body: draft.body,
-    };
-    if (draft.cloudCustomData !== undefined) message.cloudCustomData = draft.cloudCustomData;
-    if (draft.needReadReceipt) message.needReadReceipt = true;
-    const peer = this.peer(me, draft.to);
-
-    const relation: SenderRelation = {};
-    if ((await this.settings(me)).requireFriendship) relation.senderHasRecipient = (await this.friends(me)).has(draft.to);
-    if (draft.lifeTimeSeconds === 0) {
-      unwrap(await peer.actor.pushOnline(peer.ref, message, relation));
-      if (draft.syncToSender !== false) this.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
-      return resultOf({ ...message, seq: 0 });
-    }
-    const received = unwrap(
-      await peer.actor.receiveC2C(peer.ref, message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true }, relation),
+    this.c2c = new C2CMessages(this);
+    this.conversations = new Conversations(this);
+    this.alarms = new AlarmScheduler(
+      ctx.storage,
+      [
+        { name: "deadlines", run: (now) => this.sessions.closePastDeadline(now) },
+        { name: "retention", run: (now) => sweepExpiredHistory(this, now) },
+      ],
+      (job, error) => console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
-    // A retry whose first attempt reached the recipient (and not, before a crash, this store)
-    // takes the first attempt's key and time, so both sides hold the same message once.
-    const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
-    if (draft.syncToSender === false) return resultOf({ ...canonical, seq: 0 });
-    return resultOf(this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now));
   }
 
-  /**
-   * Stores the recipient's copy of a message and answers with the copy kept:
-   * idempotent on the message key, and on (sender, MsgRandom) within the
-   * dedupe window, so a sender's retry never makes a second copy.
-   */
-  async receiveC2C(
-    me: UserRef,
-    message: C2CMessage,
-    options: DeliveryOptions,
-    relation: SenderRelation,
-  ): Promise<Outcome<{ seq: number; key: string; time: number; msgSeq: number }>> {
-    return capture(async () => {
-      await this.requireAccount(me);
-      await this.admitFrom(me, message.from, relation);
-      const now = Date.now();
-      const kept = this.store.findRetry(message.from, message.random, false, now - dedupeWindowMs) ?? this.storeMessage(message, message.from, false, options, now);
-      return { seq: kept.seq, key: kept.key, time: kept.time, msgSeq: kept.msgSeq };
-    });
+  /** Whose actor this is, from the object's own name. */
+  get me(): UserRef {
+    this.ref ??= parseUserActorName(this.ctx.id.name!);
+    return this.ref;
   }
 
-  /** Delivers an online-only message (MsgLifeTime 0) to the devices connected now; stores nothing. */
-  async pushOnline(me: UserRef, message: C2CMessage, relation: SenderRelation): Promise<Outcome<{ devices: number }>> {
-    return capture(async () => {
-      await this.requireAccount(me);
-      await this.admitFrom(me, message.from, relation);
-      return { devices: this.push({ kind: "message", seq: 0, message: this.view(message, message.from, false) }) };
-    });
+  private ref?: UserRef;
+
+  // ---------------------------------------------------------------- one-to-one messages (user/c2c.ts)
+
+  sendC2C(draft: C2CDraft) {
+    return this.c2c.sendC2C(draft);
+  }
+  receiveC2C(message: C2CMessage, options: DeliveryOptions, relation: SenderRelation) {
+    return this.c2c.receiveC2C(message, options, relation);
+  }
+  pushOnline(message: C2CMessage, relation: SenderRelation) {
+    return this.c2c.pushOnline(message, relation);
+  }
+  importMessage(message: C2CMessage, outgoing: boolean, options: DeliveryOptions) {
+    return this.c2c.importMessage(message, outgoing, options);
+  }
+  revoke(peer: string, key: string, byAdmin: boolean) {
+    return this.c2c.revoke(peer, key, byAdmin);
+  }
+  applyRevoke(peer: string, key: string) {
+    return this.c2c.applyRevoke(peer, key);
+  }
+  modify(peer: string, key: string, body: MsgBody, cloudCustomData?: string) {
+    return this.c2c.modify(peer, key, body, cloudCustomData);
+  }
+  applyModify(peer: string, key: string, body: MsgBody, cloudCustomData?: string) {
+    return this.c2c.applyModify(peer, key, body, cloudCustomData);
+  }
+  deleteMessages(peer: string, keys: string[]) {
+    return this.c2c.deleteMessages(peer, keys);
+  }
+  sendReadReceipts(peer: string, keys: string[]) {
+    return this.c2c.sendReadReceipts(peer, keys);
+  }
+  applyReadReceipts(peer: string, keys: string[]) {
+    return this.c2c.applyReadReceipts(peer, keys);
   }
 
-  /** Refuses a message from someone this user blocked (20007), or a non-friend when the app requires friendship. */
-  private async admitFrom(me: UserRef, sender: string, relation: SenderRelation): Promise<void> {
-    if ((await this.blocked(me)).has(sender)) throw new ImError(ErrorCode.senderBlocked, "the recipient has blocked the sender");
-    if (relation.senderHasRecipient !== undefined) {
-      const code = friendshipSendCode(relation.senderHasRecipient, (await this.friends(me)).has(sender));
-      if (code !== 0) throw new ImError(code, code === 20009 ? "the sender and recipient are not friends" : "the sender and recipient are friends only one way");
-    }
+  // ---------------------------------------------------------------- history and conversations (user/conversations.ts)
+
+  sync(after: number, limit?: number) {
+    return this.conversations.sync(after, limit);
   }
+  getMessageList(peer: string, before: number | undefined, limit?: number) {
+    return this.conversations.getMessageList(peer, before, limit);
+  }
+  roamMessages(peer: string, range: { minTime: number; maxTime: number; before?: number; limit: number }) {
+    return this.conversations.roamMessages(peer, range);
+  }
+  findMessage(peer: string, key: string) {
+    return this.conversations.findMessage(peer, key);
+  }
+  listConversations(offset?: number, limit?: number) {
+    return this.conversations.listConversations(offset, limit);
+  }
+  deleteConversation(peer: string, clearHistory: boolean) {
+    return this.conversations.deleteConversation(peer, clearHistory);
+  }
+  pinConversation(peer: string, pinned: boolean) {
+    return this.conversations.pinConversation(peer, pinned);
+  }
+  unread(peers?: string[]) {
+    return this.conversations.unread(peers);
+  }
+  markRead(peer: string, maxTime?: number) {
+    return this.conversations.markRead(peer, maxTime);
+  }
+  applyPeerRead(peer: string, key: string) {
+    return this.conversations.applyPeerRead(peer, key);
+  }
+
+  // ---------------------------------------------------------------- the user's devices (user/sessions.ts)
 
   /** Profile and relationship changes: drop cached relations and tell this user's devices. */
-  async relationsChanged(me: UserRef, events: SnsEvent[], data: Record<string, unknown>): Promise<Outcome<void>> {
+  async relationsChanged(events: SnsEvent[], data: Record<string, unknown>): Promise<Outcome<void>> {
     return capture(() => {
-      this.identify(me);
-      this.blockedCache = undefined;
-      this.friendCache = undefined;
-      for (const event of events) for (const { ws } of this.sessions()) send(ws, { event, data });
+      this.c2c.forgetRelations();
+      for (const event of events) this.sessions.tell(event, data);
     });
   }
 
-  /** The user's blocklist (at most 1,000), held while the actor is awake. */
-  private blockedCache?: Promise<Set<string>>;
-  /** The user's friends (at most 3,000), held while awake, only when the app requires friendship. */
-  private friendCache?: Promise<Set<string>>;
-
-  private blocked(me: UserRef): Promise<Set<string>> {
-    this.blockedCache ??= new RelationStore(this.env.DB, me.sdkAppId).allBlocked(me.userId).then((ids) => new Set(ids));
-    this.blockedCache.catch(() => (this.blockedCache = undefined));
-    return this.blockedCache;
+  async onlineStatus() {
+    return capture(() => this.sessions.onlineStatus());
   }
 
-  private friends(me: UserRef): Promise<Set<string>> {
-    this.friendCache ??= new RelationStore(this.env.DB, me.sdkAppId).allFriendIds(me.userId).then((ids) => new Set(ids));
-    this.friendCache.catch(() => (this.friendCache = undefined));
-    return this.friendCache;
+  /** Logs the user out everywhere (REST kick). */
+  async kick(reason: string): Promise<Outcome<{ devices: number }>> {
+    return capture(() => ({ devices: this.sessions.kickAll(reason) }));
   }
 
-  /** Imports a message into this user's history (importmsg): as sent or as received. */
-  async importMessage(me: UserRef, message: C2CMessage, outgoing: boolean, options: DeliveryOptions): Promise<Outcome<{ seq: number }>> {
+  /** Removes everything this actor holds for the user (the account was deleted). */
+  async purge(): Promise<Outcome<void>> {
     return capture(async () => {
-      await this.requireAccount(me, outgoing ? ErrorCode.fromAccountInvalid : ErrorCode.toAccountNotFound);
-      const peer = outgoing ? message.to : message.from;
-      return { seq: this.storeMessage(message, peer, outgoing, options, Date.now()).seq };
-    });
-  }
-
-  /** Stores this user's copy (idempotent on the message key) and pushes it to the user's devices. */
-  private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number): StoredC2CMessage {
-    const stored = this.ctx.storage.transactionSync(() => {
-      const copy = this.store.insertMessage(message, peer, outgoing, now);
-      if (!copy) return null;
-      this.store.touchConversation(peer, copy, message.time, { unread: options.unread && !outgoing, lastMessage: options.lastMessage });
-      return copy;
-    });
-    if (!stored) return this.store.findByKey(peer, message.key, outgoing)!;
-    this.scheduleSweep();
-    if (options.push) this.push({ kind: "message", seq: stored.seq, message: stored });
-    return stored;
-  }
-
-  private view(message: C2CMessage, peer: string, outgoing: boolean): StoredC2CMessage {
-    return { ...message, seq: 0, peer, flow: outgoing ? "out" : "in", isRevoked: false, isModified: false, isPeerRead: false, receiptRead: false };
-  }
-
-  // ---------------------------------------------------------------- reading
-
-  async sync(me: UserRef, after: number, limit = 100): Promise<Outcome<SyncPage>> {
-    return capture(() => {
-      this.identify(me);
-      const page = this.store.eventsAfter(after, limit);
-      return { events: page.events, cursor: page.through, complete: page.complete };
-    });
-  }
-
-  /** One conversation's history, newest first, before sync sequence `before`. */
-  async getMessageList(me: UserRef, peer: string, before: number | undefined, limit = 20): Promise<Outcome<{ messages: StoredC2CMessage[]; complete: boolean; next: number }>> {
-    return capture(() => {
-      this.identify(me);
-      const messages = this.store.history(peer, before ?? Number.MAX_SAFE_INTEGER, limit + 1);
-      const complete = messages.length <= limit;
-      const page = messages.slice(0, limit);
-      return { messages: page, complete, next: page.at(-1)?.seq ?? 0 };
-    });
-  }
-
-  /** History within a time range (admin_getroammsg), newest first, before sync sequence `before`. */
-  async roamMessages(
-    me: UserRef,
-    peer: string,
-    range: { minTime: number; maxTime: number; before?: number; limit: number },
-  ): Promise<Outcome<{ messages: StoredC2CMessage[]; complete: boolean }>> {
-    return capture(() => {
-      this.identify(me);
-      const rows = this.store.historyByTime(peer, range.minTime, range.maxTime, range.before ?? Number.MAX_SAFE_INTEGER, range.limit + 1);
-      return { messages: rows.slice(0, range.limit), complete: rows.length <= range.limit };
-    });
-  }
-
-  /** Finds a message of this user's by key (admin tools that address messages by MsgKey). */
-  async findMessage(me: UserRef, peer: string, key: string): Promise<Outcome<StoredC2CMessage | null>> {
-    return capture(() => {
-      this.identify(me);
-      return this.store.findByKey(peer, key);
-    });
-  }
-
-  // ---------------------------------------------------------------- conversations
-
-  async listConversations(me: UserRef, offset = 0, limit = 100): Promise<Outcome<{ conversations: Conversation[]; complete: boolean }>> {
-    return capture(() => {
-      this.identify(me);
-      const rows = this.store.conversations(offset, limit + 1);
-      return { conversations: rows.slice(0, limit), complete: rows.length <= limit };
-    });
-  }
-
-  async deleteConversation(me: UserRef, peer: string, clearHistory: boolean): Promise<Outcome<{ deleted: boolean }>> {
-    return capture(() => {
-      this.identify(me);
-      const deleted = this.ctx.storage.transactionSync(() => {
-        const existed = this.store.deleteConversation(peer, clearHistory);
-        if (existed) this.announce({ kind: "conversationDeleted", peer });
-        return existed;
-      });
-      return { deleted };
-    });
-  }
-
-  async pinConversation(me: UserRef, peer: string, pinned: boolean): Promise<Outcome<{ pinned: boolean }>> {
-    return capture(() => {
-      this.identify(me);
-      if (!this.store.conversation(peer)) throw new ImError(ErrorCode.invalidParameter, `there is no conversation with "${peer}"`);
-      this.ctx.storage.transactionSync(() => {
-        if (this.store.setPinned(peer, pinned)) this.announce({ kind: "conversationPinned", peer, pinned });
-      });
-      return { pinned };
-    });
-  }
-
-  async unread(me: UserRef, peers?: string[]): Promise<Outcome<{ total: number; byPeer: { peer: string; unread: number }[] }>> {
-    return capture(() => {
-      this.identify(me);
-      return { total: this.store.totalUnread(), byPeer: this.store.unreadCounts(peers) };
-    });
-  }
-
-  // ---------------------------------------------------------------- read state and receipts
-
-  /** Marks a conversation read (up to `maxTime`, unix seconds, or everything) and tells the peer. */
-  async markRead(me: UserRef, peer: string, maxTime?: number): Promise<Outcome<{ unread: 0 }>> {
-    return capture(async () => {
-      this.identify(me);
-      // Reading what is already read changes nothing, records nothing and tells no one.
-      const { readUpTo } = this.ctx.storage.transactionSync(() => {
-        const read = this.store.markRead(peer, maxTime ?? Number.MAX_SAFE_INTEGER);
-        if (read.changed) this.announce({ kind: "conversationRead", peer });
-        return read;
-      });
-      if (readUpTo) {
-        const other = this.peer(me, peer);
-        unwrap(await other.actor.applyPeerRead(other.ref, me.userId, readUpTo.key));
-      }
-      return { unread: 0 as const };
-    });
-  }
-
-  /** The peer read this user's messages up to and including `key`. */
-  async applyPeerRead(me: UserRef, peer: string, key: string): Promise<Outcome<void>> {
-    return capture(() => {
-      this.identify(me);
-      const message = this.store.findByKey(peer, key, true);
-      if (!message) return;
-      this.ctx.storage.transactionSync(() => {
-        if (this.store.setPeerRead(peer, message.seq)) this.announce({ kind: "peerRead", peer, key });
-      });
-    });
-  }
-
-  /** Sends read receipts for messages received from `peer` that asked for one. */
-  async sendReadReceipts(me: UserRef, peer: string, keys: string[]): Promise<Outcome<{ keys: string[] }>> {
-    return capture(async () => {
-      this.identify(me);
-      const wanted = keys.filter((key) => this.store.findByKey(peer, key, false)?.needReadReceipt);
-      if (wanted.length === 0) return { keys: [] };
-      const other = this.peer(me, peer);
-      return unwrap(await other.actor.applyReadReceipts(other.ref, me.userId, wanted));
-    });
-  }
-
-  async applyReadReceipts(me: UserRef, peer: string, keys: string[]): Promise<Outcome<{ keys: string[] }>> {
-    return capture(() => {
-      this.identify(me);
-      return this.ctx.storage.transactionSync(() => {
-        const changed = this.store.markReceiptsRead(peer, keys);
-        if (changed.length > 0) this.announce({ kind: "readReceipts", peer, keys: changed });
-        return { keys: changed };
-      });
-    });
-  }
-
-  // ---------------------------------------------------------------- recall, edit, delete
-
-  /**
-   * Recalls a message this user sent to `peer`. Clients may do so within the
-   * app's window; admins (`byAdmin`) at any time. A message the sender kept no
-   * copy of (sent with SyncOtherMachine 2) is recalled from the recipient's.
-   * Recalls and edits of one conversation take turns with its sends, so a
-   * recall and an edit never interleave.
-   */
-  async revoke(me: UserRef, peer: string, key: string, byAdmin: boolean): Promise<Outcome<void>> {
-    return capture(() =>
-      this.inOrder(peer, async () => {
-        this.identify(me);
-        const message = this.store.findByKey(peer, key, true);
-        // A client recalls only what its user holds; an admin may reach the recipient's copy.
-        if (!message && !byAdmin) throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
-        if (message?.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
-        if (message && !byAdmin) {
-          const window = (await this.settings(me)).recallWindowSeconds;
-          if (Date.now() / 1000 - message.time > window) {
-            throw new ImError(ErrorCode.recallWindowPassed, `messages can be recalled within ${window} seconds of sending`);
-          }
-        }
-        const other = this.peer(me, peer);
-        const there = unwrap(await other.actor.applyRevoke(other.ref, me.userId, key));
-        if (!message) {
-          if (there === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
-          if (there === "alreadyDone") throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
-          return;
-        }
-        this.applyRevokeHere(peer, key, true);
-      }),
-    );
-  }
-
-  /** The sender recalled a message it sent this user. */
-  async applyRevoke(me: UserRef, peer: string, key: string): Promise<Outcome<ApplyResult>> {
-    return capture(() => {
-      this.identify(me);
-      return this.applyRevokeHere(peer, key, false);
-    });
-  }
-
-  private applyRevokeHere(peer: string, key: string, outgoing: boolean): ApplyResult {
-    const message = this.store.findByKey(peer, key, outgoing);
-    if (!message) return "missing";
-    if (message.isRevoked) return "alreadyDone";
-    this.ctx.storage.transactionSync(() => {
-      this.store.markRevoked(message.seq);
-      this.announce({ kind: "messageRevoked", peer, key });
-    });
-    return { time: message.time };
-  }
-
-  /**
-   * Replaces the body of a message this user sent (modify_c2c_msg, or the
-   * sender's client); from the recipient's copy when the sender kept none.
-   */
-  async modify(me: UserRef, peer: string, key: string, body: MsgBody, cloudCustomData?: string): Promise<Outcome<StoredC2CMessage>> {
-    return capture(() =>
-      this.inOrder(peer, async () => {
-        this.identify(me);
-        const message = this.store.findByKey(peer, key, true);
-        if (message?.isRevoked) throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
-        checkMessageSize(body, cloudCustomData ?? message?.cloudCustomData);
-        const other = this.peer(me, peer);
-        const there = unwrap(await other.actor.applyModify(other.ref, me.userId, key, body, cloudCustomData));
-        if (message && there.result === "alreadyDone") {
-          // The recall reached the recipient but not this copy (a crash between the two): finish it.
-          this.applyRevokeHere(peer, key, true);
-          throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
-        }
-        if (message) return this.applyModifyHere(peer, key, true, body, cloudCustomData).message!;
-        if (there.result === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to modify does not exist");
-        if (there.result === "alreadyDone") throw new ImError(ErrorCode.messageAlreadyRecalled, "a recalled message cannot be modified");
-        // The sender kept no copy: answer with the recipient's, as the sender would see it.
-        return { ...there.message!, seq: 0, peer, flow: "out" as const, isPeerRead: false };
-      }),
-    );
-  }
-
-  async applyModify(me: UserRef, peer: string, key: string, body: MsgBody, cloudCustomData?: string): Promise<Outcome<{ result: ApplyResult; message?: StoredC2CMessage }>> {
-    return capture(() => {
-      this.identify(me);
-      return this.applyModifyHere(peer, key, false, body, cloudCustomData);
-    });
-  }
-
-  /** A recalled message stays recalled: an edit that arrives after the recall changes nothing. */
-  private applyModifyHere(peer: string, key: string, outgoing: boolean, body: MsgBody, cloudCustomData?: string): { result: ApplyResult; message?: StoredC2CMessage } {
-    const message = this.store.findByKey(peer, key, outgoing);
-    if (!message) return { result: "missing" };
-    if (message.isRevoked) return { result: "alreadyDone" };
-    return this.ctx.storage.transactionSync(() => {
-      this.store.replaceBody(message.seq, body, cloudCustomData);
-      const modified = this.store.message(message.seq)!;
-      // A modification is an event of its own, so devices that synced the original see the change.
-      this.push(this.store.appendModified(modified, Date.now()));
-      return { result: { time: message.time }, message: modified };
-    });
-  }
-
-  /** Deletes messages from this user's own history only. */
-  async deleteMessages(me: UserRef, peer: string, keys: string[]): Promise<Outcome<{ keys: string[] }>> {
-    return capture(() => {
-      this.identify(me);
-      return this.ctx.storage.transactionSync(() => {
-        const hidden = this.store.hide(peer, keys);
-        if (hidden.length > 0) this.announce({ kind: "messagesDeleted", peer, keys: hidden });
-        return { keys: hidden };
-      });
-    });
-  }
-
-  // ---------------------------------------------------------------- presence and sessions
-
-  async onlineStatus(me: UserRef): Promise<Outcome<{ status: "Online" | "PushOnline" | "Offline"; devices: { platform: Platform; status: "Online" | "PushOnline" }[] }>> {
-    return capture(() => {
-      this.identify(me);
-      const now = Date.now();
-      const devices = this.sessions().map(({ ws, attachment }) => {
-        const lastSeen = Math.max(
-          attachment.loggedInAt ?? 0,
-          this.lastFrameAt.get(ws) ?? 0,
-          this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0,
-        );
-        return { platform: attachment.platform, status: now - lastSeen < heartbeatStaleMs ? ("Online" as const) : ("PushOnline" as const) };
-      });
-      const status = devices.some((d) => d.status === "Online") ? "Online" : devices.length > 0 ? "PushOnline" : "Offline";
-      return { status, devices };
+      this.sessions.kickAll("accountDeleted");
+      this.store.purge();
+      this.accountExists = false;
+      this.c2c.forget();
+      await this.ctx.storage.deleteAlarm();
     });
   }
 
@@ -548,291 +184,120 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     return { ...this.store.usage };
   }
 
-  /** Logs the user out everywhere (REST kick, or account deletion). */
-  async kick(me: UserRef, reason: string): Promise<Outcome<{ devices: number }>> {
-    return capture(() => {
-      this.identify(me);
-      const sessions = this.sessions();
-      for (const { ws } of sessions) this.kickSocket(ws, reason);
-      return { devices: sessions.length };
-    });
-  }
-
-  /** Removes everything this actor holds for the user (the account was deleted). */
-  async purge(me: UserRef): Promise<Outcome<void>> {
-    return capture(async () => {
-      this.identify(me);
-      for (const ws of this.ctx.getWebSockets()) this.kickSocket(ws, "accountDeleted");
-      this.store.purge();
-      // Nothing of the deleted account may answer for a re-imported one.
-      this.accountExists = false;
-      this.recentSends.clear();
-      this.rememberedSince = Date.now();
-      this.blockedCache = undefined;
-      this.friendCache = undefined;
-      await this.ctx.storage.deleteAlarm();
-    });
-  }
-
-  private kickSocket(ws: WebSocket, reason: string): void {
-    send(ws, { event: "kickedOut", data: { reason } });
-    closeSocket(ws, CloseCode.kickedOut, reason);
-  }
-
   // ---------------------------------------------------------------- WebSocket lifecycle
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const query = ConnectQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
-    const me = { sdkAppId: query.sdkappid, userId: query.userid };
-    this.identify(me);
     // Unknown and disabled apps are refused before the upgrade (the app is cached for a minute).
     const app = await capture(async () => {
-      const record = await this.appRecord(me);
-      if (record.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${me.sdkAppId} is disabled`);
+      const record = await this.appRecord();
+      if (record.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${record.sdkAppId} is disabled`);
     });
     if (!app.ok) return Response.json({ code: app.code, message: app.info }, { status: 403 });
-    const pending = this.ctx.getWebSockets().filter((ws) => !this.attachment(ws).loggedInAt).length;
-    if (pending >= maxPendingSockets) return new Response("too many connections waiting to log in", { status: 429 });
-
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
-    const attachment: Attachment = {
-      ...me,
-      device: query.device ?? crypto.randomUUID(),
-      platform: query.platform,
-      connectedAt: Date.now(),
-    };
-    this.setAttachment(server, attachment);
-    await this.alarms.armBy(attachment.connectedAt + loginDeadlineMs);
-    return new Response(null, { status: 101, webSocket: client });
+    return this.sessions.connect(query);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    this.lastFrameAt.set(ws, Date.now());
+    this.sessions.frameSeen(ws);
     await handleFrame(this, ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const attachment = this.attachment(ws);
-    if (attachment.loggedInAt) logEvent({ event: "ws", op: "disconnect", app: attachment.sdkAppId, user: attachment.userId, platform: attachment.platform, code });
-    closeSocket(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+    this.sessions.closed(ws, code, reason);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     closeSocket(ws, 1011, "error");
   }
 
-  // SessionHost
+  // SessionHost: the gateway's view of this user's sockets.
 
   isLoggedIn(ws: WebSocket): boolean {
-    return this.attachment(ws).loggedInAt !== undefined;
+    return this.sessions.isLoggedIn(ws);
   }
 
   sigExpiresAt(ws: WebSocket): number {
-    return this.attachment(ws).sigExpiresAt ?? 0;
+    return this.sessions.sigExpiresAt(ws);
   }
 
   frameRate(ws: WebSocket): number {
-    return this.attachment(ws).frameRate ?? defaultFrameRate;
+    return this.sessions.frameRate(ws);
   }
 
-  async login(ws: WebSocket, data: z.infer<(typeof OpData)["login"]>): Promise<Outcome<unknown>> {
-    const started = Date.now();
-    const attachment = this.attachment(ws);
-    const me = { sdkAppId: attachment.sdkAppId, userId: attachment.userId };
-    // Verified here, with the app's keys cached in this actor: logins never queue on one object per app.
-    const grant = await capture(async () => {
-      const app = await this.appRecord(me);
-      const sigExpiresAt = await checkCredentials(app, { sdkAppId: me.sdkAppId, identifier: me.userId, userSig: data.userSig });
-      await this.requireAccount(me, ErrorCode.accountNotFound);
-      return { app: viewOf(app), sigExpiresAt };
-    });
-    logEvent({ event: "ws", op: "login", app: me.sdkAppId, user: me.userId, platform: attachment.platform, code: grant.ok ? 0 : grant.code, ms: Date.now() - started });
-    if (!grant.ok) return grant;
-    const { app, sigExpiresAt } = grant.value;
-
-    const incoming: Device = { id: attachment.device, platform: attachment.platform, loggedInAt: Date.now() };
-    const others = this.sessions().filter((s) => s.ws !== ws);
-    const kick = new Set(devicesToKick(others.map((s) => this.deviceOf(s.attachment)), incoming, app.settings.loginPolicy).map((d) => d.id));
-    for (const other of others) {
-      if (kick.has(other.attachment.device)) this.kickSocket(other.ws, other.attachment.device === incoming.id ? "sameDeviceLogin" : "multipleLogin");
-    }
-    this.setAttachment(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt, frameRate: app.settings.connectionFrameRate });
-    await this.alarms.armBy(sigExpiresAt * 1000);
-    return { ok: true, value: { userId: me.userId, device: attachment.device, seq: this.store.lastSeq(), serverTime: Math.floor(Date.now() / 1000) } };
+  login(ws: WebSocket, data: z.infer<(typeof OpData)["login"]>): Promise<Outcome<unknown>> {
+    return this.sessions.login(ws, data);
   }
 
   async runOp(ws: WebSocket, op: Exclude<OpName, "login">, data: unknown): Promise<Outcome<unknown>> {
-    const { sdkAppId, userId } = this.attachment(ws);
-    const me = { sdkAppId, userId };
     const handler = userOps[op] as (c: OpContext, data: unknown) => Promise<Outcome<unknown>>;
     return handler(
       {
         actor: this,
-        me,
+        me: this.me,
         closeSoon: () => setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0),
-        sns: async () => new SnsContext(this.env, await this.appView(me), (p) => this.ctx.waitUntil(p)),
+        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p)),
       },
       data,
     );
   }
 
-  // ---------------------------------------------------------------- alarm: login deadlines, expired UserSigs, retention
-
-  private readonly alarms = new AlarmScheduler(
-    this.ctx.storage,
-    [
-      { name: "loginDeadlines", run: (now) => this.closeSocketsPastDeadline(now) },
-      { name: "retention", run: (now) => this.sweepExpiredHistory(now) },
-    ],
-    (job, error) => console.error(JSON.stringify({ event: "alarm_job_failed", actor: this.ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
-  );
-
   override async alarm(): Promise<void> {
     await this.alarms.run();
   }
 
-  /** Closes sockets that did not log in within 10 s, and sockets whose UserSig expired. */
-  private closeSocketsPastDeadline(now: number): number | null {
-    let next = Infinity;
-    for (const ws of this.ctx.getWebSockets()) {
-      const a = this.attachment(ws);
-      const deadline = a.loggedInAt ? (a.sigExpiresAt ?? Infinity) * 1000 : a.connectedAt + loginDeadlineMs;
-      if (now < deadline) next = Math.min(next, deadline);
-      else if (!a.loggedInAt) closeSocket(ws, CloseCode.loginRequired, "no login within 10 seconds");
-      else {
-        send(ws, { event: "userSigExpired", data: {} });
-        closeSocket(ws, CloseCode.userSigExpired, "UserSig expired");
-      }
-    }
-    return next === Infinity ? null : next;
+  // ---------------------------------------------------------------- UserHost: what the parts share
+
+  transaction<T>(work: () => T): T {
+    return this.ctx.storage.transactionSync(work);
   }
 
-  /**
-   * Deletes history older than the app's retention. Wakes when the oldest item
-   * is due (at most every 6 hours), so a dormant user with history wakes only
-   * as its history expires, and never once it holds none.
-   */
-  private async sweepExpiredHistory(now: number): Promise<number | null> {
-    const oldest = this.store.oldestStoredAt();
-    if (oldest === null) return null;
-    const lastSweep = Number(this.store.meta("last_sweep") ?? 0);
-    let retentionMs: number;
-    try {
-      retentionMs = (await this.settings(this.me)).retentionDays * 86_400_000;
-    } catch (error) {
-      // The app is gone: nothing here will be read again.
-      if (error instanceof ImError && error.code === ErrorCode.sdkAppIdInvalid) return null;
-      throw error;
-    }
-    if (now - lastSweep >= sweepEveryMs && oldest < now - retentionMs) {
-      this.store.sweep(now - retentionMs);
-      this.store.setMeta("last_sweep", String(now));
-      return this.sweepExpiredHistory(now);
-    }
-    return Math.max(oldest + retentionMs, lastSweep + sweepEveryMs);
+  push(event: UserEvent): number {
+    return this.sessions.push(event);
   }
 
-  private sweepScheduled = false;
+  announce(event: Parameters<UserStore["appendEvent"]>[0]): void {
+    this.push(this.store.appendEvent(event, Date.now()));
+  }
+
+  peer(userId: string): { ref: UserRef; actor: DurableObjectStub<UserActor> } {
+    const ref = { sdkAppId: this.me.sdkAppId, userId };
+    return { ref, actor: userActor(this.env, ref) };
+  }
 
   /** After the first write of a wake: the retention job then works out when it is next due. */
-  private scheduleSweep(): void {
+  historyWritten(): void {
     if (this.sweepScheduled) return;
     this.sweepScheduled = true;
     void this.alarms.armBy(Date.now() + sweepEveryMs);
   }
 
-  // ---------------------------------------------------------------- helpers
-
-  /** Records an event in the user's sequence and pushes it to the user's devices. */
-  private announce(event: Parameters<UserStore["appendEvent"]>[0]): void {
-    this.push(this.store.appendEvent(event, Date.now()));
-  }
-
-  /** Pushes an event to every logged-in device. Returns how many got it. */
-  private push(event: UserEvent): number {
-    const sessions = this.sessions();
-    for (const { ws } of sessions) send(ws, { event: event.kind, data: event });
-    return sessions.length;
-  }
-
-  private sessions(): { ws: WebSocket; attachment: Attachment }[] {
-    return this.ctx
-      .getWebSockets()
-      .map((ws) => ({ ws, attachment: this.attachment(ws) }))
-      .filter((s) => s.attachment.loggedInAt !== undefined && s.ws.readyState === WebSocket.OPEN);
-  }
-
-  /** Attachments are read on every frame; deserializing once per socket and wake is enough. */
-  private attachments = new WeakMap<WebSocket, Attachment>();
-
-  private attachment(ws: WebSocket): Attachment {
-    let attachment = this.attachments.get(ws);
-    if (!attachment) {
-      attachment = ws.deserializeAttachment() as Attachment;
-      this.attachments.set(ws, attachment);
-    }
-    return attachment;
-  }
-
-  private setAttachment(ws: WebSocket, attachment: Attachment): void {
-    ws.serializeAttachment(attachment);
-    this.attachments.set(ws, attachment);
-  }
-
-  private deviceOf(a: Attachment): Device {
-    return { id: a.device, platform: a.platform, loggedInAt: a.loggedInAt ?? a.connectedAt };
-  }
-
-  /** Another user of this user's app, and that user's actor. */
-  private peer(me: UserRef, userId: string): { ref: UserRef; actor: DurableObjectStub<UserActor> } {
-    const ref = { sdkAppId: me.sdkAppId, userId };
-    return { ref, actor: userActor(this.env, ref) };
-  }
-
-  /** Whose actor this is, from the object's own name (`SDKAppID:UserID`). */
-  private get me(): UserRef {
-    this.ref ??= parseUserActorName(this.ctx.id.name!);
-    return this.ref;
-  }
-
-  private ref?: UserRef;
-
-  /** Callers still pass the user; it must be this actor's own. */
-  private identify(me: UserRef): void {
-    this.ref ??= me;
-  }
-
   /** Fails with `code` (90012 for a recipient, 90008 for a sender) unless the account exists. */
-  private async requireAccount(me: UserRef, code: number = ErrorCode.toAccountNotFound): Promise<void> {
-    this.identify(me);
+  async requireAccount(code: number = ErrorCode.toAccountNotFound): Promise<void> {
     if (this.accountExists) return;
-    const app = await this.appView(me);
+    const { me } = this;
+    const app = await this.appView();
     if (!isAppAdmin(app, me.userId) && !(await findAccount(this.env.DB, me.sdkAppId, me.userId))) {
       throw new ImError(code, `account "${me.userId}" does not exist`);
     }
     this.accountExists = true;
   }
 
-  private async settings(me: UserRef): Promise<AppSettings> {
-    return (await this.appView(me)).settings;
+  async settings(): Promise<AppSettings> {
+    return (await this.appView()).settings;
   }
 
-  private async appView(me: UserRef): Promise<AppView> {
-    return viewOf(await this.appRecord(me));
+  private async appView(): Promise<AppView> {
+    return viewOf(await this.appRecord());
   }
 
   /** The app with its keys, from its AppActor, held for a minute (a key change reaches logins within it). */
-  private async appRecord(me: UserRef): Promise<App> {
+  private async appRecord(): Promise<App> {
     if (this.app && Date.now() - this.app.at < settingsCacheMs) return this.app.record;
-    const record = await appActor(this.env, me.sdkAppId).appWithKeys(me.sdkAppId);
-    if (!record) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${me.sdkAppId} is not an app of this server`);
+    const { sdkAppId } = this.me;
+    const record = await appActor(this.env, sdkAppId).appWithKeys(sdkAppId);
+    if (!record) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${sdkAppId} is not an app of this server`);
     this.app = { record, at: Date.now() };
     return record;
   }
-}
-
-function resultOf(message: C2CMessage & { seq: number }): SendResult {
-  return { key: message.key, time: message.time, msgSeq: message.msgSeq, random: message.random, seq: message.seq };
 }

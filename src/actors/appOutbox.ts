@@ -26,7 +26,7 @@ const deliveries: Record<string, Delivery> = {
   async relationsChanged(env, sdkAppId, row) {
     const ref = { sdkAppId, userId: row.target.slice("user:".length) };
     const { events, data } = row.payload as RelationsChanged;
-    const outcome = await userActor(env, ref).relationsChanged(ref, events, data);
+    const outcome = await userActor(env, ref).relationsChanged(events, data);
     if (!outcome.ok) throw new ImError(outcome.code, outcome.info);
   },
 };

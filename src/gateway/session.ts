@@ -10,7 +10,8 @@ import { z } from "zod";
 import { ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
 import { deeperThan, maxJsonDepth } from "../domain/json.ts";
 import { admitFrame, exceedsBytes, framesBeforeLogin, newFrameLimit, type FrameLimitState } from "../domain/frameLimit.ts";
-import { maxFrameBytes, OpData, RequestFrame, type EventFrame, type OpName, type ResponseFrame } from "../domain/protocol.ts";
+import { closeSocket, send } from "../mechanisms/socketHub.ts";
+import { maxFrameBytes, OpData, RequestFrame, type OpName, type ResponseFrame } from "../domain/protocol.ts";
 
 /** Close codes the gateway uses (4000–4999 are the application's). */
 export const CloseCode = {
@@ -32,22 +33,6 @@ export interface SessionHost {
   frameRate(ws: WebSocket): number;
   login(ws: WebSocket, data: z.infer<(typeof OpData)["login"]>): Promise<Outcome<unknown>>;
   runOp(ws: WebSocket, op: Exclude<OpName, "login">, data: unknown): Promise<Outcome<unknown>>;
-}
-
-export function send(ws: WebSocket, frame: ResponseFrame | EventFrame): void {
-  try {
-    ws.send(JSON.stringify(frame));
-  } catch {
-    // The socket closed meanwhile; the client will sync on reconnect.
-  }
-}
-
-export function closeSocket(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // already closed
-  }
 }
 
 function reply(ws: WebSocket, id: ResponseFrame["id"], outcome: Outcome<unknown>): void {

@@ -54,7 +54,7 @@ export const accountDelete = command({
     const doomed = [...existing].filter((id) => !isAppAdmin(app, id));
     await deleteAccounts(env.DB, app.sdkAppId, doomed);
     // Their sockets close and their message stores empty.
-    await Promise.all(doomed.map((userId) => userActor(env, { sdkAppId: app.sdkAppId, userId }).purge({ sdkAppId: app.sdkAppId, userId })));
+    await Promise.all(doomed.map((userId) => userActor(env, { sdkAppId: app.sdkAppId, userId }).purge()));
     return {
       ResultItem: ids.map((id) => {
         if (isAppAdmin(app, id)) {
@@ -88,7 +88,7 @@ export const kick = command({
   paramErrorCode,
   async handle({ env, app }, body) {
     const ref = { sdkAppId: app.sdkAppId, userId: body.UserID };
-    await userActor(env, ref).kick(ref, "kickedByAdmin");
+    await userActor(env, ref).kick("kickedByAdmin");
     return {};
   },
 });

@@ -47,7 +47,7 @@ function user(ctx: CommandContext, userId: string): UserRef {
 async function sendOne(ctx: CommandContext, body: MessageFields, to: string): Promise<SendResult> {
   const from = user(ctx, body.From_Account ?? ctx.caller);
   return unwrap(
-    await userActor(ctx.env, from).sendC2C(from, {
+    await userActor(ctx.env, from).sendC2C({
       to,
       random: body.MsgRandom,
       msgSeq: body.MsgSeq,
@@ -137,8 +137,8 @@ export const importmsg = command({
     const found = await existingAccounts(ctx.env.DB, ctx.app.sdkAppId, [from.userId, to.userId]);
     if (!found.has(from.userId) && !isAppAdmin(ctx.app, from.userId)) throw new ImError(ErrorCode.fromAccountInvalid, `account "${from.userId}" does not exist`);
     if (!found.has(to.userId) && !isAppAdmin(ctx.app, to.userId)) throw new ImError(ErrorCode.toAccountNotFound, `account "${to.userId}" does not exist`);
-    unwrap(await userActor(ctx.env, to).importMessage(to, message, false, { unread: live, lastMessage: true, push: live }));
-    unwrap(await userActor(ctx.env, from).importMessage(from, message, true, { unread: false, lastMessage: true, push: live }));
+    unwrap(await userActor(ctx.env, to).importMessage(message, false, { unread: live, lastMessage: true, push: live }));
+    unwrap(await userActor(ctx.env, from).importMessage(message, true, { unread: false, lastMessage: true, push: live }));
     return {};
   },
 });
@@ -165,12 +165,12 @@ export const adminGetroammsg = command({
     const actor = userActor(ctx.env, operator);
     let before: number | undefined;
     if (body.LastMsgKey) {
-      const last = unwrap(await actor.findMessage(operator, body.Peer_Account, body.LastMsgKey));
+      const last = unwrap(await actor.findMessage(body.Peer_Account, body.LastMsgKey));
       if (!last) throw new ImError(ErrorCode.msgKeyInvalid, "LastMsgKey: no such message in this conversation");
       before = last.seq;
     }
     const page = unwrap(
-      await actor.roamMessages(operator, body.Peer_Account, {
+      await actor.roamMessages(body.Peer_Account, {
         minTime: body.MinTime ?? 0,
         maxTime: body.MaxTime ?? Number.MAX_SAFE_INTEGER,
         before,
@@ -210,7 +210,7 @@ export const adminMsgwithdraw = command({
   fieldErrorCodes,
   async handle(ctx, body) {
     const from = user(ctx, body.From_Account);
-    unwrap(await userActor(ctx.env, from).revoke(from, body.To_Account, body.MsgKey, true));
+    unwrap(await userActor(ctx.env, from).revoke(body.To_Account, body.MsgKey, true));
     return {};
   },
 });
@@ -221,7 +221,7 @@ export const modifyC2cMsg = command({
   fieldErrorCodes,
   async handle(ctx, body) {
     const from = user(ctx, body.From_Account);
-    unwrap(await userActor(ctx.env, from).modify(from, body.To_Account, body.MsgKey, body.MsgBody, body.CloudCustomData));
+    unwrap(await userActor(ctx.env, from).modify(body.To_Account, body.MsgKey, body.MsgBody, body.CloudCustomData));
     return {};
   },
 });
@@ -232,7 +232,7 @@ export const adminSetMsgRead = command({
   fieldErrorCodes: { ...fieldErrorCodes, Report_Account: ErrorCode.fromAccountInvalid },
   async handle(ctx, body) {
     const reporter = user(ctx, body.Report_Account);
-    unwrap(await userActor(ctx.env, reporter).markRead(reporter, body.Peer_Account, body.MsgReadTime));
+    unwrap(await userActor(ctx.env, reporter).markRead(body.Peer_Account, body.MsgReadTime));
     return {};
   },
 });
@@ -243,7 +243,7 @@ export const getC2cUnreadMsgNum = command({
   fieldErrorCodes,
   async handle(ctx, body) {
     const owner = user(ctx, body.To_Account);
-    const counts = unwrap(await userActor(ctx.env, owner).unread(owner, body.Peer_Account));
+    const counts = unwrap(await userActor(ctx.env, owner).unread(body.Peer_Account));
     return {
       AllC2CUnreadMsgNum: counts.total,
       C2CUnreadMsgNumList: counts.byPeer.map((c) => ({ Peer_Account: c.peer, C2CUnreadMsgNum: c.unread })),
@@ -263,7 +263,7 @@ export const queryOnlineStatus = command({
     const results = new Map<string, object>();
     await inParallel(accounts, 32, async (userId) => {
       const ref = user(ctx, userId);
-      const status = unwrap(await userActor(ctx.env, ref).onlineStatus(ref));
+      const status = unwrap(await userActor(ctx.env, ref).onlineStatus());
       results.set(userId, {
         To_Account: userId,
         Status: status.status,

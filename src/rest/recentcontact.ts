@@ -22,7 +22,7 @@ export const getList = command({
   async handle(ctx, body) {
     const owner = { sdkAppId: ctx.app.sdkAppId, userId: body.From_Account };
     const start = body.StartIndex ?? 0;
-    const page = unwrap(await userActor(ctx.env, owner).listConversations(owner, start, pageSize));
+    const page = unwrap(await userActor(ctx.env, owner).listConversations(start, pageSize));
     const pinned = page.conversations.filter((c) => c.pinned).length;
     return {
       CompleteFlag: page.complete ? 1 : 0,
@@ -45,7 +45,7 @@ export const deleteContact = command({
   paramErrorCode,
   async handle(ctx, body) {
     const owner = { sdkAppId: ctx.app.sdkAppId, userId: body.From_Account };
-    unwrap(await userActor(ctx.env, owner).deleteConversation(owner, body.To_Account, body.ClearRamble === 1));
+    unwrap(await userActor(ctx.env, owner).deleteConversation(body.To_Account, body.ClearRamble === 1));
     return {};
   },
 });

@@ -167,7 +167,7 @@ describe("sending", () => {
     // The first attempt: the recipient stored it, then the sender's actor went down before storing its copy.
     const first: C2CMessage = { key: `77_${random}_1700000000`, from: a, to: b, msgSeq: 77, random, time: 1_700_000_000, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: "once" } }] };
     const recipient = userActor(env, { sdkAppId: app.sdkAppId, userId: b });
-    await recipient.receiveC2C({ sdkAppId: app.sdkAppId, userId: b }, first, { unread: true, lastMessage: true, push: true }, {});
+    await recipient.receiveC2C(first, { unread: true, lastMessage: true, push: true }, {});
     const retry = await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: random, MsgBody: text("once") });
     expect(retry.body.MsgKey).toBe(first.key);
     const receiver = await TestClient.connect(app, b);
@@ -488,7 +488,7 @@ describe("recall, edit, delete", () => {
       const sent = await sender.call<{ key: string }>("sendMessage", { to: b, random: aRandom(), body: text("race") });
       // Both reach the sender's actor back to back, as a client's recall and a backend's edit may.
       const stub = userActor(env, { sdkAppId: app.sdkAppId, userId: a });
-      const [recall, edit] = await Promise.all([stub.revoke({ sdkAppId: app.sdkAppId, userId: a }, b, sent.key, true), stub.modify({ sdkAppId: app.sdkAppId, userId: a }, b, sent.key, text("edited") as MsgBody)]);
+      const [recall, edit] = await Promise.all([stub.revoke(b, sent.key, true), stub.modify(b, sent.key, text("edited") as MsgBody)]);
       expect(recall.ok).toBe(true);
       // The recall came first, so the edit is refused and changes nothing.
       expect(edit).toMatchObject({ ok: false, code: 20023 });

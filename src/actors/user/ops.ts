@@ -3,10 +3,10 @@
  * the same actor methods and sns actions the REST door calls.
  */
 import type { z } from "zod";
-import { capture, type Outcome } from "../domain/errors.ts";
-import type { OpData, OpName } from "../domain/protocol.ts";
-import { block, blockedPage, checkBlocked, unblock } from "../sns/blocklist.ts";
-import type { SnsContext } from "../sns/context.ts";
+import { capture, type Outcome } from "../../domain/errors.ts";
+import type { OpData, OpName } from "../../domain/protocol.ts";
+import { block, blockedPage, checkBlocked, unblock } from "../../sns/blocklist.ts";
+import type { SnsContext } from "../../sns/context.ts";
 import {
   acceptRequest,
   addFriends,
@@ -20,10 +20,10 @@ import {
   readLists,
   removeFromList,
   updateFriends,
-} from "../sns/friends.ts";
-import { readProfiles, updateProfile } from "../sns/profiles.ts";
-import type { UserRef } from "./refs.ts";
-import type { UserActor } from "./UserActor.ts";
+} from "../../sns/friends.ts";
+import { readProfiles, updateProfile } from "../../sns/profiles.ts";
+import type { UserRef } from "../refs.ts";
+import type { UserActor } from "../UserActor.ts";
 
 export interface OpContext {
   actor: UserActor;
@@ -43,18 +43,18 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
     c.closeSoon();
     return { ok: true, value: {} };
   },
-  sendMessage: (c, d) => c.actor.sendC2C(c.me, { ...d, syncToSender: true }),
-  sync: (c, d) => c.actor.sync(c.me, d.after, d.limit),
-  getMessageList: (c, d) => c.actor.getMessageList(c.me, d.peer, d.before, d.limit),
-  getConversationList: (c, d) => c.actor.listConversations(c.me, d?.offset ?? 0, d?.limit ?? 100),
-  deleteConversation: (c, d) => c.actor.deleteConversation(c.me, d.peer, d.clearHistory ?? false),
-  pinConversation: (c, d) => c.actor.pinConversation(c.me, d.peer, d.pinned),
-  getTotalUnread: (c) => c.actor.unread(c.me),
-  setMessageRead: (c, d) => c.actor.markRead(c.me, d.peer),
-  sendReadReceipts: (c, d) => c.actor.sendReadReceipts(c.me, d.peer, d.keys),
-  revokeMessage: (c, d) => c.actor.revoke(c.me, d.peer, d.key, false),
-  modifyMessage: (c, d) => c.actor.modify(c.me, d.peer, d.key, d.body, d.cloudCustomData),
-  deleteMessages: (c, d) => c.actor.deleteMessages(c.me, d.peer, d.keys),
+  sendMessage: (c, d) => c.actor.sendC2C({ ...d, syncToSender: true }),
+  sync: (c, d) => c.actor.sync(d.after, d.limit),
+  getMessageList: (c, d) => c.actor.getMessageList(d.peer, d.before, d.limit),
+  getConversationList: (c, d) => c.actor.listConversations(d?.offset ?? 0, d?.limit ?? 100),
+  deleteConversation: (c, d) => c.actor.deleteConversation(d.peer, d.clearHistory ?? false),
+  pinConversation: (c, d) => c.actor.pinConversation(d.peer, d.pinned),
+  getTotalUnread: (c) => c.actor.unread(),
+  setMessageRead: (c, d) => c.actor.markRead(d.peer),
+  sendReadReceipts: (c, d) => c.actor.sendReadReceipts(d.peer, d.keys),
+  revokeMessage: (c, d) => c.actor.revoke(d.peer, d.key, false),
+  modifyMessage: (c, d) => c.actor.modify(d.peer, d.key, d.body, d.cloudCustomData),
+  deleteMessages: (c, d) => c.actor.deleteMessages(d.peer, d.keys),
 
   getUserProfile: (c, d) => sns(c, async (ctx) => ({ profiles: await readProfiles(ctx, d.userIDList, d.tags ?? []) })),
   updateMyProfile: (c, d) => sns(c, async (ctx) => updateProfile(ctx, c.me.userId, d.items, false).then(() => ({}))),

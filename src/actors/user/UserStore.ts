@@ -4,8 +4,8 @@
  * conversation list. Synchronous, as Durable Object SQLite is; the actor wraps
  * multi-statement changes in transactionSync.
  */
-import type { Conversation, UserEvent } from "../domain/events.ts";
-import type { C2CMessage, MsgBody, StoredC2CMessage } from "../domain/message.ts";
+import type { Conversation, UserEvent } from "../../domain/events.ts";
+import type { C2CMessage, MsgBody, StoredC2CMessage } from "../../domain/message.ts";
 
 /** Schema versions, applied in order once each; a change appends a version, never edits one. */
 const migrations: string[][] = [
