@@ -64,6 +64,8 @@ export class Chat {
   private ready = false;
   private cursor = 0;
   private syncing?: Promise<void>;
+  /** Live events that arrived while a catch-up was under way, applied when it ends. */
+  private held: UserEvent[] = [];
   private conversations = new Map<string, Conversation>();
   private recent = new Map<string, Message[]>();
   private seqOf = new Map<string, number>();
@@ -143,6 +145,7 @@ export class Chat {
     this.ready = false;
     this.userID = undefined;
     this.cursor = 0;
+    this.held = [];
     this.conversations.clear();
     this.recent.clear();
     this.seqOf.clear();
@@ -190,11 +193,13 @@ export class Chat {
     if (typeof (event as UserEvent).seq === "number" && "kind" in event) {
       const e = event as UserEvent;
       if (e.seq === 0) return this.apply(e);
-      if (e.seq <= this.cursor || this.syncing) return;
-      if (e.seq === this.cursor + 1) {
+      if (e.seq <= this.cursor) return;
+      // The catch-up's last page may have been read before this event was stored: keep it for then.
+      if (this.syncing) this.held.push(e);
+      else if (e.seq === this.cursor + 1) {
         this.apply(e);
         this.advance(e.seq);
-      } else void this.catchUp();
+      } else this.catchUpSoon();
       return;
     }
     void this.relayRelationEvent(frame.event, event);
@@ -208,13 +213,37 @@ export class Chat {
           const page = await this.call<SyncPage>("sync", { after: this.cursor, limit: 100 });
           for (const e of page.events) if (e.seq > this.cursor) this.apply(e);
           this.advance(Math.max(this.cursor, page.cursor));
-          if (page.complete) break;
+          if (page.complete && this.applyHeld()) break;
         }
       } finally {
         this.syncing = undefined;
+        this.held = [];
       }
     })();
     return this.syncing;
+  }
+
+  /** A catch-up started by a live event: a failure is reported, and the next event or reconnect tries again. */
+  private catchUpSoon(): void {
+    this.catchUp().catch((error: unknown) => {
+      if (this.connection) this.emitter.emit(EVENT.ERROR, error);
+    });
+  }
+
+  /**
+   * Applies the events pushed during the catch-up that follow on from the
+   * cursor. False when one is missing in between: another page is needed.
+   */
+  private applyHeld(): boolean {
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (const e of held) {
+      if (e.seq <= this.cursor) continue;
+      if (e.seq !== this.cursor + 1) return false;
+      this.apply(e);
+      this.advance(e.seq);
+    }
+    return true;
   }
 
   private advance(seq: number): void {
