@@ -18,6 +18,7 @@ import {
   emptyConversation,
   fromServer,
   lastMessageOf,
+  recalledLast,
   peerOf,
   type Conversation,
   type Message,
@@ -64,7 +65,13 @@ export class Chat {
   private ready = false;
   private cursor = 0;
   private syncing?: Promise<void>;
+  /** Live events that arrived while a catch-up was under way, applied when it ends. */
+  private held: UserEvent[] = [];
   private conversations = new Map<string, Conversation>();
+  /** Key and sync sequence of the message each conversation shows, to tell which changes touch it. */
+  private lastKeys = new Map<string, { key: string; seq: number }>();
+  /** Events applied while the conversation list is being fetched. */
+  private appliedWhileLoading?: UserEvent[];
   private recent = new Map<string, Message[]>();
   private seqOf = new Map<string, number>();
   /** MsgRandoms of messages this instance is sending or sent, so their echo is not "received". */
@@ -143,7 +150,9 @@ export class Chat {
     this.ready = false;
     this.userID = undefined;
     this.cursor = 0;
+    this.held = [];
     this.conversations.clear();
+    this.lastKeys.clear();
     this.recent.clear();
     this.seqOf.clear();
     this.people.clear();
@@ -190,11 +199,13 @@ export class Chat {
     if (typeof (event as UserEvent).seq === "number" && "kind" in event) {
       const e = event as UserEvent;
       if (e.seq === 0) return this.apply(e);
-      if (e.seq <= this.cursor || this.syncing) return;
-      if (e.seq === this.cursor + 1) {
+      if (e.seq <= this.cursor) return;
+      // The catch-up's last page may have been read before this event was stored: keep it for then.
+      if (this.syncing) this.held.push(e);
+      else if (e.seq === this.cursor + 1) {
         this.apply(e);
         this.advance(e.seq);
-      } else void this.catchUp();
+      } else this.catchUpSoon();
       return;
     }
     void this.relayRelationEvent(frame.event, event);
@@ -208,13 +219,37 @@ export class Chat {
           const page = await this.call<SyncPage>("sync", { after: this.cursor, limit: 100 });
           for (const e of page.events) if (e.seq > this.cursor) this.apply(e);
           this.advance(Math.max(this.cursor, page.cursor));
-          if (page.complete) break;
+          if (page.complete && this.applyHeld()) break;
         }
       } finally {
         this.syncing = undefined;
+        this.held = [];
       }
     })();
     return this.syncing;
+  }
+
+  /** A catch-up started by a live event: a failure is reported, and the next event or reconnect tries again. */
+  private catchUpSoon(): void {
+    this.catchUp().catch((error: unknown) => {
+      if (this.connection) this.emitter.emit(EVENT.ERROR, error);
+    });
+  }
+
+  /**
+   * Applies the events pushed during the catch-up that follow on from the
+   * cursor. False when one is missing in between: another page is needed.
+   */
+  private applyHeld(): boolean {
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (const e of held) {
+      if (e.seq <= this.cursor) continue;
+      if (e.seq !== this.cursor + 1) return false;
+      this.apply(e);
+      this.advance(e.seq);
+    }
+    return true;
   }
 
   private advance(seq: number): void {
@@ -224,6 +259,7 @@ export class Chat {
 
   private apply(e: UserEvent): void {
     const me = this.userID!;
+    if (e.seq) this.appliedWhileLoading?.push(e);
     switch (e.kind) {
       case "message": {
         if (e.seq === 0) {
@@ -234,14 +270,14 @@ export class Chat {
         if (e.seq) bounded(this.seqOf, message.ID, e.seq);
         const echo = message.flow === "out" && this.sentHere.delete(message.random);
         this.remember(message);
-        this.touchConversation(message, !echo && message.flow === "in");
+        this.touchConversation(message, !echo && message.flow === "in", e.seq);
         if (!echo) this.emitter.emit(EVENT.MESSAGE_RECEIVED, [message]);
         return;
       }
       case "messageRevoked": {
         const message = this.find(e.peer, e.key);
         if (message) message.isRevoked = true;
-        this.refreshLast(e.peer);
+        this.changeLast(c2cConversationID(e.peer), e.key, (last) => (message ? lastMessageOf(message) : recalledLast(last)));
         this.emitter.emit(EVENT.MESSAGE_REVOKED, [message ?? { ID: e.key, conversationID: c2cConversationID(e.peer), isRevoked: true }]);
         return;
       }
@@ -252,8 +288,11 @@ export class Chat {
         return;
       }
       case "messagesDeleted": {
-        const list = this.recent.get(c2cConversationID(e.peer));
-        if (list) this.recent.set(c2cConversationID(e.peer), list.filter((m) => !e.keys.includes(m.ID)));
+        const id = c2cConversationID(e.peer);
+        const list = this.recent.get(id);
+        if (list) this.recent.set(id, list.filter((m) => !e.keys.includes(m.ID)));
+        const last = this.lastKeys.get(id);
+        if (last && e.keys.includes(last.key)) void this.showNewestLeft(e.peer, last.key);
         return;
       }
       case "conversationRead": {
@@ -286,6 +325,7 @@ export class Chat {
       }
       case "conversationDeleted": {
         this.conversations.delete(c2cConversationID(e.peer));
+        this.lastKeys.delete(c2cConversationID(e.peer));
         this.conversationsChanged();
         return;
       }
@@ -332,14 +372,15 @@ export class Chat {
     const list = this.recent.get(message.conversationID);
     const i = list?.findIndex((m) => m.ID === message.ID) ?? -1;
     if (list && i >= 0) list[i] = message;
-    this.refreshLast(peerOf(message.conversationID));
+    this.changeLast(message.conversationID, message.ID, () => lastMessageOf(message));
   }
 
   private find(peer: string, key: string): Message | undefined {
     return this.recent.get(c2cConversationID(peer))?.find((m) => m.ID === key);
   }
 
-  private touchConversation(message: Message, unread: boolean): void {
+  /** Counts a new message in its conversation; `seq` is its sync sequence (0: not stored). */
+  private touchConversation(message: Message, unread: boolean, seq: number): void {
     const id = message.conversationID;
     const existing = this.conversations.get(id);
     const peer = peerOf(id);
@@ -347,29 +388,93 @@ export class Chat {
     base.unreadCount += unread ? 1 : 0;
     if (!existing) void this.learnPeople([peer]);
     this.conversations.set(id, base);
-    base.lastMessage = lastMessageOf(message);
+    // A send's answer can arrive after newer messages were applied: the list shows the newest.
+    const last = this.lastKeys.get(id);
+    if (!last || seq === 0 || seq >= last.seq) {
+      base.lastMessage = lastMessageOf(message);
+      if (seq) this.lastKeys.set(id, { key: message.ID, seq });
+    }
     this.conversationsChanged();
   }
 
-  private refreshLast(peer: string): void {
-    const c = this.conversations.get(c2cConversationID(peer));
-    const list = this.recent.get(c2cConversationID(peer));
-    if (c && list?.length) {
-      c.lastMessage = lastMessageOf(list.at(-1)!);
+  /** Shows a change of message `key` on its conversation, if it is the message the list shows. */
+  private changeLast(conversationID: string, key: string, change: (last: NonNullable<Conversation["lastMessage"]>) => Conversation["lastMessage"]): void {
+    const c = this.conversations.get(conversationID);
+    if (!c?.lastMessage || this.lastKeys.get(conversationID)?.key !== key) return;
+    c.lastMessage = change(c.lastMessage);
+    this.conversationsChanged();
+  }
+
+  /** The message the list showed was deleted: show the newest one left, as the history has it. */
+  private async showNewestLeft(peer: string, deletedKey: string): Promise<void> {
+    const id = c2cConversationID(peer);
+    try {
+      const { messages } = await this.call<{ messages: StoredC2CMessage[] }>("getMessageList", { peer, limit: 1 });
+      const c = this.conversations.get(id);
+      // A newer message arrived meanwhile and is shown already.
+      if (!c || this.lastKeys.get(id)?.key !== deletedKey) return;
+      const newest = messages[0];
+      c.lastMessage = newest ? lastMessageOf(this.withPerson(fromServer(newest, this.userID!))) : null;
+      if (newest) this.lastKeys.set(id, { key: newest.key, seq: newest.seq });
+      else this.lastKeys.delete(id);
       this.conversationsChanged();
+    } catch (error) {
+      if (this.connection) this.emitter.emit(EVENT.ERROR, error);
     }
   }
 
   private async loadConversations(): Promise<void> {
     const list: Conversation[] = [];
+    const lastKeys = new Map<string, { key: string; seq: number }>();
+    const applied: UserEvent[] = (this.appliedWhileLoading = []);
+    try {
+      await this.fetchConversations(list, lastKeys);
+    } finally {
+      this.appliedWhileLoading = undefined;
+    }
+    this.conversations = new Map(list.map((c) => [c.conversationID, c]));
+    this.lastKeys = lastKeys;
+    // The list can be older than events applied while it was on its way: those count again on top.
+    for (const e of applied) this.applyToList(e);
+    this.conversationsChanged();
+    void this.learnPeople(list.map((c) => peerOf(c.conversationID)));
+  }
+
+  private async fetchConversations(list: Conversation[], lastKeys: Map<string, { key: string; seq: number }>): Promise<void> {
     for (let offset = 0; ; offset += 100) {
       const page = await this.call<{ conversations: ServerConversation[]; complete: boolean }>("getConversationList", { offset, limit: 100 });
       list.push(...page.conversations.map((c) => conversationFromServer(c, this.userID!)));
+      for (const c of page.conversations) if (c.lastMessage) lastKeys.set(c2cConversationID(c.peer), { key: c.lastMessage.key, seq: c.lastMessage.seq });
       if (page.complete) break;
     }
-    this.conversations = new Map(list.map((c) => [c.conversationID, c]));
-    this.conversationsChanged();
-    void this.learnPeople(list.map((c) => peerOf(c.conversationID)));
+  }
+
+  /**
+   * What an event applied while the list was on its way does to the list
+   * fetched: messages and reads newer than a conversation's last message are
+   * not in it; the rest is idempotent.
+   */
+  private applyToList(e: UserEvent): void {
+    const id = c2cConversationID("peer" in e ? e.peer : e.message.peer);
+    const newer = e.seq > (this.lastKeys.get(id)?.seq ?? 0);
+    const c = this.conversations.get(id);
+    switch (e.kind) {
+      case "message":
+        if (newer) this.touchConversation(this.withPerson(fromServer(e.message, this.userID!)), e.message.flow === "in", e.seq);
+        return;
+      case "conversationRead":
+        if (newer && c) c.unreadCount = 0;
+        return;
+      case "conversationPinned":
+        if (c) c.isPinned = e.pinned;
+        return;
+      case "messageRevoked":
+        this.changeLast(id, e.key, recalledLast);
+        return;
+      case "conversationDeleted":
+        if (newer) this.conversations.delete(id);
+        return;
+    }
   }
 
   /** Fetches nick and avatar of users not known yet, then shows them on their conversations. */
@@ -473,7 +578,7 @@ export class Chat {
       if (sent.seq === 0 || sent.seq <= this.cursor) this.sentHere.delete(message.random);
       if (sent.seq) bounded(this.seqOf, sent.key, sent.seq);
       this.remember(message);
-      this.touchConversation(message, false);
+      this.touchConversation(message, false, sent.seq);
       return ok({ message });
     } catch (error) {
       this.sentHere.delete(message.random);

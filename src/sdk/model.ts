@@ -227,10 +227,12 @@ const summaries: Record<string, string> = {
   TIMRelayElem: "[Chat history]",
 };
 
+const recalledText = "[Recalled]";
+
 /** A conversation's `lastMessage`, as the list shows it. */
 export function lastMessageOf(m: Message): NonNullable<Conversation["lastMessage"]> {
   return {
-    messageForShow: m.isRevoked ? "[Recalled]" : m.type === TYPES.MSG_TEXT ? String(m.payload.text) : summaries[m.type] ?? "",
+    messageForShow: m.isRevoked ? recalledText : m.type === TYPES.MSG_TEXT ? String(m.payload.text) : summaries[m.type] ?? "",
     lastTime: m.time,
     fromAccount: m.from,
     type: m.type,
@@ -238,6 +240,11 @@ export function lastMessageOf(m: Message): NonNullable<Conversation["lastMessage
     isRevoked: m.isRevoked,
     isPeerRead: m.isPeerRead,
   };
+}
+
+/** A `lastMessage` after its message was recalled. */
+export function recalledLast(last: NonNullable<Conversation["lastMessage"]>): NonNullable<Conversation["lastMessage"]> {
+  return { ...last, messageForShow: recalledText, isRevoked: true };
 }
 
 /** A conversation with `peer` that has no last message yet. */
