@@ -517,6 +517,16 @@ describe("recall, edit, delete", () => {
     expect(missing.body.ErrorCode).toBe(20022);
   });
 
+  it("shows the newest message left as the conversation's last after the last one is deleted for the user", async () => {
+    const { app, a, b } = await twoUsers();
+    const sender = await TestClient.connect(app, a);
+    await sender.call("sendMessage", { to: b, random: aRandom(), body: text("first") });
+    const second = await sender.call<{ key: string }>("sendMessage", { to: b, random: aRandom(), body: text("second") });
+    await sender.call("deleteMessages", { peer: b, keys: [second.key] });
+    const list = await sender.call<{ conversations: { lastMessage: StoredC2CMessage | null }[] }>("getConversationList");
+    expect(list.conversations[0]!.lastMessage?.body).toEqual(text("first"));
+  });
+
   it("deletes a message for the user only", async () => {
     const { app, a, b } = await twoUsers();
     const sent = await app.rest("openim/sendmsg", { From_Account: a, To_Account: b, MsgRandom: aRandom(), MsgBody: text("gone for b") });

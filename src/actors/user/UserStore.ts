@@ -260,6 +260,14 @@ export class UserStore {
       const cursor = this.exec("UPDATE messages SET hidden = 1 WHERE peer = ? AND msg_key = ? AND hidden = 0", peer, key);
       if (cursor.rowsWritten > 0) hidden.push(key);
     }
+    // A conversation whose last message is now hidden shows the newest one left.
+    if (hidden.length > 0) {
+      this.exec(
+        `UPDATE conversations SET last_seq = (SELECT MAX(seq) FROM messages WHERE peer = ?1 AND hidden = 0)
+         WHERE peer = ?1 AND last_seq IN (SELECT seq FROM messages WHERE peer = ?1 AND hidden = 1)`,
+        peer,
+      );
+    }
     return hidden;
   }
 
