@@ -15,6 +15,7 @@ import { checkMessageSize, msgKey, type C2CDraft, type C2CMessage, type MsgBody,
 import { ConnectQuery, heartbeatPing, heartbeatPong, type OpData, type OpName } from "../domain/protocol.ts";
 import type { Env } from "../env.ts";
 import { CloseCode, closeSocket, handleFrame, send, type SessionHost } from "../gateway/session.ts";
+import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { logEvent } from "../ops/log.ts";
 import { findAccount } from "../store/accounts.ts";
 import { SnsContext, type SnsEvent } from "../sns/context.ts";
@@ -90,6 +91,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     super(ctx, env);
     this.store = new UserStore(ctx.storage.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(heartbeatPing, heartbeatPong));
+    return countEntries(this, ["storageUsage"]);
   }
 
   // ---------------------------------------------------------------- sending
@@ -508,9 +510,9 @@ export class UserActor extends DurableObject<Env> implements SessionHost {
     });
   }
 
-  /** SQLite rows this actor wrote since it woke (index entries included): the per-message cost. */
-  async storageUsage(): Promise<{ rowsWritten: number }> {
-    return { ...this.store.usage };
+  /** Since this actor woke: its entries and the SQLite rows it wrote (index entries included), the per-message cost. */
+  async storageUsage(): Promise<EntryCounts & { rowsWritten: number }> {
+    return { ...entryCounts(this), ...this.store.usage };
   }
 
   /** Logs the user out everywhere (REST kick, or account deletion). */
