@@ -9,16 +9,20 @@
  *   halfRatePerSec     the paced rate of the latency run (half of maxPerSec)
  *   p50Ms, p99Ms, maxMs  send → deliver latency at that rate
  *   lost               messages acknowledged but never delivered (both runs)
- *   doRequestsPerMessage   Durable Object invocations per message: the frame into the sender's
- *                          actor and one RPC into the recipient's (docs/BENCHMARKS.md)
- *   rowsWrittenPerMessage  SQLite rows written per message, index entries included, both sides
- *                          (counted by the runtime test "cost" in test/runtime/c2c.test.ts)
+ *   doRequestsPerMessage   Durable Object invocations per acknowledged message, both sides:
+ *                          WebSocket frames plus calls (RPC, fetch, alarm, socket events)
+ *   doFramesPerMessage, doCallsPerMessage  the two parts of that sum (Cloudflare bills a
+ *                          WebSocket frame at 1/20 of a request)
+ *   rowsWrittenPerMessage  SQLite rows written per acknowledged message, index entries included,
+ *                          both sides
+ *   The last three are measured over both edge-im runs by the server's own counters
+ *   (POST /local/usage, src/demo/usage.ts), read just before the first send and after the
+ *   last delivery, so connecting and logging in are left out.
  *
  * Options: --pairs N (16), --window N (4), --seconds N (8).
  */
 import { join } from "node:path";
-import { readDefaultAppConfig } from "../scripts/config.ts";
-import { repoRoot, startServer, type RunningServer } from "../scripts/dev-server.ts";
+import { repoRoot, startServer, startServerWithOwnKey, type RunningServer } from "../scripts/dev-server.ts";
 import { generateUserSig } from "../src/domain/usersig.ts";
 
 function option(name: string, fallback: number): number {
@@ -37,9 +41,17 @@ interface Connection {
   close(): void;
 }
 
+/** What the server counted for a set of users' actors (edge-im only). */
+interface Usage {
+  frames: number;
+  calls: number;
+  rowsWritten: number;
+}
+
 interface Target {
   name: string;
   connect(user: string): Promise<Connection>;
+  usage?(users: string[]): Promise<Usage>;
 }
 
 async function openSocket(url: string): Promise<WebSocket> {
@@ -95,6 +107,11 @@ function edgeIm(server: RunningServer, sdkAppId: number, secretKey: string): Tar
         close: () => ws.close(),
       };
     },
+    async usage(users) {
+      const response = await fetch(`${server.base}/local/usage`, { method: "POST", body: JSON.stringify({ sdkAppId, users }) });
+      if (!response.ok) throw new Error(`/local/usage answered ${response.status}: ${await response.text()}`);
+      return (await response.json()) as Usage;
+    },
   };
 }
 
@@ -125,6 +142,8 @@ interface Run {
   lost: number;
   seconds: number;
   latencies: number[];
+  /** The server's counts for this run's users, from the first send to the last delivery. */
+  usage?: Usage;
 }
 
 let nextMessageId = 1;
@@ -141,6 +160,7 @@ async function drive(target: Target, tag: string, ratePerSec?: number): Promise<
   let acked = 0;
   const senders: Connection[] = [];
   const receivers: Connection[] = [];
+  const users = Array.from({ length: pairs }, (_, p) => [`bench_${tag}_s${p}`, `bench_${tag}_r${p}`]).flat();
   for (let p = 0; p < pairs; p++) {
     senders.push(await target.connect(`bench_${tag}_s${p}`));
     const receiver = await target.connect(`bench_${tag}_r${p}`);
@@ -152,6 +172,7 @@ async function drive(target: Target, tag: string, ratePerSec?: number): Promise<
     });
     receivers.push(receiver);
   }
+  const usageBefore = await target.usage?.(users);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const send = async (p: number) => {
@@ -185,8 +206,13 @@ async function drive(target: Target, tag: string, ratePerSec?: number): Promise<
   const elapsed = (performance.now() - started) / 1000;
   const drainUntil = performance.now() + 5000;
   while (delivered.size < acked && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 50));
+  const usageAfter = await target.usage?.(users);
   for (const c of [...senders, ...receivers]) c.close();
-  return { delivered: delivered.size, acked, lost: acked - delivered.size, seconds: elapsed, latencies };
+  const run: Run = { delivered: delivered.size, acked, lost: acked - delivered.size, seconds: elapsed, latencies };
+  if (usageBefore && usageAfter) {
+    run.usage = { frames: usageAfter.frames - usageBefore.frames, calls: usageAfter.calls - usageBefore.calls, rowsWritten: usageAfter.rowsWritten - usageBefore.rowsWritten };
+  }
+  return run;
 }
 
 function percentile(values: number[], p: number): number {
@@ -219,15 +245,14 @@ async function main(): Promise<void> {
   const relayMax = relayRun.delivered / relayRun.seconds;
   console.log(`bare relay: ${round(relayMax)} messages/s delivered, lost ${relayRun.lost}, p50 ${round(percentile(relayRun.latencies, 50))} ms`);
 
-  const app = readDefaultAppConfig(repoRoot);
-  const server = await startServer();
+  const { server, app } = await startServerWithOwnKey();
   let maxRun: Run;
   let halfRun: Run;
   let halfRate: number;
   try {
     const users = ["warm", "max", "half"].flatMap((tag) => Array.from({ length: pairs }, (_, p) => [`bench_${tag}_s${p}`, `bench_${tag}_r${p}`]).flat());
-    await importAccounts(server, app.sdkAppId, app.secretKey!, app.admins[0]!, users);
-    const target = edgeIm(server, app.sdkAppId, app.secretKey!);
+    await importAccounts(server, app.sdkAppId, app.secretKey, app.admins[0]!, users);
+    const target = edgeIm(server, app.sdkAppId, app.secretKey);
     await drive(target, "warm", undefined);
     maxRun = await drive(target, "max");
     const max = maxRun.delivered / maxRun.seconds;
@@ -238,6 +263,8 @@ async function main(): Promise<void> {
     await server.stop();
   }
   const max = maxRun.delivered / maxRun.seconds;
+  const acked = maxRun.acked + halfRun.acked;
+  const perMessage = (count: (u: Usage) => number) => round((count(maxRun.usage!) + count(halfRun.usage!)) / acked, 2);
   const result = {
     pairs,
     window: windowSize,
@@ -251,10 +278,15 @@ async function main(): Promise<void> {
     p99Ms: round(percentile(halfRun.latencies, 99)),
     maxMs: round(Math.max(...halfRun.latencies)),
     lost: maxRun.lost + halfRun.lost,
-    doRequestsPerMessage: 2,
-    rowsWrittenPerMessage: 12,
+    doRequestsPerMessage: perMessage((u) => u.frames + u.calls),
+    doFramesPerMessage: perMessage((u) => u.frames),
+    doCallsPerMessage: perMessage((u) => u.calls),
+    rowsWrittenPerMessage: perMessage((u) => u.rowsWritten),
   };
   console.log(`edge-im at half rate (${result.halfRatePerSec}/s): p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, lost ${halfRun.lost}`);
+  console.log(
+    `edge-im per message, measured: ${result.doRequestsPerMessage} Durable Object invocations (${result.doFramesPerMessage} frames, ${result.doCallsPerMessage} calls), ${result.rowsWrittenPerMessage} SQLite rows written`,
+  );
   console.log(JSON.stringify(result));
 }
 

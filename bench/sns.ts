@@ -7,17 +7,16 @@
  *
  * Options: --runs N (50).
  */
-import { readDefaultAppConfig } from "../scripts/config.ts";
-import { repoRoot, startServer, type RunningServer } from "../scripts/dev-server.ts";
+import type { DefaultAppConfig } from "../scripts/config.ts";
+import { startServerWithOwnKey, type RunningServer } from "../scripts/dev-server.ts";
 import { generateUserSig } from "../src/domain/usersig.ts";
 
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 50;
-const app = readDefaultAppConfig(repoRoot);
-const admin = app.admins[0]!;
 
-async function restCaller(server: RunningServer) {
-  const userSig = await generateUserSig({ sdkAppId: app.sdkAppId, secretKey: app.secretKey!, identifier: admin });
+async function restCaller(server: RunningServer, app: Required<DefaultAppConfig>) {
+  const admin = app.admins[0]!;
+  const userSig = await generateUserSig({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, identifier: admin });
   return async (path: string, body: unknown): Promise<Record<string, unknown>> => {
     const url = `${server.base}/v4/${path}?sdkappid=${app.sdkAppId}&identifier=${admin}&usersig=${userSig}&random=1&contenttype=json`;
     for (;;) {
@@ -64,9 +63,9 @@ async function measure(server: RunningServer, label: string, command: string, ca
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const { server, app } = await startServerWithOwnKey();
   try {
-    const rest = await restCaller(server);
+    const rest = await restCaller(server, app);
     const stamp = Date.now().toString(36);
     const owner = `sns_owner_${stamp}`;
     const friends = Array.from({ length: 3000 }, (_, i) => `sns_f${i}_${stamp}`);

@@ -4,11 +4,13 @@
  * worker's wrangler dev instead (the benchmark's bare relay).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readDefaultAppConfig, type DefaultAppConfig } from "./config.ts";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -56,6 +58,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (!portTaken || options.port !== undefined || attempt >= 4) throw error;
     }
   }
+}
+
+/**
+ * Starts edge-im with a secret key of its own, written to an env file in its
+ * state folder and passed as `--env-file` (in place of `.dev.vars`): a
+ * benchmark runs from a fresh clone without `npm run dev` having made a key.
+ */
+export async function startServerWithOwnKey(options: Omit<ServerOptions, "wranglerConfig"> = {}): Promise<{ server: RunningServer; app: Required<DefaultAppConfig> }> {
+  const persistTo = options.persistTo ?? freshStateDir();
+  const envFile = join(persistTo, "server.vars");
+  const secretKey = randomBytes(32).toString("hex");
+  writeFileSync(envFile, `IM_SECRET_KEY=${secretKey}\n`, { mode: 0o600 });
+  const app = { ...readDefaultAppConfig(repoRoot, [envFile]), secretKey };
+  const server = await startServer({ ...options, persistTo, args: [...(options.args ?? []), "--env-file", envFile] });
+  return { server, app };
 }
 
 async function startOnce(options: ServerOptions): Promise<RunningServer> {

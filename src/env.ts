@@ -12,7 +12,7 @@ export interface Env {
   IM_ADMIN: string;
   /** The default app's secret key (a secret: `.dev.vars` locally, `wrangler secret put` in production). */
   IM_SECRET_KEY?: string;
-  /** "true" only on a local server (`npm run dev`): turns on the web chat page's sign-in helper. */
+  /** "true" only on a local server (`npm run dev`): turns on the web chat page's sign-in helper and /local/usage. */
   IM_DEMO?: string;
   /** Optional PEM public key for the default app's v1 (ECDSA) UserSigs. */
   IM_PUBLIC_KEY?: string;

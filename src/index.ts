@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Env } from "./env.ts";
 import { logEvent } from "./ops/log.ts";
 import { demoDoor } from "./demo/door.ts";
+import { usageDoor } from "./demo/usage.ts";
 import { gatewayDoor } from "./gateway/door.ts";
 import { restDoor } from "./rest/door.ts";
 
@@ -15,6 +16,7 @@ app.get("/", (c) => c.json({ name: "edge-im", rest: "/v4/{service}/{command}", c
 app.route("/", restDoor);
 app.route("/", gatewayDoor);
 app.route("/", demoDoor);
+app.route("/", usageDoor);
 app.notFound((c) => c.json({ error: "not found" }, 404));
 // The REST door answers its own failures in Tencent's envelope; anything else that fails
 // (an actor unreachable during an upgrade, say) is a retryable condition, said in JSON.

@@ -19,6 +19,7 @@ import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { closeSocket } from "../mechanisms/socketHub.ts";
 import { SnsContext, type SnsEvent } from "../sns/context.ts";
 import { findAccount } from "../store/accounts.ts";
+import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { appActor, userActor, type UserRef } from "./refs.ts";
 import { C2CMessages, type DeliveryOptions, type SenderRelation } from "./user/c2c.ts";
 import { Conversations } from "./user/conversations.ts";
@@ -70,6 +71,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       ],
       (job, error) => console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
+    // The runtime holds the counting view, so every entry (frame or call) is counted once.
+    return countEntries(this, ["storageUsage"]);
   }
 
   /** Whose actor this is, from the object's own name. */
@@ -179,9 +182,9 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
     });
   }
 
-  /** SQLite rows this actor wrote since it woke (index entries included): the per-message cost. */
-  async storageUsage(): Promise<{ rowsWritten: number }> {
-    return { ...this.store.usage };
+  /** Since this actor woke: its entries and the SQLite rows it wrote (index entries included), the per-message cost. */
+  async storageUsage(): Promise<EntryCounts & { rowsWritten: number }> {
+    return { ...entryCounts(this), ...this.store.usage };
   }
 
   // ---------------------------------------------------------------- WebSocket lifecycle
