@@ -10,6 +10,14 @@ export default defineConfig({
     onConsoleLog: (line) => !line.startsWith('{"event":'),
     projects: [
       {
+        // Pure modules (mechanisms, rules) in plain Node: milliseconds, no workerd.
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
         plugins: [
           cloudflareTest(async () => ({
             main: "./src/index.ts",
