@@ -203,7 +203,7 @@ describe("Public group", () => {
     });
 
     it("silences plain members when everyone is muted, but not the owner or admins", () => {
-      const allMuted = { type, muteAllMember: true };
+      const allMuted = { type, muteAllMember: true } as const;
       expect(codeOf(() => decideSend(allMuted, { actor: "Member" }, now))).toBe(muted);
       expect(codeOf(() => decideSend(allMuted, { actor: "Admin" }, now))).toBe(allowed);
       expect(codeOf(() => decideSend(allMuted, { actor: "Owner" }, now))).toBe(allowed);
