@@ -1,4 +1,6 @@
 import type { AppActor } from "./actors/AppActor.ts";
+import type { FanoutHub } from "./actors/FanoutHub.ts";
+import type { GroupActor } from "./actors/GroupActor.ts";
 import type { UserActor } from "./actors/UserActor.ts";
 
 /** The Worker's bindings (see wrangler.toml). */
@@ -6,6 +8,8 @@ export interface Env {
   DB: D1Database;
   APP: DurableObjectNamespace<AppActor>;
   USER: DurableObjectNamespace<UserActor>;
+  GROUP: DurableObjectNamespace<GroupActor>;
+  HUB: DurableObjectNamespace<FanoutHub>;
   /** The default app's SDKAppID. */
   IM_SDKAPPID: string;
   /** The default app's admin identifiers, comma-separated. */

@@ -9,6 +9,8 @@ import { restDoor } from "./rest/door.ts";
 
 export { AppActor } from "./actors/AppActor.ts";
 export { UserActor } from "./actors/UserActor.ts";
+export { GroupActor } from "./actors/GroupActor.ts";
+export { FanoutHub } from "./actors/FanoutHub.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 

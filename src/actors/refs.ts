@@ -4,6 +4,8 @@
  */
 import type { Env } from "../env.ts";
 import type { AppActor } from "./AppActor.ts";
+import type { FanoutHub } from "./FanoutHub.ts";
+import type { GroupActor } from "./GroupActor.ts";
 import type { UserActor } from "./UserActor.ts";
 
 export interface UserRef {
@@ -18,6 +20,25 @@ export function userActorName(ref: UserRef): string {
 /** The actor of one user of one app. */
 export function userActor(env: Env, ref: UserRef): DurableObjectStub<UserActor> {
   return env.USER.get(env.USER.idFromName(userActorName(ref)));
+}
+
+export interface GroupRef {
+  sdkAppId: number;
+  groupId: string;
+}
+
+export function groupActorName(ref: GroupRef): string {
+  return `${ref.sdkAppId}:${ref.groupId}`;
+}
+
+/** The actor of one group of one app. */
+export function groupActor(env: Env, ref: GroupRef): DurableObjectStub<GroupActor> {
+  return env.GROUP.get(env.GROUP.idFromName(groupActorName(ref)));
+}
+
+/** One of an app's fan-out hubs (`domain/fanout.ts` says which holds a user). */
+export function fanoutHub(env: Env, sdkAppId: number, index: number): DurableObjectStub<FanoutHub> {
+  return env.HUB.get(env.HUB.idFromName(`${sdkAppId}:hub:${index}`));
 }
 
 /** The actor of one app, named by its SDKAppID. */

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { LoginPolicy } from "./devices.ts";
+import { GroupPolicy } from "./group.ts";
 
 /** Tencent's per-command REST limits that differ from the app-wide default. */
 export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
@@ -31,6 +32,13 @@ export const AppSettings = z.object({
   friendCustomTags: z.array(z.string().regex(/^Tag_SNS_Custom_[A-Za-z]{1,8}$/)).max(50).default([]),
   /** One-to-one messages only between friends (errors 20009–20011). */
   requireFriendship: z.boolean().default(false),
+  /** Group limits (members, groups per user, message rate, mentions, attributes). */
+  groups: GroupPolicy.prefault({}),
+  /**
+   * Fan-out hubs holding the app's group connections (users are spread over them by id). A group
+   * message costs one call per hub serving any of its members; raise it as online users grow.
+   */
+  fanoutHubs: z.number().int().min(1).max(1024).default(16),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

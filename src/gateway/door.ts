@@ -1,24 +1,45 @@
 /**
- * The WebSocket door: GET /v1/connect?sdkappid=&userid=&platform=&device=
- * upgrades to a connection held by the user's actor. The first frame must be
- * the login op carrying the UserSig (docs/PROTOCOL.md).
+ * The WebSocket door. GET /v1/connect?sdkappid=&userid=&platform=&device=
+ * upgrades to the device's connection, held by the user's actor; GET
+ * /v1/groups with the same query upgrades to its group connection, held by
+ * the fan-out hub the user belongs to, which only receives group events. The
+ * first frame of either must be the login op carrying the UserSig
+ * (docs/PROTOCOL.md).
  */
-import { Hono } from "hono";
-import { userActor } from "../actors/refs.ts";
+import { Hono, type Context } from "hono";
+import { appActor, fanoutHub, userActor } from "../actors/refs.ts";
 import { ErrorCode } from "../domain/errors.ts";
+import { hubOf } from "../domain/fanout.ts";
 import { ConnectQuery } from "../domain/protocol.ts";
 import type { Env } from "../env.ts";
+import type { z } from "zod";
 
 export const gatewayDoor = new Hono<{ Bindings: Env }>();
 
-gatewayDoor.get("/v1/connect", async (c) => {
+function readQuery(c: Context<{ Bindings: Env }>): { query: z.infer<typeof ConnectQuery> } | { refusal: Response } {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return c.json({ code: ErrorCode.invalidParameter, message: "connect with a WebSocket" }, 426);
+    return { refusal: c.json({ code: ErrorCode.invalidParameter, message: "connect with a WebSocket" }, 426) };
   }
   const query = ConnectQuery.safeParse(Object.fromEntries(new URL(c.req.url).searchParams));
   if (!query.success) {
     const issue = query.error.issues[0]!;
-    return c.json({ code: ErrorCode.invalidParameter, message: `${issue.path.join(".")}: ${issue.message}` }, 400);
+    return { refusal: c.json({ code: ErrorCode.invalidParameter, message: `${issue.path.join(".")}: ${issue.message}` }, 400) };
   }
-  return userActor(c.env, { sdkAppId: query.data.sdkappid, userId: query.data.userid }).fetch(c.req.raw);
+  return { query: query.data };
+}
+
+gatewayDoor.get("/v1/connect", async (c) => {
+  const read = readQuery(c);
+  if ("refusal" in read) return read.refusal;
+  return userActor(c.env, { sdkAppId: read.query.sdkappid, userId: read.query.userid }).fetch(c.req.raw);
+});
+
+gatewayDoor.get("/v1/groups", async (c) => {
+  const read = readQuery(c);
+  if ("refusal" in read) return read.refusal;
+  const { sdkappid, userid } = read.query;
+  const app = await appActor(c.env, sdkappid).describe(sdkappid);
+  if (!app) return c.json({ code: ErrorCode.sdkAppIdInvalid, message: `SDKAppID ${sdkappid} is not an app of this server` }, 403);
+  if (app.status === "disabled") return c.json({ code: ErrorCode.appDisabled, message: `app ${sdkappid} is disabled` }, 403);
+  return fanoutHub(c.env, sdkappid, hubOf(userid, app.settings.fanoutHubs)).fetch(c.req.raw);
 });

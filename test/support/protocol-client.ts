@@ -115,7 +115,7 @@ export class ProtocolClient {
   }
 }
 
-export const text = (t: string) => [{ MsgType: "TIMTextElem", MsgContent: { Text: t } }];
+export const text = (t: string) => [{ MsgType: "TIMTextElem" as const, MsgContent: { Text: t } }];
 
 let random = 1;
 /** A MsgRandom unique within the run. */

@@ -1,0 +1,219 @@
+/**
+ * GroupActor: one per (SDKAppID, GroupId), named `SDKAppID:GroupId`. It owns
+ * the group: profile, members with roles, mute state and custom fields, join
+ * requests, the group's MsgSeq and its history (one stored copy). It is the
+ * authority; the D1 directory follows it (`group/directory.ts`). Messages and
+ * tips reach members' devices through the fan-out hubs (`group/fanout.ts`).
+ * Each RPC method is one action, shared by the REST door and client ops.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { isAppAdmin, viewOf, type App, type AppSettings } from "../domain/app.ts";
+import { capture } from "../domain/errors.ts";
+import type { GroupPolicy, GroupProfile } from "../domain/group.ts";
+import { GroupErrorCode, groupError } from "../domain/group.ts";
+import type { GroupEvent, GroupMessageDraft } from "../domain/groupMessage.ts";
+import { actorOf, type Actor } from "../domain/groupRules.ts";
+import type { MsgBody } from "../domain/message.ts";
+import type { Env } from "../env.ts";
+import { AlarmScheduler } from "../mechanisms/alarms.ts";
+import { appActor, type GroupRef } from "./refs.ts";
+import { GroupDirectorySync } from "./group/directory.ts";
+import { GroupFanout } from "./group/fanout.ts";
+import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
+import type { DirectoryChange, GroupCaller, GroupHost } from "./group/host.ts";
+import { GroupMembership, type CreateGroupInput, type MemberChanges, type ProfileChanges } from "./group/membership.ts";
+import { GroupMessages } from "./group/messages.ts";
+
+export type { GroupCaller } from "./group/host.ts";
+export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
+
+const appCacheMs = 60_000;
+
+export function parseGroupActorName(name: string): GroupRef {
+  const colon = name.indexOf(":");
+  return { sdkAppId: Number(name.slice(0, colon)), groupId: name.slice(colon + 1) };
+}
+
+export class GroupActor extends DurableObject<Env> implements GroupHost {
+  declare readonly env: Env;
+  readonly store: GroupStore;
+  private readonly membership: GroupMembership;
+  private readonly messages: GroupMessages;
+  private readonly fanout: GroupFanout;
+  private readonly directory: GroupDirectorySync;
+  private readonly alarms: AlarmScheduler;
+  private app?: { record: Promise<App>; at: number };
+  private ref?: GroupRef;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new GroupStore(ctx.storage.sql);
+    this.fanout = new GroupFanout(env, this.sdkAppId, async () => (await this.settings()).fanoutHubs);
+    this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
+    this.membership = new GroupMembership(this);
+    this.messages = new GroupMessages(this);
+    this.alarms = new AlarmScheduler(ctx.storage, [{ name: "directory", run: (now) => this.directory.run(now) }], (job, error) =>
+      console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
+    );
+  }
+
+  private get name(): GroupRef {
+    this.ref ??= parseGroupActorName(this.ctx.id.name!);
+    return this.ref;
+  }
+
+  get sdkAppId(): number {
+    return this.name.sdkAppId;
+  }
+
+  get groupId(): string {
+    return this.name.groupId;
+  }
+
+  // ---------------------------------------------------------------- lifecycle and profile (group/membership.ts)
+
+  create(caller: GroupCaller, input: CreateGroupInput) {
+    return capture(() => this.membership.create(caller, input));
+  }
+  info(caller: GroupCaller) {
+    return capture(() => this.membership.info(caller));
+  }
+  modifyProfile(caller: GroupCaller, changes: ProfileChanges) {
+    return capture(() => this.membership.modifyProfile(caller, changes));
+  }
+  destroy(caller: GroupCaller) {
+    return capture(() => this.membership.destroy(caller));
+  }
+  changeOwner(caller: GroupCaller, newOwner: string) {
+    return capture(() => this.membership.changeOwner(caller, newOwner));
+  }
+
+  // ---------------------------------------------------------------- members (group/membership.ts)
+
+  memberPage(caller: GroupCaller, page: { offset: number; limit: number; roles?: string[] }) {
+    return capture(() => this.membership.memberPage(caller, page));
+  }
+  membersOf(caller: GroupCaller, userIds: string[]) {
+    return capture(() => this.membership.membersOf(caller, userIds));
+  }
+  addMembers(caller: GroupCaller, userIds: string[], options: { silence?: boolean } = {}) {
+    return capture(() => this.membership.addMembers(caller, userIds, options));
+  }
+  removeMembers(caller: GroupCaller, userIds: string[], options: { reason?: string; silence?: boolean } = {}) {
+    return capture(() => this.membership.removeMembers(caller, userIds, options));
+  }
+  modifyMember(caller: GroupCaller, userId: string, changes: MemberChanges) {
+    return capture(() => this.membership.modifyMember(caller, userId, changes));
+  }
+  roles(userIds: string[]) {
+    return capture(() => this.membership.roles(userIds));
+  }
+  mute(caller: GroupCaller, userIds: string[], muteTimeSeconds: number) {
+    return capture(() => this.membership.mute(caller, userIds, muteTimeSeconds));
+  }
+  mutedMembers(caller: GroupCaller) {
+    return capture(() => this.membership.mutedMembers(caller));
+  }
+  join(caller: GroupCaller, applyMessage = "") {
+    return capture(() => this.membership.join(caller, applyMessage));
+  }
+  quit(caller: GroupCaller) {
+    return capture(() => this.membership.quit(caller));
+  }
+  applications(caller: GroupCaller) {
+    return capture(() => this.membership.applications(caller));
+  }
+  handleApplication(caller: GroupCaller, applicant: string, approve: boolean, message = "") {
+    return capture(() => this.membership.handleApplication(caller, applicant, approve, message));
+  }
+
+  // ---------------------------------------------------------------- messages (group/messages.ts)
+
+  sendMessage(caller: GroupCaller, draft: GroupMessageDraft) {
+    return capture(() => this.messages.send(caller, draft));
+  }
+  history(caller: GroupCaller, page: { upTo?: number; count: number; withRecalled?: boolean }) {
+    return capture(() => this.messages.history(caller, page.upTo, page.count, page.withRecalled ?? false));
+  }
+  messagesAfter(caller: GroupCaller, after: number, limit = 100) {
+    return capture(() => this.messages.after(caller, after, limit));
+  }
+  recall(caller: GroupCaller, seqs: number[]) {
+    return capture(() => this.messages.recall(caller, seqs));
+  }
+  modifyMessage(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string) {
+    return capture(() => this.messages.modify(caller, seq, body, cloudCustomData));
+  }
+  markRead(caller: GroupCaller, seq: number) {
+    return capture(() => this.messages.markRead(caller, seq));
+  }
+
+  /** Since this actor woke: SQLite rows written and calls made to fan-out hubs (the per-message cost). */
+  async usage(): Promise<{ rowsWritten: number; hubCalls: number }> {
+    return { ...this.store.usage, ...this.fanout.usage };
+  }
+
+  override async alarm(): Promise<void> {
+    await this.alarms.run();
+  }
+
+  // ---------------------------------------------------------------- GroupHost: what the parts share
+
+  transaction<T>(work: () => T): T {
+    return this.ctx.storage.transactionSync(work);
+  }
+
+  profile(): GroupProfile {
+    const profile = this.store.profile();
+    if (!profile) throw groupError(GroupErrorCode.groupNotFound, `group "${this.groupId}" does not exist or was dismissed`);
+    return profile;
+  }
+
+  async settings(): Promise<AppSettings> {
+    return viewOf(await this.appRecord()).settings;
+  }
+
+  async policy(): Promise<GroupPolicy> {
+    return (await this.settings()).groups;
+  }
+
+  actorOf(caller: GroupCaller): { actor: Actor; member: StoredMember | null } {
+    const member = caller.userId ? this.store.member(caller.userId) : null;
+    return { actor: actorOf(member?.role, caller.appAdmin), member };
+  }
+
+  publish(event: GroupEvent, userIds: string[]): void {
+    if (userIds.length === 0) return;
+    void this.fanout.hubs().then(
+      (hubs) => this.fanout.publish(event, userIds, hubs),
+      (error: unknown) => console.error(JSON.stringify({ event: "fanout_failed", group: this.groupId, message: String(error) })),
+    );
+  }
+
+  directoryChanged(change: DirectoryChange): void {
+    this.directory.changed(change);
+  }
+
+  flushDirectory(): Promise<void> {
+    return this.directory.flush();
+  }
+
+  /** Whether `userId` is one of the app's admins. */
+  async isAppAdmin(userId: string): Promise<boolean> {
+    return isAppAdmin(await this.appRecord(), userId);
+  }
+
+  /** The app, from its AppActor, held for a minute; one load at a time, so callers resume in the order they asked. */
+  private appRecord(): Promise<App> {
+    if (this.app && Date.now() - this.app.at < appCacheMs) return this.app.record;
+    const loading = appActor(this.env, this.sdkAppId)
+      .appWithKeys(this.sdkAppId)
+      .then((record) => {
+        if (!record) throw groupError(GroupErrorCode.invalidRequest, `SDKAppID ${this.sdkAppId} is not an app of this server`);
+        return record;
+      });
+    this.app = { record: loading, at: Date.now() };
+    loading.catch(() => this.app?.record === loading && (this.app = undefined));
+    return loading;
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * The SQLite store inside one GroupActor: the group's profile, its members,
+ * pending join requests and invitations, and its messages, stored once and
+ * read by every member by sequence. Synchronous, as Durable Object SQLite is.
+ */
+import type { GroupMember, GroupProfile, MsgPriority } from "../../domain/group.ts";
+import type { GroupMessage } from "../../domain/groupMessage.ts";
+import type { MsgBody } from "../../domain/message.ts";
+
+const migrations: string[][] = [
+  [
+    `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS members (
+      user_id TEXT PRIMARY KEY,
+      role TEXT NOT NULL,
+      join_time INTEGER NOT NULL,
+      join_seq INTEGER NOT NULL,
+      name_card TEXT NOT NULL DEFAULT '',
+      msg_flag TEXT NOT NULL DEFAULT 'AcceptAndNotify',
+      mute_until INTEGER NOT NULL DEFAULT 0,
+      data TEXT NOT NULL DEFAULT '[]',
+      last_send INTEGER NOT NULL DEFAULT 0,
+      read_seq INTEGER NOT NULL DEFAULT 0
+    )`,
+    `CREATE INDEX IF NOT EXISTS members_by_join ON members (join_time, user_id)`,
+    `CREATE TABLE IF NOT EXISTS requests (
+      user_id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      by TEXT,
+      message TEXT NOT NULL DEFAULT '',
+      at INTEGER NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS messages (
+      seq INTEGER PRIMARY KEY,
+      sender TEXT NOT NULL,
+      random INTEGER NOT NULL,
+      time INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      cloud_custom_data TEXT,
+      priority TEXT NOT NULL DEFAULT 'Normal',
+      recalled INTEGER NOT NULL DEFAULT 0,
+      modified INTEGER NOT NULL DEFAULT 0,
+      deleted INTEGER NOT NULL DEFAULT 0,
+      targets TEXT,
+      at_users TEXT,
+      at_all INTEGER NOT NULL DEFAULT 0,
+      need_receipt INTEGER NOT NULL DEFAULT 0,
+      stored_at INTEGER NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS messages_by_random ON messages (sender, random)`,
+  ],
+];
+
+type MemberRow = {
+  user_id: string;
+  role: string;
+  join_time: number;
+  join_seq: number;
+  name_card: string;
+  msg_flag: string;
+  mute_until: number;
+  data: string;
+  last_send: number;
+  read_seq: number;
+};
+
+type MessageRow = {
+  seq: number;
+  sender: string;
+  random: number;
+  time: number;
+  body: string;
+  cloud_custom_data: string | null;
+  priority: string;
+  recalled: number;
+  modified: number;
+  deleted: number;
+  targets: string | null;
+  at_users: string | null;
+  at_all: number;
+  need_receipt: number;
+};
+
+/** A member as the group keeps it: the domain's member plus where it joined and read. */
+export type StoredMember = GroupMember & { joinSeq: number; readSeq: number };
+
+function toMember(row: MemberRow): StoredMember {
+  return {
+    userId: row.user_id,
+    role: row.role as GroupMember["role"],
+    joinTime: row.join_time,
+    nameCard: row.name_card,
+    msgFlag: row.msg_flag as GroupMember["msgFlag"],
+    muteUntil: row.mute_until,
+    appMemberDefinedData: JSON.parse(row.data) as GroupMember["appMemberDefinedData"],
+    lastSendMsgTime: row.last_send,
+    joinSeq: row.join_seq,
+    readSeq: row.read_seq,
+  };
+}
+
+function toMessage(groupId: string, row: MessageRow): GroupMessage {
+  const message: GroupMessage = {
+    groupId,
+    seq: row.seq,
+    from: row.sender,
+    random: row.random,
+    time: row.time,
+    body: JSON.parse(row.body) as MsgBody,
+    priority: row.priority as MsgPriority,
+    isRevoked: row.recalled === 1,
+    isModified: row.modified === 1,
+  };
+  if (row.cloud_custom_data !== null) message.cloudCustomData = row.cloud_custom_data;
+  if (row.targets !== null) message.to = JSON.parse(row.targets) as string[];
+  if (row.at_users !== null) message.atUsers = JSON.parse(row.at_users) as string[];
+  if (row.at_all) message.atAll = true;
+  if (row.need_receipt) message.needReadReceipt = true;
+  return message;
+}
+
+export class GroupStore {
+  private readonly sql: SqlStorage;
+  readonly usage = { rowsWritten: 0 };
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    this.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    const version = Number(this.meta("schema_version") ?? 0);
+    for (let v = version; v < migrations.length; v++) {
+      for (const statement of migrations[v]!) this.exec(statement);
+      this.setMeta("schema_version", String(v + 1));
+    }
+  }
+
+  private exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
+    const cursor = this.sql.exec<T>(query, ...bindings);
+    this.usage.rowsWritten += cursor.rowsWritten;
+    return cursor;
+  }
+
+  meta(key: string): string | undefined {
+    return this.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.exec("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", key, value);
+  }
+
+  // ---- profile
+
+  profile(): GroupProfile | null {
+    const raw = this.meta("profile");
+    return raw ? (JSON.parse(raw) as GroupProfile) : null;
+  }
+
+  setProfile(profile: GroupProfile): void {
+    this.setMeta("profile", JSON.stringify(profile));
+  }
+
+  /** The next MsgSeq to hand out (1 for a group without messages). */
+  nextSeq(): number {
+    return Number(this.meta("next_seq") ?? 1);
+  }
+
+  takeSeq(): number {
+    const seq = this.nextSeq();
+    this.setMeta("next_seq", String(seq + 1));
+    return seq;
+  }
+
+  /** Removes everything: the group was dismissed. The id stays taken by this empty object's marker. */
+  wipe(): void {
+    for (const table of ["members", "requests", "messages"]) this.exec(`DELETE FROM ${table}`);
+    this.exec("DELETE FROM meta WHERE k NOT IN ('schema_version', 'next_seq')");
+  }
+
+  // ---- members
+
+  member(userId: string): StoredMember | null {
+    const row = this.exec<MemberRow>("SELECT * FROM members WHERE user_id = ?", userId).toArray()[0];
+    return row ? toMember(row) : null;
+  }
+
+  membersIn(userIds: string[]): StoredMember[] {
+    if (userIds.length === 0) return [];
+    return this.exec<MemberRow>(`SELECT * FROM members WHERE user_id IN (SELECT value FROM json_each(?))`, JSON.stringify(userIds))
+      .toArray()
+      .map(toMember);
+  }
+
+  memberCount(): number {
+    return this.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+  }
+
+  /** Members in joining order, a page at a time. */
+  members(offset: number, limit: number, roles?: string[]): StoredMember[] {
+    const filter = roles && roles.length > 0 ? ` WHERE role IN (SELECT value FROM json_each(?3))` : "";
+    return this.exec<MemberRow>(`SELECT * FROM members${filter} ORDER BY join_time, user_id LIMIT ?1 OFFSET ?2`, limit, offset, ...(filter ? [JSON.stringify(roles)] : []))
+      .toArray()
+      .map(toMember);
+  }
+
+  allMemberIds(): string[] {
+    return this.exec<{ user_id: string }>("SELECT user_id FROM members").toArray().map((r) => r.user_id);
+  }
+
+  managerIds(): string[] {
+    return this.exec<{ user_id: string }>("SELECT user_id FROM members WHERE role IN ('Owner', 'Admin')").toArray().map((r) => r.user_id);
+  }
+
+  addMember(member: StoredMember): boolean {
+    return (
+      this.exec(
+        `INSERT INTO members (user_id, role, join_time, join_seq, name_card, msg_flag, mute_until, data, last_send, read_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO NOTHING`,
+        member.userId,
+        member.role,
+        member.joinTime,
+        member.joinSeq,
+        member.nameCard,
+        member.msgFlag,
+        member.muteUntil,
+        JSON.stringify(member.appMemberDefinedData),
+        member.lastSendMsgTime,
+        member.readSeq,
+      ).rowsWritten > 0
+    );
+  }
+
+  removeMember(userId: string): boolean {
+    return this.exec("DELETE FROM members WHERE user_id = ?", userId).rowsWritten > 0;
+  }
+
+  updateMember(member: StoredMember): void {
+    this.exec(
+      `UPDATE members SET role = ?, name_card = ?, msg_flag = ?, mute_until = ?, data = ?, last_send = ?, read_seq = ? WHERE user_id = ?`,
+      member.role,
+      member.nameCard,
+      member.msgFlag,
+      member.muteUntil,
+      JSON.stringify(member.appMemberDefinedData),
+      member.lastSendMsgTime,
+      member.readSeq,
+      member.userId,
+    );
+  }
+
+  mutedMembers(nowSeconds: number): { userId: string; mutedUntil: number }[] {
+    return this.exec<{ user_id: string; mute_until: number }>("SELECT user_id, mute_until FROM members WHERE mute_until > ? ORDER BY user_id", nowSeconds)
+      .toArray()
+      .map((r) => ({ userId: r.user_id, mutedUntil: r.mute_until }));
+  }
+
+  // ---- join requests and invitations
+
+  addRequest(userId: string, kind: "apply" | "invite", by: string | undefined, message: string, at: number): void {
+    this.exec(
+      "INSERT INTO requests (user_id, kind, by, message, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET kind = excluded.kind, by = excluded.by, message = excluded.message, at = excluded.at",
+      userId,
+      kind,
+      by ?? null,
+      message,
+      at,
+    );
+  }
+
+  request(userId: string): { userId: string; kind: "apply" | "invite"; by?: string; message: string; at: number } | null {
+    const row = this.exec<{ user_id: string; kind: string; by: string | null; message: string; at: number }>("SELECT * FROM requests WHERE user_id = ?", userId).toArray()[0];
+    return row ? { userId: row.user_id, kind: row.kind as "apply" | "invite", ...(row.by ? { by: row.by } : {}), message: row.message, at: row.at } : null;
+  }
+
+  requests(limit: number): { userId: string; kind: "apply" | "invite"; by?: string; message: string; at: number }[] {
+    return this.exec<{ user_id: string; kind: string; by: string | null; message: string; at: number }>("SELECT * FROM requests ORDER BY at LIMIT ?", limit)
+      .toArray()
+      .map((row) => ({ userId: row.user_id, kind: row.kind as "apply" | "invite", ...(row.by ? { by: row.by } : {}), message: row.message, at: row.at }));
+  }
+
+  removeRequest(userId: string): boolean {
+    return this.exec("DELETE FROM requests WHERE user_id = ?", userId).rowsWritten > 0;
+  }
+
+  // ---- messages
+
+  insertMessage(message: GroupMessage & { needReadReceipt?: boolean }, now: number): void {
+    this.exec(
+      `INSERT INTO messages (seq, sender, random, time, body, cloud_custom_data, priority, targets, at_users, at_all, need_receipt, stored_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      message.seq,
+      message.from,
+      message.random,
+      message.time,
+      JSON.stringify(message.body),
+      message.cloudCustomData ?? null,
+      message.priority,
+      message.to ? JSON.stringify(message.to) : null,
+      message.atUsers ? JSON.stringify(message.atUsers) : null,
+      message.atAll ? 1 : 0,
+      message.needReadReceipt ? 1 : 0,
+      now,
+    );
+  }
+
+  message(groupId: string, seq: number): GroupMessage | null {
+    const row = this.exec<MessageRow>("SELECT * FROM messages WHERE seq = ? AND deleted = 0", seq).toArray()[0];
+    return row ? toMessage(groupId, row) : null;
+  }
+
+  /** The first message from `sender` with `random` stored since `sinceSeconds`: a retried send. */
+  findRetry(groupId: string, sender: string, random: number, sinceSeconds: number): GroupMessage | null {
+    const row = this.exec<MessageRow>("SELECT * FROM messages WHERE sender = ? AND random = ? AND time >= ? ORDER BY seq LIMIT 1", sender, random, sinceSeconds).toArray()[0];
+    return row ? toMessage(groupId, row) : null;
+  }
+
+  /** Messages newest first with seq ≤ `upTo` and ≥ `from`, at most `limit`. */
+  history(groupId: string, from: number, upTo: number, limit: number, withRecalled: boolean): GroupMessage[] {
+    const recalled = withRecalled ? "" : " AND recalled = 0";
+    return this.exec<MessageRow>(`SELECT * FROM messages WHERE seq <= ? AND seq >= ? AND deleted = 0${recalled} ORDER BY seq DESC LIMIT ?`, upTo, from, limit)
+      .toArray()
+      .map((row) => toMessage(groupId, row));
+  }
+
+  /** Messages after `after` in order (a member catching up), at most `limit`. */
+  after(groupId: string, after: number, from: number, limit: number): GroupMessage[] {
+    return this.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND seq >= ? AND deleted = 0 ORDER BY seq LIMIT ?", after, from, limit)
+      .toArray()
+      .map((row) => toMessage(groupId, row));
+  }
+
+  markRecalled(seq: number): void {
+    this.exec("UPDATE messages SET recalled = 1 WHERE seq = ?", seq);
+  }
+
+  replaceBody(seq: number, body: MsgBody, cloudCustomData?: string): void {
+    this.exec("UPDATE messages SET body = ?, cloud_custom_data = COALESCE(?, cloud_custom_data), modified = 1 WHERE seq = ?", JSON.stringify(body), cloudCustomData ?? null, seq);
+  }
+
+  deleteBySender(sender: string): number {
+    return this.exec("UPDATE messages SET deleted = 1 WHERE sender = ? AND deleted = 0", sender).rowsWritten;
+  }
+
+  /** Deletes messages up to and including `upTo` (all when absent). */
+  clear(upTo?: number): number {
+    return this.exec("UPDATE messages SET deleted = 1 WHERE seq <= ? AND deleted = 0", upTo ?? Number.MAX_SAFE_INTEGER).rowsWritten;
+  }
+
+  lastMessageTime(): number {
+    return this.exec<{ t: number | null }>("SELECT MAX(time) AS t FROM messages").one().t ?? 0;
+  }
+}

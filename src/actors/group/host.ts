@@ -1,0 +1,46 @@
+/**
+ * The narrow view of a GroupActor that its parts (membership, messages,
+ * fan-out, directory) work through.
+ */
+import type { AppSettings } from "../../domain/app.ts";
+import type { GroupPolicy, GroupProfile } from "../../domain/group.ts";
+import type { GroupEvent } from "../../domain/groupMessage.ts";
+import type { Actor } from "../../domain/groupRules.ts";
+import type { Env } from "../../env.ts";
+import type { GroupStore, StoredMember } from "./GroupStore.ts";
+
+/** Who asks: a user (a member or not), or the app's admin through REST. */
+export interface GroupCaller {
+  /** The user acting, when there is one (REST may name one with From_Account). */
+  userId?: string;
+  /** Acting with the app admin's authority (REST, or a user who is an app admin). */
+  appAdmin: boolean;
+}
+
+export interface GroupHost {
+  readonly env: Env;
+  readonly sdkAppId: number;
+  readonly groupId: string;
+  readonly store: GroupStore;
+  transaction<T>(work: () => T): T;
+  /** The group's profile; fails with 10010 when there is no such group. */
+  profile(): GroupProfile;
+  settings(): Promise<AppSettings>;
+  policy(): Promise<GroupPolicy>;
+  /** The caller's standing in this group. */
+  actorOf(caller: GroupCaller): { actor: Actor; member: StoredMember | null };
+  /** Delivers an event to these users' online devices (after the change is stored). */
+  publish(event: GroupEvent, userIds: string[]): void;
+  /** The group's row in the directory, or its membership there, changed (call inside the change's transaction). */
+  directoryChanged(change: DirectoryChange): void;
+  /** Brings the directory up to date before answering. */
+  flushDirectory(): Promise<void>;
+  /** Whether `userId` is one of the app's admins. */
+  isAppAdmin(userId: string): Promise<boolean>;
+}
+
+export type DirectoryChange =
+  | { kind: "group" }
+  | { kind: "joined"; userIds: string[]; joinSeq: number; joinedAt: number }
+  | { kind: "left"; userIds: string[] }
+  | { kind: "destroyed" };

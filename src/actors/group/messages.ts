@@ -1,0 +1,158 @@
+/**
+ * A group's messages: sending (rules, dedupe, rate, one stored copy with the
+ * next MsgSeq, then fan-out), history by MsgSeq, recall, edit, deletion and
+ * members' read points. Nothing is written per member when a message is sent:
+ * a member's unread count is the group's last MsgSeq less the member's read one.
+ */
+import { ErrorCode } from "../../domain/errors.ts";
+import { GroupErrorCode, groupError } from "../../domain/group.ts";
+import { admitGroupMessage, checkMessageAudience, decideRecall, decideSend, firstVisibleSeq, storesHistory } from "../../domain/groupRules.ts";
+import type { GroupMessage, GroupMessageDraft, GroupSendResult } from "../../domain/groupMessage.ts";
+import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
+import type { TokenBucket } from "../../domain/rateLimit.ts";
+import type { GroupCaller, GroupHost } from "./host.ts";
+
+/** A retried send (same sender and Random) inside this window returns the first result. */
+const dedupeWindowSeconds = 5 * 60;
+
+export class GroupMessages {
+  private readonly host: GroupHost;
+  private bucket?: TokenBucket;
+
+  constructor(host: GroupHost) {
+    this.host = host;
+  }
+
+  async send(caller: GroupCaller, draft: GroupMessageDraft): Promise<GroupSendResult> {
+    const profile = this.host.profile();
+    const { actor, member } = this.host.actorOf(caller);
+    const now = Date.now();
+    const nowSeconds = Math.floor(now / 1000);
+    decideSend(profile, { actor, muteUntil: member?.muteUntil }, nowSeconds);
+    checkMessageSize(draft.body, draft.cloudCustomData);
+    const policy = await this.host.policy();
+    checkMessageAudience({ mentions: draft.atUsers?.length ?? 0, targeted: draft.to?.length ?? 0 }, policy);
+    const from = caller.userId ?? "@TIM#SYSTEM";
+
+    const retried = this.host.store.findRetry(this.host.groupId, from, draft.random, nowSeconds - dedupeWindowSeconds);
+    if (retried) return { seq: retried.seq, time: retried.time, random: retried.random, dropReason: "" };
+
+    const admission = admitGroupMessage(this.bucket, policy, now);
+    this.bucket = admission.bucket;
+    // High priority is never dropped (gifts and the like); the rest are, past the group's rate.
+    if (!admission.admitted && draft.priority !== "High") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: admission.dropReason };
+
+    const message: GroupMessage = {
+      groupId: this.host.groupId,
+      seq: 0,
+      from,
+      random: draft.random,
+      time: nowSeconds,
+      body: draft.body,
+      priority: draft.priority ?? "Normal",
+      isRevoked: false,
+      isModified: false,
+    };
+    if (draft.cloudCustomData !== undefined) message.cloudCustomData = draft.cloudCustomData;
+    if (draft.to) message.to = [...new Set(draft.to)];
+    if (draft.atUsers?.length) message.atUsers = [...new Set(draft.atUsers)];
+    if (draft.atAll) message.atAll = true;
+    if (draft.needReadReceipt) message.needReadReceipt = true;
+
+    const keep = storesHistory(profile.type) && !draft.onlineOnly;
+    if (keep) {
+      this.host.transaction(() => {
+        message.seq = this.host.store.takeSeq();
+        this.host.store.insertMessage(message, now);
+        if (member) {
+          // The sender has read its own message, and everything before it.
+          this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds, readSeq: Math.max(member.readSeq, message.seq) });
+        }
+      });
+      this.host.directoryChanged({ kind: "group" });
+    }
+    const recipients = message.to ? [...new Set([...message.to, from])] : this.host.store.allMemberIds();
+    this.host.publish({ kind: "groupMessage", message }, recipients);
+    return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
+  }
+
+  /** History newest first, up to `upTo` (the newest when absent), as the caller may see it. */
+  history(caller: GroupCaller, upTo: number | undefined, count: number, withRecalled: boolean): { messages: GroupMessage[]; complete: boolean } {
+    const from = this.visibleFrom(caller);
+    const rows = this.host.store.history(this.host.groupId, from, upTo ?? Number.MAX_SAFE_INTEGER, count + 1, withRecalled);
+    const messages = rows.slice(0, count).filter((m) => this.visibleTo(m, caller));
+    return { messages, complete: rows.length <= count };
+  }
+
+  /** Messages after `after`, oldest first: a member's device catching up. */
+  after(caller: GroupCaller, after: number, limit: number): { messages: GroupMessage[]; complete: boolean; nextSeq: number } {
+    const from = this.visibleFrom(caller);
+    const rows = this.host.store.after(this.host.groupId, after, from, limit + 1);
+    return { messages: rows.slice(0, limit).filter((m) => this.visibleTo(m, caller)), complete: rows.length <= limit, nextSeq: this.host.store.nextSeq() };
+  }
+
+  async recall(caller: GroupCaller, seqs: number[]): Promise<{ seq: number; code: number }[]> {
+    const profile = this.host.profile();
+    const { actor } = this.host.actorOf(caller);
+    const window = (await this.host.settings()).recallWindowSeconds;
+    const now = Date.now();
+    return seqs.map((seq) => {
+      const message = this.host.store.message(this.host.groupId, seq);
+      try {
+        const decision = decideRecall(
+          profile.type,
+          actor,
+          message ? { fromActor: message.from === caller.userId, sentAtMs: message.time * 1000, recalled: message.isRevoked } : undefined,
+          now,
+          window,
+        );
+        if (decision === "alreadyRecalled") return { seq, code: GroupErrorCode.recalledMessageNotFound };
+        this.host.transaction(() => this.host.store.markRecalled(seq));
+        this.host.publish({ kind: "groupMessageRevoked", groupId: this.host.groupId, seq }, this.recipientsOf(message!));
+        return { seq, code: 0 };
+      } catch (error) {
+        return { seq, code: (error as { code?: number }).code ?? ErrorCode.messageServiceInternal };
+      }
+    });
+  }
+
+  modify(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string): GroupMessage {
+    this.host.profile();
+    const { actor } = this.host.actorOf(caller);
+    const message = this.host.store.message(this.host.groupId, seq);
+    if (!message) throw groupError(GroupErrorCode.recalledMessageNotFound, `there is no message ${seq}`);
+    if (message.isRevoked) throw groupError(GroupErrorCode.recalledMessageNotFound, "a recalled message cannot be modified");
+    if (actor !== "AppAdmin" && message.from !== caller.userId) throw groupError(GroupErrorCode.noPermission, "members modify only their own messages");
+    checkMessageSize(body, cloudCustomData ?? message.cloudCustomData);
+    this.host.transaction(() => this.host.store.replaceBody(seq, body, cloudCustomData));
+    const modified = this.host.store.message(this.host.groupId, seq)!;
+    this.host.publish({ kind: "groupMessageModified", message: modified }, this.recipientsOf(modified));
+    return modified;
+  }
+
+  /** The member read up to `seq` (clamped to the newest); returns the read point kept. */
+  markRead(caller: GroupCaller, seq: number): number {
+    const { member } = this.host.actorOf(caller);
+    if (!member) throw groupError(GroupErrorCode.noPermission, "you are not a member of this group");
+    const readSeq = Math.min(seq, this.host.store.nextSeq() - 1);
+    if (readSeq > member.readSeq) this.host.transaction(() => this.host.store.updateMember({ ...member, readSeq }));
+    return Math.max(readSeq, member.readSeq);
+  }
+
+  /** The first MsgSeq the caller may read: from joining, unless the group shows history from before. */
+  private visibleFrom(caller: GroupCaller): number {
+    const profile = this.host.profile();
+    const { actor, member } = this.host.actorOf(caller);
+    if (actor === "AppAdmin") return 1;
+    if (!member) throw groupError(GroupErrorCode.noPermission, "you are not a member of this group");
+    return firstVisibleSeq(profile, member.joinSeq);
+  }
+
+  private visibleTo(message: GroupMessage, caller: GroupCaller): boolean {
+    return !message.to || caller.appAdmin || message.to.includes(caller.userId ?? "") || message.from === caller.userId;
+  }
+
+  private recipientsOf(message: GroupMessage): string[] {
+    return message.to ? [...new Set([...message.to, message.from])] : this.host.store.allMemberIds();
+  }
+}

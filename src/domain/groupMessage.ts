@@ -1,0 +1,95 @@
+/**
+ * A group message, stored once in its group and read by every member by the
+ * group's MsgSeq; the draft a sender gives (REST send_group_msg or a client's
+ * sendGroupMessage); and the events members' devices receive. The element
+ * model (`MsgBody`) is the one-to-one messages' own.
+ */
+import { z } from "zod";
+import { UserId } from "./account.ts";
+import { MsgPriority } from "./group.ts";
+import { MsgBody, MsgRandom } from "./message.ts";
+
+export interface GroupMessage {
+  groupId: string;
+  /** The group's MsgSeq: strictly increasing from 1. */
+  seq: number;
+  from: string;
+  random: number;
+  /** Unix seconds. */
+  time: number;
+  body: MsgBody;
+  cloudCustomData?: string;
+  priority: MsgPriority;
+  /** Only these members receive it (To_Account); absent for everyone. */
+  to?: string[];
+  /** Members mentioned (GroupAtInfo), and whether everyone is. */
+  atUsers?: string[];
+  atAll?: boolean;
+  needReadReceipt?: boolean;
+  isRevoked: boolean;
+  isModified: boolean;
+}
+
+export const GroupMessageDraft = z.object({
+  random: MsgRandom,
+  body: MsgBody,
+  cloudCustomData: z.string().optional(),
+  priority: MsgPriority.optional(),
+  /** Delivered to online members only, not stored (OnlineOnlyFlag). */
+  onlineOnly: z.boolean().optional(),
+  /** Targeted members (To_Account): they alone receive it; it counts toward no one's unread. */
+  to: z.array(UserId).min(1).optional(),
+  atUsers: z.array(UserId).optional(),
+  atAll: z.boolean().optional(),
+  needReadReceipt: z.boolean().optional(),
+  /** SendMsgControl NoUnread. */
+  noUnread: z.boolean().optional(),
+});
+export type GroupMessageDraft = z.infer<typeof GroupMessageDraft>;
+
+/** What a send answers; `dropReason` is "MsgFreqCtrl" when the group's rate dropped it. */
+export interface GroupSendResult {
+  seq: number;
+  time: number;
+  random: number;
+  dropReason: "" | "MsgFreqCtrl";
+}
+
+/** Tencent's group tip operation types (TIMGroupTipElem). */
+export const GroupTipType = {
+  memberJoined: 1,
+  memberQuit: 2,
+  memberKicked: 3,
+  adminSet: 4,
+  adminCancelled: 5,
+  groupProfileUpdated: 6,
+  memberProfileUpdated: 7,
+} as const;
+
+/** Tencent's group system notice operation types (TIMGroupSystemNoticeElem). */
+export const GroupNoticeType = {
+  joinRequest: 1,
+  requestAccepted: 2,
+  requestRefused: 3,
+  kicked: 4,
+  dismissed: 5,
+  created: 6,
+  invited: 7,
+  quit: 8,
+  adminSet: 9,
+  adminCancelled: 10,
+  inviteToAccept: 12,
+  custom: 255,
+} as const;
+
+/** Events a member's devices receive about a group (not in the user's sync sequence: groups catch up by MsgSeq). */
+export type GroupEvent =
+  | { kind: "groupMessage"; message: GroupMessage }
+  | { kind: "groupMessageRevoked"; groupId: string; seq: number }
+  | { kind: "groupMessageModified"; message: GroupMessage }
+  /** TIMGroupTipElem: shown in the group's message stream. */
+  | { kind: "groupTip"; groupId: string; operationType: number; operatorId: string; userIds: string[]; time: number; profile?: Record<string, unknown> }
+  /** TIMGroupSystemNoticeElem: addressed to the user, not shown in the group. */
+  | { kind: "groupSystemNotice"; groupId: string; operationType: number; operatorId: string; time: number; message?: string }
+  /** The user's group list changed (joined, left, dismissed, profile): fetch it again. */
+  | { kind: "groupListUpdated"; groupId: string };

@@ -1,0 +1,214 @@
+/** Groups through their actors: membership, messages by MsgSeq, fan-out through the hubs, the directory. */
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { groupActor } from "../../src/actors/refs.ts";
+import type { GroupCaller } from "../../src/actors/GroupActor.ts";
+import type { GroupType } from "../../src/domain/group.ts";
+import type { GroupMessage } from "../../src/domain/groupMessage.ts";
+import type { Outcome } from "../../src/domain/errors.ts";
+import { GroupDirectory } from "../../src/store/groups.ts";
+import { ProtocolClient } from "../support/protocol-client.ts";
+import { aRandom, text } from "./clients.ts";
+import { appWithUsers, type TestApp } from "./helpers.ts";
+
+let groupCounter = 0;
+
+async function aGroup(type: GroupType, size = 4, settings = {}) {
+  const { app, ids } = await appWithUsers(size, settings);
+  const [owner, ...others] = ids as [string, ...string[]];
+  const groupId = `g${Date.now().toString(36)}${groupCounter++}`;
+  const ref = { sdkAppId: app.sdkAppId, groupId };
+  const stub = groupActor(env, ref);
+  const admin: GroupCaller = { appAdmin: true };
+  const as = (userId: string): GroupCaller => ({ userId, appAdmin: false });
+  ok(await stub.create(admin, { type, name: "team", owner }));
+  return { app, ids, owner, others, groupId, stub, admin, as };
+}
+
+function ok<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new Error(`expected OK, got ${outcome.code} ${outcome.info}`);
+  return outcome.value;
+}
+
+function code(outcome: Outcome<unknown>): number {
+  return outcome.ok ? 0 : outcome.code;
+}
+
+/** A device's group connection (/v1/groups), logged in. */
+async function groupConnection(app: TestApp, userId: string): Promise<ProtocolClient> {
+  const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
+  const response = await SELF.fetch(`https://im.example/v1/groups?${query}`, { headers: { Upgrade: "websocket" } });
+  const ws = response.webSocket;
+  if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
+  ws.accept();
+  const client = new ProtocolClient(ws, userId);
+  client.loginResponse = await client.request("login", { userSig: await app.sig(userId) });
+  if (client.loginResponse.code !== 0) throw new Error(`login failed: ${JSON.stringify(client.loginResponse)}`);
+  return client;
+}
+
+const messagesOf = (client: ProtocolClient) => client.eventsOf<{ message: GroupMessage }>("groupMessage").map((e) => e.message);
+
+describe("Public group", () => {
+  it("needs the owner's approval to join; the applicant then receives the group's messages", async () => {
+    const { app, owner, others, stub, as } = await aGroup("Public");
+    const [applicant] = others as [string];
+    const ownerDevice = await groupConnection(app, owner);
+    const applicantDevice = await groupConnection(app, applicant);
+    expect(ok(await stub.join(as(applicant), "let me in"))).toEqual({ status: "WaitAdminApproval" });
+    const [request] = await ownerDevice.waitForEvents<{ operationType: number; operatorId: string; message: string }>("groupSystemNotice", 1);
+    expect(request).toMatchObject({ operationType: 1, operatorId: applicant, message: "let me in" });
+    expect(code(await stub.sendMessage(as(applicant), { random: aRandom(), body: text("too early") }))).toBe(10007);
+
+    ok(await stub.handleApplication(as(owner), applicant, true));
+    await applicantDevice.waitForEvents("groupListUpdated", 1);
+    const sent = ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("welcome") }));
+    expect(sent).toMatchObject({ seq: 1, dropReason: "" });
+    const [received] = await applicantDevice.waitForEvents<{ message: GroupMessage }>("groupMessage", 1);
+    expect(received!.message).toMatchObject({ seq: 1, from: owner, body: text("welcome") });
+  });
+
+  it("does not show a late joiner the history from before it joined", async () => {
+    const { owner, others, stub, admin, as } = await aGroup("Public");
+    const [late] = others as [string];
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("before") }));
+    ok(await stub.addMembers(admin, [late]));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("after") }));
+    const history = ok(await stub.history(as(late), { count: 20 }));
+    expect(history.messages.map((m) => m.body)).toEqual([text("after")]);
+  });
+
+  it("refuses a muted member (10017) and a member of a muted-all group, but not the owner", async () => {
+    const { owner, others, stub, admin, as } = await aGroup("Public");
+    const [member] = others as [string];
+    ok(await stub.addMembers(admin, [member]));
+    ok(await stub.mute(as(owner), [member], 60));
+    expect(code(await stub.sendMessage(as(member), { random: aRandom(), body: text("hi") }))).toBe(10017);
+    ok(await stub.mute(as(owner), [member], 0));
+    expect(code(await stub.sendMessage(as(member), { random: aRandom(), body: text("hi") }))).toBe(0);
+    ok(await stub.modifyProfile(as(owner), { muteAllMember: true }));
+    expect(code(await stub.sendMessage(as(member), { random: aRandom(), body: text("hi") }))).toBe(10017);
+    expect(code(await stub.sendMessage(as(owner), { random: aRandom(), body: text("hi") }))).toBe(0);
+  });
+
+  it("does not let the owner quit (10009), nor a member kick another (10007)", async () => {
+    const { owner, others, stub, admin, as } = await aGroup("Public");
+    ok(await stub.addMembers(admin, others));
+    expect(code(await stub.quit(as(owner)))).toBe(10009);
+    expect(code(await stub.removeMembers(as(others[0]!), [others[1]!]))).toBe(10007);
+  });
+});
+
+describe("Meeting group", () => {
+  it("shows a late joiner the history from before it joined, and lets anyone join without approval", async () => {
+    const { owner, others, stub, as } = await aGroup("ChatRoom");
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("before") }));
+    expect(ok(await stub.join(as(others[0]!)))).toEqual({ status: "JoinedSuccess" });
+    const history = ok(await stub.history(as(others[0]!), { count: 20 }));
+    expect(history.messages.map((m) => m.body)).toEqual([text("before")]);
+  });
+});
+
+describe("Work group", () => {
+  it("is joined by invitation only, and only the app admin dismisses it", async () => {
+    const { owner, others, stub, admin, as } = await aGroup("Private");
+    expect(code(await stub.join(as(others[0]!)))).toBe(10007);
+    expect(ok(await stub.addMembers(as(owner), [others[0]!]))).toEqual([{ userId: others[0], result: 1 }]);
+    expect(code(await stub.destroy(as(owner)))).toBe(10007);
+    ok(await stub.destroy(admin));
+    expect(code(await stub.info(admin))).toBe(10010);
+  });
+});
+
+describe("group messages", () => {
+  it("numbers messages from 1, does not store a retried send twice, and reaches every member's devices", async () => {
+    const { app, owner, others, stub, admin, as } = await aGroup("Public", 5);
+    ok(await stub.addMembers(admin, others));
+    const devices = await Promise.all(others.map((id) => groupConnection(app, id)));
+    const random = aRandom();
+    const first = ok(await stub.sendMessage(as(owner), { random, body: text("one") }));
+    const again = ok(await stub.sendMessage(as(owner), { random, body: text("one") }));
+    const second = ok(await stub.sendMessage(as(others[0]!), { random: aRandom(), body: text("two") }));
+    expect([first.seq, again.seq, second.seq]).toEqual([1, 1, 2]);
+    for (const device of devices) {
+      await device.waitForEvents("groupMessage", 2);
+      expect(messagesOf(device).map((m) => m.seq)).toEqual([1, 2]);
+    }
+  });
+
+  it("sends recalls and edits to every member; a member recalls only its own, within the window", async () => {
+    const { app, owner, others, stub, admin, as } = await aGroup("Public", 3);
+    ok(await stub.addMembers(admin, others));
+    const device = await groupConnection(app, others[1]!);
+    const mine = ok(await stub.sendMessage(as(others[0]!), { random: aRandom(), body: text("typo") }));
+    const theirs = ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("owner's") }));
+    ok(await stub.modifyMessage(as(others[0]!), mine.seq, text("fixed")));
+    expect(ok(await stub.recall(as(others[0]!), [theirs.seq]))).toEqual([{ seq: theirs.seq, code: 10007 }]);
+    expect(ok(await stub.recall(as(others[0]!), [mine.seq]))).toEqual([{ seq: mine.seq, code: 0 }]);
+    expect(ok(await stub.recall(as(owner), [theirs.seq]))).toEqual([{ seq: theirs.seq, code: 0 }]);
+    expect((await device.waitForEvents<{ message: GroupMessage }>("groupMessageModified", 1))[0]!.message.body).toEqual(text("fixed"));
+    expect((await device.waitForEvents<{ seq: number }>("groupMessageRevoked", 2)).map((e) => e.seq)).toEqual([mine.seq, theirs.seq]);
+    const history = ok(await stub.history(as(others[1]!), { count: 10, withRecalled: true }));
+    expect(history.messages.every((m) => m.isRevoked)).toBe(true);
+  });
+
+  it("delivers a targeted message (To_Account) only to its targets and the sender", async () => {
+    const { app, owner, others, stub, admin, as } = await aGroup("Public", 3);
+    ok(await stub.addMembers(admin, others));
+    const [target, bystander] = await Promise.all(others.map((id) => groupConnection(app, id)));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("psst"), to: [others[0]!] }));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("everyone") }));
+    await target!.waitForEvents("groupMessage", 2);
+    await bystander!.waitForEvents("groupMessage", 1);
+    expect(messagesOf(bystander!).map((m) => m.body)).toEqual([text("everyone")]);
+    expect(ok(await stub.history(as(others[1]!), { count: 10 })).messages.map((m) => m.body)).toEqual([text("everyone")]);
+  });
+
+  it("drops messages above the group's rate with MsgFreqCtrl, never queueing them", async () => {
+    const { owner, stub, as } = await aGroup("Public", 1, { groups: { messagesPerSecond: 5 } });
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text(`#${i}`) })));
+    const dropped = results.filter((r) => r.dropReason === "MsgFreqCtrl");
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.every((r) => r.seq === 0)).toBe(true);
+    const kept = results.filter((r) => r.dropReason === "");
+    expect(kept.map((r) => r.seq)).toEqual(kept.map((_, i) => i + 1));
+  });
+
+  it("costs one call per fan-out hub, however many members are online", async () => {
+    const { app, owner, others, stub, admin, as } = await aGroup("Public", 40, { fanoutHubs: 4 });
+    ok(await stub.addMembers(admin, others));
+    await Promise.all(others.slice(0, 30).map((id) => groupConnection(app, id)));
+    const before = await stub.usage();
+    for (let i = 0; i < 5; i++) ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text(`#${i}`) }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await stub.usage();
+    expect((after.hubCalls - before.hubCalls) / 5).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("the directory", () => {
+  it("lists a user's groups and the app's groups as soon as membership changes are answered", async () => {
+    const { app, owner, others, groupId, stub, admin } = await aGroup("Public", 3);
+    const directory = new GroupDirectory(env.DB, app.sdkAppId);
+    expect((await directory.joined(owner)).map((g) => g.groupId)).toEqual([groupId]);
+    ok(await stub.addMembers(admin, [others[0]!]));
+    expect((await directory.joined(others[0]!)).map((g) => g.groupId)).toEqual([groupId]);
+    ok(await stub.removeMembers(admin, [others[0]!]));
+    expect(await directory.joined(others[0]!)).toEqual([]);
+    expect((await directory.list("", 10)).groups.map((g) => g.groupId)).toEqual([groupId]);
+  });
+
+  it("follows the group's last MsgSeq within about a second", async () => {
+    const { app, owner, groupId, stub, as } = await aGroup("Public", 1);
+    for (let i = 0; i < 3; i++) ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text(`#${i}`) }));
+    const directory = new GroupDirectory(env.DB, app.sdkAppId);
+    const deadline = Date.now() + 3000;
+    let lastSeq = 0;
+    while (Date.now() < deadline && lastSeq < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      lastSeq = (await directory.find([groupId]))[0]?.lastSeq ?? 0;
+    }
+    expect(lastSeq).toBe(3);
+  });
+});
