@@ -240,6 +240,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
         me: this.me,
         closeSoon: () => setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0),
         sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p)),
+        groupCaller: async () => ({ userId: this.me.userId, appAdmin: isAppAdmin(await this.appView(), this.me.userId) }),
       },
       data,
     );

@@ -6,6 +6,8 @@ import { z } from "zod";
 import { C2CDraft, MsgBody } from "./message.ts";
 import { Platform } from "./devices.ts";
 import { UserId } from "./account.ts";
+import { ApplyJoinOption, AssignableRole, GroupType, MsgFlag } from "./group.ts";
+import { GroupMessageDraft } from "./groupMessage.ts";
 
 /** Text frame a client sends to keep its connection alive; answered "pong" without waking the actor. */
 export const heartbeatPing = "ping";
@@ -38,6 +40,8 @@ const Cursor = z.number().int().min(0);
 const Limit = (max: number) => z.number().int().min(1).max(max).optional();
 const MessageKey = z.string().min(1).max(80);
 const UserIds = (max: number) => z.array(UserId).min(1).max(max);
+/** A group id as clients send it (its rules are checked where groups are created). */
+const GroupIdField = z.string().min(1).max(64);
 
 /** The data of each op, by op name. */
 export const OpData = {
@@ -90,6 +94,59 @@ export const OpData = {
   removeFromBlacklist: z.object({ userIDList: UserIds(100) }),
   getBlacklist: z.object({ offset: z.number().int().min(0).optional(), limit: Limit(100) }).optional(),
   checkBlacklist: z.object({ userIDList: UserIds(1000), type: z.enum(["BlackCheckResult_Type_Both", "BlackCheckResult_Type_Single"]).optional() }),
+
+  // groups (the group's own actor decides what the connected user may do)
+  createGroup: z.object({
+    type: GroupType.default("Private"),
+    name: z.string(),
+    groupID: z.string().min(1).max(48).optional(),
+    introduction: z.string().optional(),
+    notification: z.string().optional(),
+    avatar: z.string().optional(),
+    maxMemberNum: z.number().int().min(0).optional(),
+    joinOption: ApplyJoinOption.optional(),
+    memberList: z.array(z.object({ userID: UserId, role: AssignableRole.optional() })).max(100).optional(),
+    groupCustomField: z.array(z.object({ key: z.string(), value: z.string() })).max(10).optional(),
+  }),
+  dismissGroup: z.object({ groupID: GroupIdField }),
+  getGroupList: z.object({}).optional(),
+  getGroupProfile: z.object({ groupID: GroupIdField }),
+  searchGroupByID: z.object({ groupID: GroupIdField }),
+  updateGroupProfile: z.object({
+    groupID: GroupIdField,
+    name: z.string().optional(),
+    introduction: z.string().optional(),
+    notification: z.string().optional(),
+    avatar: z.string().optional(),
+    maxMemberNum: z.number().int().min(0).optional(),
+    joinOption: ApplyJoinOption.optional(),
+    muteAllMembers: z.boolean().optional(),
+    groupCustomField: z.array(z.object({ key: z.string(), value: z.string() })).max(10).optional(),
+  }),
+  joinGroup: z.object({ groupID: GroupIdField, applyMessage: z.string().max(300).optional() }),
+  quitGroup: z.object({ groupID: GroupIdField }),
+  changeGroupOwner: z.object({ groupID: GroupIdField, newOwnerID: UserId }),
+  getGroupApplicationList: z.object({ groupID: GroupIdField }),
+  handleGroupApplication: z.object({ groupID: GroupIdField, applicant: UserId, handleAction: z.enum(["Agree", "Reject"]), handleMessage: z.string().max(300).optional() }),
+  getGroupMemberList: z.object({ groupID: GroupIdField, count: z.number().int().min(1).max(100).optional(), offset: z.number().int().min(0).optional() }),
+  getGroupMemberProfile: z.object({ groupID: GroupIdField, userIDList: UserIds(50) }),
+  addGroupMember: z.object({ groupID: GroupIdField, userIDList: UserIds(100) }),
+  deleteGroupMember: z.object({ groupID: GroupIdField, userIDList: UserIds(100), reason: z.string().max(300).optional() }),
+  setGroupMemberRole: z.object({ groupID: GroupIdField, userID: UserId, role: AssignableRole }),
+  setGroupMemberMuteTime: z.object({ groupID: GroupIdField, userID: UserId, muteTime: z.number().int().min(0).max(0xffffffff) }),
+  setGroupMemberNameCard: z.object({ groupID: GroupIdField, userID: UserId.optional(), nameCard: z.string() }),
+  setGroupMemberCustomField: z.object({ groupID: GroupIdField, userID: UserId.optional(), memberCustomField: z.array(z.object({ key: z.string(), value: z.string() })).max(5) }),
+  setMessageRemindType: z.object({ groupID: GroupIdField, messageRemindType: MsgFlag }),
+  sendGroupMessage: GroupMessageDraft.pick({ random: true, body: true, cloudCustomData: true, priority: true, to: true, atUsers: true, atAll: true, needReadReceipt: true }).extend({
+    groupID: GroupIdField,
+  }),
+  /** History newest first: pass the answer's `next` as `before` for the page before. */
+  getGroupMessageList: z.object({ groupID: GroupIdField, before: Cursor.optional(), limit: Limit(100) }),
+  /** What a device missed: messages after MsgSeq `after`, oldest first. */
+  syncGroupMessages: z.object({ groupID: GroupIdField, after: Cursor, limit: Limit(200) }),
+  revokeGroupMessage: z.object({ groupID: GroupIdField, seq: Cursor }),
+  modifyGroupMessage: z.object({ groupID: GroupIdField, seq: Cursor, body: MsgBody, cloudCustomData: z.string().optional() }),
+  setGroupMessageRead: z.object({ groupID: GroupIdField, seq: Cursor.optional() }),
 } as const;
 export type OpName = keyof typeof OpData;
 

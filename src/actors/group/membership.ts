@@ -8,7 +8,6 @@
 import { ErrorCode } from "../../domain/errors.ts";
 import {
   checkBatchSize,
-  checkCustomGroupId,
   GroupErrorCode,
   groupBatchLimits,
   groupDataLimits,
@@ -109,7 +108,6 @@ export class GroupMembership {
   async create(caller: GroupCaller, input: CreateGroupInput): Promise<{ groupId: string }> {
     const existing = this.host.store.profile();
     if (existing) throw groupIdTakenError(this.host.groupId, existing.ownerAccount, input.owner);
-    if (!this.host.groupId.startsWith("@TGS#")) checkCustomGroupId(input.type, this.host.groupId);
     const policy = await this.host.policy();
     const maxMemberNum = maxMemberNumFor(input.type, input.maxMemberNum, policy);
     const members = dedupeMembers((input.members ?? []).filter((m) => m.userId !== input.owner));

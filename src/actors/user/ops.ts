@@ -3,7 +3,7 @@
  * the same actor methods and sns actions the REST door calls.
  */
 import type { z } from "zod";
-import { capture, type Outcome } from "../../domain/errors.ts";
+import { capture, unwrap, type Outcome } from "../../domain/errors.ts";
 import type { OpData, OpName } from "../../domain/protocol.ts";
 import { block, blockedPage, checkBlocked, unblock } from "../../sns/blocklist.ts";
 import type { SnsContext } from "../../sns/context.ts";
@@ -23,6 +23,10 @@ import {
 } from "../../sns/friends.ts";
 import { readProfiles, updateProfile } from "../../sns/profiles.ts";
 import type { UserRef } from "../refs.ts";
+import type { GroupActor } from "../GroupActor.ts";
+import type { GroupCaller } from "../group/host.ts";
+import { createGroup, groupNamed } from "../group/entry.ts";
+import { GroupDirectory } from "../../store/groups.ts";
 import type { UserActor } from "../UserActor.ts";
 
 export interface OpContext {
@@ -31,9 +35,17 @@ export interface OpContext {
   /** Closes this connection after the answer (logout). */
   closeSoon(): void;
   sns(): Promise<SnsContext>;
+  /** The connected user as a group sees it (an app admin acts with owner rights). */
+  groupCaller(): Promise<GroupCaller>;
 }
 
 type Handler<K extends OpName> = (c: OpContext, data: z.infer<(typeof OpData)[K]>) => Promise<Outcome<unknown>>;
+
+/** Runs an action on one group for the connected user; a bad group id is its answer's code. */
+const group = <T>(c: OpContext, groupId: string, action: (stub: DurableObjectStub<GroupActor>, caller: GroupCaller) => Promise<Outcome<T>>): Promise<Outcome<T>> =>
+  capture(async () => unwrap(await action(groupNamed(c.actor.env, c.me.sdkAppId, groupId), await c.groupCaller())));
+
+const definedData = (items?: { key: string; value: string }[]) => items?.map(({ key, value }) => ({ key, value }));
 
 /** Runs an sns action for the connected user; its errors become the answer's code. */
 const sns = <T>(c: OpContext, action: (ctx: SnsContext) => Promise<T>) => capture(async () => action(await c.sns()));
@@ -88,4 +100,77 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
   removeFromBlacklist: (c, d) => sns(c, async (ctx) => ({ results: await unblock(ctx, c.me.userId, d.userIDList) })),
   getBlacklist: (c, d) => sns(c, (ctx) => blockedPage(ctx, c.me.userId, d?.offset ?? 0, d?.limit ?? 100)),
   checkBlacklist: (c, d) => sns(c, async (ctx) => ({ results: await checkBlocked(ctx, c.me.userId, d.userIDList, d.type === "BlackCheckResult_Type_Single") })),
+
+  createGroup: (c, d) =>
+    capture(async () =>
+      unwrap(
+        await createGroup(c.actor.env, c.me.sdkAppId, await c.groupCaller(), {
+          type: d.type,
+          name: d.name,
+          owner: c.me.userId,
+          ...(d.groupID ? { groupId: d.groupID } : {}),
+          ...(d.introduction !== undefined ? { introduction: d.introduction } : {}),
+          ...(d.notification !== undefined ? { notification: d.notification } : {}),
+          ...(d.avatar !== undefined ? { faceUrl: d.avatar } : {}),
+          ...(d.maxMemberNum !== undefined ? { maxMemberNum: d.maxMemberNum } : {}),
+          ...(d.joinOption ? { applyJoinOption: d.joinOption } : {}),
+          members: (d.memberList ?? []).map((m) => ({ userId: m.userID, ...(m.role ? { role: m.role } : {}) })),
+          ...(d.groupCustomField ? { appDefinedData: definedData(d.groupCustomField) } : {}),
+        }),
+      ),
+    ),
+  dismissGroup: (c, d) => group(c, d.groupID, (g, caller) => g.destroy(caller)),
+  getGroupList: (c) => capture(async () => ({ groups: await new GroupDirectory(c.actor.env.DB, c.me.sdkAppId).joined(c.me.userId) })),
+  getGroupProfile: (c, d) => group(c, d.groupID, (g, caller) => g.info(caller)),
+  searchGroupByID: (c, d) => group(c, d.groupID, (g, caller) => g.info(caller)),
+  updateGroupProfile: (c, d) =>
+    group(c, d.groupID, (g, caller) =>
+      g.modifyProfile(caller, {
+        ...(d.name !== undefined ? { name: d.name } : {}),
+        ...(d.introduction !== undefined ? { introduction: d.introduction } : {}),
+        ...(d.notification !== undefined ? { notification: d.notification } : {}),
+        ...(d.avatar !== undefined ? { faceUrl: d.avatar } : {}),
+        ...(d.maxMemberNum !== undefined ? { maxMemberNum: d.maxMemberNum } : {}),
+        ...(d.joinOption ? { applyJoinOption: d.joinOption } : {}),
+        ...(d.muteAllMembers !== undefined ? { muteAllMember: d.muteAllMembers } : {}),
+        ...(d.groupCustomField ? { appDefinedData: definedData(d.groupCustomField) } : {}),
+      }),
+    ),
+  joinGroup: (c, d) => group(c, d.groupID, (g, caller) => g.join(caller, d.applyMessage ?? "")),
+  quitGroup: (c, d) => group(c, d.groupID, (g, caller) => g.quit(caller)),
+  changeGroupOwner: (c, d) => group(c, d.groupID, (g, caller) => g.changeOwner(caller, d.newOwnerID)),
+  getGroupApplicationList: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.applications(caller), (applications) => ({ applications }))),
+  handleGroupApplication: (c, d) => group(c, d.groupID, (g, caller) => g.handleApplication(caller, d.applicant, d.handleAction === "Agree", d.handleMessage ?? "")),
+  getGroupMemberList: (c, d) => group(c, d.groupID, (g, caller) => g.memberPage(caller, { offset: d.offset ?? 0, limit: d.count ?? 15 })),
+  getGroupMemberProfile: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.membersOf(caller, d.userIDList), (members) => ({ members }))),
+  addGroupMember: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.addMembers(caller, d.userIDList), (results) => ({ results }))),
+  deleteGroupMember: (c, d) => group(c, d.groupID, (g, caller) => g.removeMembers(caller, d.userIDList, { ...(d.reason !== undefined ? { reason: d.reason } : {}) })),
+  setGroupMemberRole: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMember(caller, d.userID, { role: d.role })),
+  setGroupMemberMuteTime: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMember(caller, d.userID, { muteTime: d.muteTime })),
+  setGroupMemberNameCard: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMember(caller, d.userID ?? c.me.userId, { nameCard: d.nameCard })),
+  setGroupMemberCustomField: (c, d) =>
+    group(c, d.groupID, (g, caller) => g.modifyMember(caller, d.userID ?? c.me.userId, { appMemberDefinedData: definedData(d.memberCustomField)! })),
+  setMessageRemindType: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMember(caller, c.me.userId, { msgFlag: d.messageRemindType })),
+  sendGroupMessage: (c, d) => {
+    const { groupID, ...draft } = d;
+    return group(c, groupID, (g, caller) => g.sendMessage(caller, draft));
+  },
+  getGroupMessageList: (c, d) =>
+    group(c, d.groupID, async (g, caller) =>
+      wrap(await g.history(caller, { ...(d.before !== undefined ? { upTo: d.before - 1 } : {}), count: d.limit ?? 20 }), (page) => ({ ...page, next: page.messages.at(-1)?.seq ?? 0 })),
+    ),
+  syncGroupMessages: (c, d) => group(c, d.groupID, (g, caller) => g.messagesAfter(caller, d.after, d.limit ?? 100)),
+  revokeGroupMessage: (c, d) =>
+    group(c, d.groupID, async (g, caller) => {
+      const results = await g.recall(caller, [d.seq]);
+      if (!results.ok) return results;
+      const [result] = results.value;
+      return result!.code === 0 ? { ok: true, value: {} } : { ok: false, code: result!.code, info: "the message could not be recalled" };
+    }),
+  modifyGroupMessage: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMessage(caller, d.seq, d.body, d.cloudCustomData)),
+  setGroupMessageRead: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.markRead(caller, d.seq ?? Number.MAX_SAFE_INTEGER), (readSeq) => ({ readSeq }))),
 };
+
+function wrap<T, U>(outcome: Outcome<T>, shape: (value: T) => U): Outcome<U> {
+  return outcome.ok ? { ok: true, value: shape(outcome.value) } : outcome;
+}
