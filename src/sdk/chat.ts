@@ -455,6 +455,7 @@ export class Chat {
    * not in it; the rest is idempotent.
    */
   private applyToList(e: UserEvent): void {
+    if (!("peer" in e) && !("message" in e)) return;
     const id = c2cConversationID("peer" in e ? e.peer : e.message.peer);
     const newer = e.seq > (this.lastKeys.get(id)?.seq ?? 0);
     const c = this.conversations.get(id);
