@@ -14,6 +14,7 @@ import { ImError, unwrap } from "../domain/errors.ts";
 import {
   ApplyJoinOption,
   AssignableRole,
+  communityGroupIdPrefix,
   GroupErrorCode,
   GroupFaceUrl,
   GroupIntroduction,
@@ -324,7 +325,7 @@ export const getGroupMemberInfo = command({
     const page = unwrap(await stub.memberPage(admin(), { offset, limit, ...(body.MemberRoleFilter ? { roles: body.MemberRoleFilter } : {}) }));
     const filter = memberFilter(body);
     const out: Record<string, unknown> = { MemberNum: page.memberNum, MemberList: page.members.map((m) => wireMember(m, filter)) };
-    if (body.Next !== undefined || body.GroupId.startsWith("@TGS#_")) out.Next = page.members.length === limit ? String(offset + limit) : "";
+    if (body.Next !== undefined || body.GroupId.startsWith(communityGroupIdPrefix)) out.Next = page.members.length === limit ? String(offset + limit) : "";
     return out;
   },
 });

@@ -303,6 +303,28 @@ describe("get_group_member_info and get_specified_group_member_info", () => {
   });
 });
 
+describe("get_group_member_info in a Community group", () => {
+  it("pages by Next (\"\" first, \"\" when done)", async () => {
+    const { app, ids } = await appWithUsers(3);
+    const [owner, ...members] = ids as [string, ...string[]];
+    const groupId = ok(await app.rest("group_open_http_svc/create_group", { Type: "Community", Name: "c", GroupId: "", Owner_Account: owner, MemberList: members.map((m) => ({ Member_Account: m })) })).GroupId;
+    expect(groupId).toMatch(/^@TGS#_/);
+    const first = ok(await app.rest("group_open_http_svc/get_group_member_info", { GroupId: groupId, Limit: 2, Next: "" }));
+    expect(first.Next).toBe("2");
+    const second = ok(await app.rest("group_open_http_svc/get_group_member_info", { GroupId: groupId, Limit: 2, Next: first.Next }));
+    expect(second.Next).toBe("");
+    const listed = [...(first.MemberList as { Member_Account: string }[]), ...(second.MemberList as { Member_Account: string }[])].map((m) => m.Member_Account);
+    expect(listed.sort()).toEqual([...ids].sort());
+  });
+});
+
+describe("get_role_in_group", () => {
+  it("takes at most 500 accounts (10005)", async () => {
+    const { g } = await aRestGroup();
+    refused(await g("get_role_in_group", { User_Account: Array.from({ length: 501 }, (_, i) => `u${i}`) }), 10005);
+  });
+});
+
 describe("add_group_member and delete_group_member", () => {
   it("answers each member's Result: 1 added, 2 already a member, 0 failed", async () => {
     const { app, groupId, owner, members, outsiders, g } = await aRestGroup();
@@ -382,6 +404,8 @@ describe("forbid_send_msg and get_group_muted_account", () => {
     expect(ok(await g("get_group_muted_account")).MutedAccountList).toEqual([]);
     const work = await aRestGroup("Private");
     refused(await work.g("forbid_send_msg", { Members_Account: work.members, MuteTime: 60 }), 10007);
+    refused(await work.g("import_group_member", { MemberList: [{ Member_Account: work.outsiders[0], Role: "Admin" }] }), 10004);
+    expect(ok(await work.g("get_role_in_group", { User_Account: [work.outsiders[0]] })).UserIdList).toEqual([{ Member_Account: work.outsiders[0], Role: "NotMember" }]);
     refused(await g("forbid_send_msg", { Members_Account: [members[0]] }), 10004);
   });
 });
@@ -415,6 +439,7 @@ describe("import_group_member and set_unread_msg_num", () => {
     const [member] = ok(await g("get_specified_group_member_info", { Member_List_Account: [members[0]], MemberInfoFilter: ["MsgSeq"] })).MemberList as Record<string, unknown>[];
     expect(member).toEqual({ Member_Account: members[0], MsgSeq: 2 });
     refused(await g("set_unread_msg_num", { Member_Account: outsiders[0], UnreadMsgNum: 1 }), 10007);
+    refused(await g("import_group_member", { MemberList: Array.from({ length: 501 }, (_, i) => ({ Member_Account: `u${i}` })) }), 10005);
     refused(await g("set_unread_msg_num", { Member_Account: members[0], UnreadMsgNum: -1 }), 10004);
   });
 });
