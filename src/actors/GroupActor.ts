@@ -23,6 +23,9 @@ import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
 import type { DirectoryChange, GroupCaller, GroupHost } from "./group/host.ts";
 import { GroupMembership, type CreateGroupInput, type MemberChanges, type ProfileChanges } from "./group/membership.ts";
 import { GroupMessages } from "./group/messages.ts";
+import { GroupAdminMessages } from "./group/adminMessages.ts";
+import { GroupImports, type ImportedMember, type ImportedMessage } from "./group/imports.ts";
+import { GroupReceipts } from "./group/receipts.ts";
 
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
@@ -221,5 +224,38 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.app = { record: loading, at: Date.now() };
     loading.catch(() => this.app?.record === loading && (this.app = undefined));
     return loading;
+  }
+
+  // ---------------------------------------------------------------- added for REST (group/imports.ts, group/receipts.ts, group/adminMessages.ts)
+
+  importMembers(caller: GroupCaller, members: ImportedMember[]) {
+    return capture(() => new GroupImports(this).members(caller, members));
+  }
+  importMessages(caller: GroupCaller, messages: ImportedMessage[]) {
+    return capture(() => new GroupImports(this).messages(caller, messages));
+  }
+  acknowledgeReceipts(caller: GroupCaller, userId: string, seqs: number[]) {
+    return capture(() => new GroupReceipts(this).acknowledge(caller, userId, seqs));
+  }
+  receiptCounts(caller: GroupCaller, seqs: number[]) {
+    return capture(() => new GroupReceipts(this).counts(caller, seqs));
+  }
+  receiptDetail(caller: GroupCaller, seq: number, page: { read: boolean; cursor: string; count: number }) {
+    return capture(() => new GroupReceipts(this).detail(caller, seq, page.read, page.cursor, page.count));
+  }
+  setUnread(caller: GroupCaller, userId: string, unread: number) {
+    return capture(() => new GroupReceipts(this).setUnread(caller, userId, unread));
+  }
+  systemNotice(caller: GroupCaller, content: string, userIds?: string[]) {
+    return capture(() => new GroupAdminMessages(this).notify(caller, content, userIds));
+  }
+  deleteMessagesBySender(caller: GroupCaller, sender: string) {
+    return capture(() => new GroupAdminMessages(this).deleteBySender(caller, sender));
+  }
+  clearMessages(caller: GroupCaller, upTo?: number) {
+    return capture(() => new GroupAdminMessages(this).clear(caller, upTo));
+  }
+  messageKeys(seqs: number[]) {
+    return capture(() => new GroupAdminMessages(this).keys(seqs));
   }
 }

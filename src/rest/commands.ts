@@ -1,5 +1,6 @@
 /** Every REST command edge-im answers, by "service/command". */
 import type { Command } from "./command.ts";
+import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
 import { openim } from "./openim.ts";
 import { profile } from "./profile.ts";
@@ -8,6 +9,7 @@ import { sns } from "./sns.ts";
 
 const services: Record<string, Record<string, Command>> = {
   im_open_login_svc: imOpenLoginSvc,
+  group_open_http_svc: groupOpenHttpSvc,
   openim,
   recentcontact,
   profile,
@@ -21,6 +23,7 @@ export function findCommand(service: string, name: string): Command | undefined 
 /** Each service's code for "internal error, retry" (Tencent's per-service codes). */
 const internalErrorCodes: Record<string, number> = {
   im_open_login_svc: 70500,
+  group_open_http_svc: 10002,
   openim: 91000,
   profile: 40006,
   sns: 30006,
