@@ -23,6 +23,10 @@ import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
 import type { DirectoryChange, GroupCaller, GroupHost } from "./group/host.ts";
 import { GroupMembership, type CreateGroupInput, type MemberChanges, type ProfileChanges } from "./group/membership.ts";
 import { GroupMessages } from "./group/messages.ts";
+import { GroupAttributes, type AttributeWrite } from "./group/attributes.ts";
+import { GroupTopics, type CreateTopicInput } from "./group/topics.ts";
+import type { CounterChange, CounterMode } from "../domain/groupData.ts";
+import type { TopicChanges } from "../domain/groupTopics.ts";
 
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
@@ -215,5 +219,49 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.app = { record: loading, at: Date.now() };
     loading.catch(() => this.app?.record === loading && (this.app = undefined));
     return loading;
+  }
+
+  // ---------------------------------------------------------------- — attributes, counters, topics — (group/attributes.ts, group/topics.ts)
+
+  // Made on first use, so that this section stays apart from the constructor.
+  private attributesPart?: GroupAttributes;
+  private topicsPart?: GroupTopics;
+  private get groupData(): GroupAttributes {
+    return (this.attributesPart ??= new GroupAttributes(this));
+  }
+  private get groupTopics(): GroupTopics {
+    return (this.topicsPart ??= new GroupTopics(this));
+  }
+
+  readAttributes(caller: GroupCaller, keys?: string[]) {
+    return capture(() => this.groupData.read(caller, keys));
+  }
+  writeAttributes(caller: GroupCaller, change: AttributeWrite, expectedVersion?: number) {
+    return capture(() => this.groupData.write(caller, change, expectedVersion));
+  }
+  counters(caller: GroupCaller, keys?: string[]) {
+    return capture(() => this.groupData.counters(caller, keys));
+  }
+  updateCounters(caller: GroupCaller, mode: CounterMode, changes: CounterChange[]) {
+    return capture(() => this.groupData.updateCounters(caller, mode, changes));
+  }
+  deleteCounters(caller: GroupCaller, keys?: string[]) {
+    return capture(() => this.groupData.deleteCounters(caller, keys));
+  }
+  createTopic(caller: GroupCaller, input: CreateTopicInput) {
+    return capture(() => this.groupTopics.create(caller, input));
+  }
+  readTopics(caller: GroupCaller, topicIds?: string[]) {
+    return capture(() => this.groupTopics.read(caller, topicIds));
+  }
+  modifyTopic(caller: GroupCaller, topicId: string, changes: TopicChanges) {
+    return capture(() => this.groupTopics.modify(caller, topicId, changes));
+  }
+  destroyTopics(caller: GroupCaller, topicIds: string[]) {
+    return capture(() => this.groupTopics.destroy(caller, topicIds));
+  }
+  /** The live topic of this community (11000 without topics, 10010 for no such topic). */
+  topicOf(topicId: string) {
+    return capture(() => this.groupTopics.topicOf(topicId));
   }
 }
