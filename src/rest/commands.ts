@@ -1,6 +1,8 @@
 /** Every REST command edge-im answers, by "service/command". */
 import type { Command } from "./command.ts";
+import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
+import { millionGroupOpenHttpSvc } from "./million_group_open_http_svc.ts";
 import { openim } from "./openim.ts";
 import { profile } from "./profile.ts";
 import { recentcontact } from "./recentcontact.ts";
@@ -12,6 +14,8 @@ const services: Record<string, Record<string, Command>> = {
   recentcontact,
   profile,
   sns,
+  group_open_attr_http_svc: groupOpenAttrHttpSvc,
+  million_group_open_http_svc: millionGroupOpenHttpSvc,
 };
 
 export function findCommand(service: string, name: string): Command | undefined {
@@ -25,6 +29,8 @@ const internalErrorCodes: Record<string, number> = {
   profile: 40006,
   sns: 30006,
   recentcontact: 50000,
+  group_open_attr_http_svc: 10002,
+  million_group_open_http_svc: 10002,
 };
 
 export function internalErrorCode(service: string): number {

@@ -25,7 +25,7 @@ export interface CreateTopicInput extends Omit<TopicChanges, "muteAllMember" | "
 }
 
 /** One topic's answer in a batch: its profile, or why not (per-topic ErrorCode). */
-export type TopicResult = { topicId: string; code: 0; topic: TopicProfile } | { topicId: string; code: number; info: string };
+export type TopicResult = { topicId: string; topic: TopicProfile; code?: never } | { topicId: string; topic?: never; code: number; info: string };
 
 /** A member's standing in the community, as topics report it (SelfInfo). */
 export interface TopicSelfInfo {
@@ -86,9 +86,9 @@ export class GroupTopics {
             const topic = this.host.store.topic(topicId);
             if (!topic || topic.destroyed) return { topicId, code: GroupErrorCode.groupNotFound, info: `topic ${topicId} does not exist` };
             const { destroyed: _destroyed, ...profile } = topic;
-            return { topicId, code: 0, topic: profile };
+            return { topicId, topic: profile };
           })
-        : this.host.store.topics().map((topic) => ({ topicId: topic.topicId, code: 0, topic }));
+        : this.host.store.topics().map((topic) => ({ topicId: topic.topicId, topic }));
     return { topics, ...(member ? { self: { muteUntil: member.muteUntil, msgFlag: member.msgFlag } } : {}) };
   }
 
