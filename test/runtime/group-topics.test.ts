@@ -6,7 +6,7 @@ import type { GroupCaller } from "../../src/actors/GroupActor.ts";
 import type { GroupType } from "../../src/domain/group.ts";
 import { ProtocolClient } from "../support/protocol-client.ts";
 import { TestClient } from "./clients.ts";
-import { appWithUsers, type TestApp } from "./helpers.ts";
+import { appWithUsers, type RestAnswer, type TestApp } from "./helpers.ts";
 
 let groupCounter = 0;
 const admin: GroupCaller = { appAdmin: true };
@@ -29,7 +29,9 @@ async function aCommunity(options: { type?: GroupType; supportTopic?: boolean } 
   return { app, owner, adminUser, member, outsider, groupId, stub };
 }
 
-const topicCommand = (app: TestApp, name: string, body: unknown) => app.rest(`million_group_open_http_svc/${name}`, body).then((a) => a.body);
+/** A million_group_open_http_svc command's answer (TopicId is there for create_topic). */
+const topicCommand = (app: TestApp, name: string, body: unknown) =>
+  app.rest(`million_group_open_http_svc/${name}`, body).then((a) => a.body as RestAnswer["body"] & { TopicId: string });
 
 async function groupConnection(app: TestApp, userId: string): Promise<ProtocolClient> {
   const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
