@@ -54,7 +54,7 @@ export class GroupAttributes {
         : applyGroupAttributes(current.attributes, change.mode, change.attributes, limits);
     if (sameAttributes(current.attributes, next)) return current;
     const version = current.version + 1;
-    this.host.store.setAttributes(next, version);
+    this.host.transaction(() => this.host.store.setAttributes(next, version));
     this.host.publish(
       { kind: "groupAttributesUpdated", groupId: this.host.groupId, groupAttributes: Object.fromEntries(next.map((a) => [a.key, a.value])) },
       this.host.store.allMemberIds(),
