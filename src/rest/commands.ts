@@ -1,7 +1,10 @@
 /** Every REST command edge-im answers, by "service/command". */
 import type { Command } from "./command.ts";
+import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
+import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
+import { millionGroupOpenHttpSvc } from "./million_group_open_http_svc.ts";
 import { openim } from "./openim.ts";
 import { profile } from "./profile.ts";
 import { recentcontact } from "./recentcontact.ts";
@@ -9,11 +12,13 @@ import { sns } from "./sns.ts";
 
 const services: Record<string, Record<string, Command>> = {
   im_open_login_svc: imOpenLoginSvc,
-  group_open_http_svc: groupOpenHttpSvc,
+  group_open_http_svc: { ...groupOpenHttpSvc, ...groupAttrCommands },
   openim,
   recentcontact,
   profile,
   sns,
+  group_open_attr_http_svc: groupOpenAttrHttpSvc,
+  million_group_open_http_svc: millionGroupOpenHttpSvc,
 };
 
 export function findCommand(service: string, name: string): Command | undefined {
@@ -28,6 +33,8 @@ const internalErrorCodes: Record<string, number> = {
   profile: 40006,
   sns: 30006,
   recentcontact: 50000,
+  group_open_attr_http_svc: 10002,
+  million_group_open_http_svc: 10002,
 };
 
 export function internalErrorCode(service: string): number {
