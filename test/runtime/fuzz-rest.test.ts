@@ -71,20 +71,32 @@ function encode(text: string): string {
 
 const encodeQuery = (params: [string, string][]) => params.map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&");
 
+/**
+ * Requests still running: a property stopped by its time limit leaves its last request behind, and
+ * its writes must not be taken for the next call's.
+ */
+const inFlight = new Set<Promise<unknown>>();
+
 async function send(pathAndQuery: string, body: string | Uint8Array | undefined, method = "POST"): Promise<Answer> {
   const what = `${method} ${preview(pathAndQuery, 200)} ${body === undefined ? "" : preview(body, 200)}`;
-  return within(
-    (async () => {
-      const response = await SELF.fetch(`https://im.example${pathAndQuery}`, {
-        method,
-        body: method === "GET" || method === "HEAD" ? undefined : body,
-        headers: { "content-type": "application/json" },
-      });
-      return { status: response.status, text: await response.text() };
-    })(),
-    requestTimeoutMs,
-    what,
-  );
+  const request = (async () => {
+    const response = await SELF.fetch(`https://im.example${pathAndQuery}`, {
+      method,
+      body: method === "GET" || method === "HEAD" ? undefined : body,
+      headers: { "content-type": "application/json" },
+    });
+    return { status: response.status, text: await response.text() };
+  })();
+  inFlight.add(request);
+  void request.finally(() => inFlight.delete(request)).catch(() => undefined);
+  return within(request, requestTimeoutMs, what);
+}
+
+/** Waits for requests left running; returns whether there were any. */
+async function settled(): Promise<boolean> {
+  if (inFlight.size === 0) return false;
+  await Promise.allSettled([...inFlight]);
+  return true;
 }
 
 const call = (path: string, body: unknown) => send(`/v4/${path}?${encodeQuery(goodQuery())}`, toJsonText(body));
@@ -119,6 +131,7 @@ let unchangedSince: unknown;
 
 /** Runs one call and checks the envelope; a refused call must leave the app's data as it was. */
 async function callLeavesNoTrace(path: string, what: string, run: () => Promise<Answer>): Promise<Envelope> {
+  if (await settled()) unchangedSince = undefined;
   const before = unchangedSince ?? (await world.snapshot());
   unchangedSince = undefined;
   const envelope = envelopeOf(await run(), `${path} ${what}`);
