@@ -11,6 +11,7 @@ CREATE TABLE groups (
   created_at    INTEGER NOT NULL,           -- unix seconds
   last_seq      INTEGER NOT NULL DEFAULT 0, -- the group's newest MsgSeq, as of the last directory update
   last_msg_time INTEGER NOT NULL DEFAULT 0, -- unix seconds
+  last_msg      TEXT,                       -- JSON: the newest message everyone may see, for conversation lists
   version       INTEGER NOT NULL DEFAULT 0, -- the actor's change counter: an older update never overwrites a newer one
   PRIMARY KEY (sdkappid, group_id)
 );

@@ -16,7 +16,7 @@ import { actorOf, type Actor } from "../domain/groupRules.ts";
 import type { MsgBody } from "../domain/message.ts";
 import type { Env } from "../env.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
-import { appActor, type GroupRef } from "./refs.ts";
+import { appActor, userActor, type GroupRef } from "./refs.ts";
 import { GroupDirectorySync } from "./group/directory.ts";
 import { GroupFanout } from "./group/fanout.ts";
 import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
@@ -192,6 +192,12 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
 
   directoryChanged(change: DirectoryChange): void {
     this.directory.changed(change);
+  }
+
+  senderRead(userId: string, seq: number): void {
+    void userActor(this.env, { sdkAppId: this.sdkAppId, userId })
+      .groupRead(this.groupId, seq)
+      .catch((error: unknown) => console.error(JSON.stringify({ event: "sender_read_failed", group: this.groupId, message: String(error) })));
   }
 
   flushDirectory(): Promise<void> {

@@ -23,6 +23,7 @@ import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.t
 import { appActor, userActor, type UserRef } from "./refs.ts";
 import { C2CMessages, type DeliveryOptions, type SenderRelation } from "./user/c2c.ts";
 import { Conversations } from "./user/conversations.ts";
+import { GroupConversations } from "./user/groups.ts";
 import type { UserHost } from "./user/host.ts";
 import { userOps, type OpContext } from "./user/ops.ts";
 import { sweepExpiredHistory, sweepEveryMs } from "./user/retention.ts";
@@ -44,6 +45,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   private readonly sessions: UserSessions;
   private readonly c2c: C2CMessages;
   private readonly conversations: Conversations;
+  private readonly groupConversations: GroupConversations;
   private readonly alarms: AlarmScheduler;
   private app?: { record: App; at: number };
   private accountExists = false;
@@ -62,7 +64,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       wakeBy: (at) => this.alarms.armBy(at),
     });
     this.c2c = new C2CMessages(this);
-    this.conversations = new Conversations(this);
+    this.groupConversations = new GroupConversations(this);
+    this.conversations = new Conversations(this, this.groupConversations);
     this.alarms = new AlarmScheduler(
       ctx.storage,
       [
@@ -150,6 +153,19 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   }
   applyPeerRead(peer: string, key: string) {
     return this.conversations.applyPeerRead(peer, key);
+  }
+
+  // ---------------------------------------------------------------- the user's side of its groups (user/groups.ts)
+
+  /** The user read a group up to MsgSeq `seq` (on a device, or by sending to it). */
+  groupRead(groupId: string, seq: number) {
+    return this.groupConversations.markRead(groupId, seq);
+  }
+  pinGroupConversation(groupId: string, pinned: boolean) {
+    return this.groupConversations.pin(groupId, pinned);
+  }
+  deleteGroupConversation(groupId: string) {
+    return this.groupConversations.delete(groupId);
   }
 
   // ---------------------------------------------------------------- the user's devices (user/sessions.ts)

@@ -3,6 +3,7 @@
  * Live pushes and `sync` answers carry the same events, so a device that
  * reconnects catches up by asking for everything after its last `seq`.
  */
+import type { GroupMessage } from "./groupMessage.ts";
 import type { StoredC2CMessage } from "./message.ts";
 
 export type UserEvent =
@@ -19,7 +20,11 @@ export type UserEvent =
   /** The peer sent read receipts for these of the user's messages. */
   | { kind: "readReceipts"; seq: number; peer: string; keys: string[] }
   | { kind: "conversationDeleted"; seq: number; peer: string }
-  | { kind: "conversationPinned"; seq: number; peer: string; pinned: boolean };
+  | { kind: "conversationPinned"; seq: number; peer: string; pinned: boolean }
+  /** The user read the group conversation up to the group's MsgSeq `readSeq` (on any device, or by sending). */
+  | { kind: "groupRead"; seq: number; groupId: string; readSeq: number }
+  | { kind: "groupConversationPinned"; seq: number; groupId: string; pinned: boolean }
+  | { kind: "groupConversationDeleted"; seq: number; groupId: string };
 
 export type UserEventKind = UserEvent["kind"];
 
@@ -28,6 +33,17 @@ export interface Conversation {
   /** The last message shown for it, if any is kept. */
   lastMessage: StoredC2CMessage | null;
   /** Unix seconds of the last activity; orders the list. */
+  time: number;
+  unreadCount: number;
+  pinned: boolean;
+}
+
+/** A group conversation in the user's list: unread is the group's last MsgSeq less the user's read point. */
+export interface GroupConversation {
+  groupId: string;
+  groupType: string;
+  name: string;
+  lastMessage: GroupMessage | null;
   time: number;
   unreadCount: number;
   pinned: boolean;

@@ -147,6 +147,8 @@ export const OpData = {
   revokeGroupMessage: z.object({ groupID: GroupIdField, seq: Cursor }),
   modifyGroupMessage: z.object({ groupID: GroupIdField, seq: Cursor, body: MsgBody, cloudCustomData: z.string().optional() }),
   setGroupMessageRead: z.object({ groupID: GroupIdField, seq: Cursor.optional() }),
+  pinGroupConversation: z.object({ groupID: GroupIdField, pinned: z.boolean() }),
+  deleteGroupConversation: z.object({ groupID: GroupIdField }),
 } as const;
 export type OpName = keyof typeof OpData;
 

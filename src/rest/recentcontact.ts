@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { userActor } from "../actors/refs.ts";
 import { UserId } from "../domain/account.ts";
-import { ErrorCode, unwrap } from "../domain/errors.ts";
+import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
 import { optional } from "../domain/wire.ts";
 import { command } from "./command.ts";
 
@@ -30,7 +30,10 @@ export const getList = command({
       StartIndex: start + page.conversations.length,
       TopTimeStamp: body.TopTimeStamp ?? 0,
       TopStartIndex: (body.TopStartIndex ?? 0) + pinned,
-      SessionItem: page.conversations.map((c) => ({ Type: 1, To_Account: c.peer, MsgTime: c.time, TopFlag: c.pinned ? 1 : 0 })),
+      // Type 1: one-to-one (To_Account); Type 2: group (GroupId).
+      SessionItem: page.conversations.map((c) =>
+        "groupId" in c ? { Type: 2, GroupId: c.groupId, MsgTime: c.time, TopFlag: c.pinned ? 1 : 0 } : { Type: 1, To_Account: c.peer, MsgTime: c.time, TopFlag: c.pinned ? 1 : 0 },
+      ),
     };
   },
 });
@@ -38,14 +41,23 @@ export const getList = command({
 export const deleteContact = command({
   body: z.object({
     From_Account: UserId,
-    Type: z.literal(1, "only 1 (one-to-one) conversations can be deleted here"),
-    To_Account: UserId,
+    Type: z.literal([1, 2], "must be 1 (one-to-one) or 2 (group)"),
+    To_Account: optional(UserId),
+    /** For Type 2: the group conversation to delete (Tencent's spelling, lowercase "id"; recalled from its docs). */
+    ToGroupid: optional(z.string().min(1).max(64)),
     ClearRamble: optional(z.literal([0, 1])),
   }),
   paramErrorCode,
   async handle(ctx, body) {
     const owner = { sdkAppId: ctx.app.sdkAppId, userId: body.From_Account };
-    unwrap(await userActor(ctx.env, owner).deleteConversation(body.To_Account, body.ClearRamble === 1));
+    const actor = userActor(ctx.env, owner);
+    if (body.Type === 2) {
+      if (!body.ToGroupid) throw new ImError(paramErrorCode, "ToGroupid: is required for a group conversation (Type 2)");
+      unwrap(await actor.deleteGroupConversation(body.ToGroupid));
+    } else {
+      if (!body.To_Account) throw new ImError(paramErrorCode, "To_Account: is required for a one-to-one conversation (Type 1)");
+      unwrap(await actor.deleteConversation(body.To_Account, body.ClearRamble === 1));
+    }
     return {};
   },
 });

@@ -4,7 +4,7 @@
  * messages in memory, catches up by sequence after every reconnect, and
  * emits each change once.
  */
-import type { Conversation as ServerConversation, SyncPage, UserEvent as ServerUserEvent } from "../domain/events.ts";
+import type { Conversation as ServerConversation, GroupConversation as ServerGroupConversation, SyncPage, UserEvent } from "../domain/events.ts";
 import type { GroupEvent, GroupMessage, GroupSendResult } from "../domain/groupMessage.ts";
 import type { StoredC2CMessage } from "../domain/message.ts";
 import type { EventFrame } from "../domain/protocol.ts";
@@ -32,15 +32,8 @@ import {
   tipMessage,
   type Conversation,
   type Message,
-  type ServerGroupConversation,
 } from "./model.ts";
 
-/** The user's events about group conversations, in the same sync sequence as the rest. */
-type GroupUserEvent =
-  | { kind: "groupRead"; seq: number; groupId: string; readSeq: number }
-  | { kind: "groupConversationPinned"; seq: number; groupId: string; pinned: boolean }
-  | { kind: "groupConversationDeleted"; seq: number; groupId: string };
-type UserEvent = ServerUserEvent | GroupUserEvent;
 /** What is applied while the conversation list is on its way: user events and group messages. */
 type Applied = UserEvent | { kind: "groupMessage"; seq: number; message: Message; unread: boolean };
 

@@ -2,7 +2,7 @@
  * The SDK's Message and Conversation objects, with @tencentcloud/chat's field
  * names, and their mapping to and from the server's message model.
  */
-import type { Conversation as ServerConversation } from "../domain/events.ts";
+import type { Conversation as ServerConversation, GroupConversation as ServerGroupConversation } from "../domain/events.ts";
 import type { GroupEvent, GroupMessage } from "../domain/groupMessage.ts";
 import type { MsgBody, MsgElem, StoredC2CMessage } from "../domain/message.ts";
 import { ChatError, SdkErrorCode, TYPES } from "./constants.ts";
@@ -359,17 +359,6 @@ export function emptyConversation(conversationID: string): Conversation {
     isPinned: false,
     draftText: "",
   };
-}
-
-/** A group conversation as the server lists it. */
-export interface ServerGroupConversation {
-  groupId: string;
-  groupType: string;
-  name: string;
-  lastMessage: GroupMessage | null;
-  time: number;
-  unreadCount: number;
-  pinned: boolean;
 }
 
 export function conversationFromServer(c: ServerConversation | ServerGroupConversation, me: string): Conversation {

@@ -3,6 +3,7 @@
  * read across groups. Each group's actor writes its own rows; the statements
  * are idempotent, so a retried directory update changes nothing twice.
  */
+import type { GroupMessage } from "../domain/groupMessage.ts";
 
 export interface GroupRow {
   groupId: string;
@@ -13,6 +14,8 @@ export interface GroupRow {
   createdAt: number;
   lastSeq: number;
   lastMsgTime: number;
+  /** The newest message every member may see (not a targeted one), as of the last update. */
+  lastMessage: GroupMessage | null;
 }
 
 export interface GroupSnapshot extends GroupRow {
@@ -20,7 +23,17 @@ export interface GroupSnapshot extends GroupRow {
   version: number;
 }
 
-type RawGroup = { group_id: string; type: string; name: string; owner: string | null; member_count: number; created_at: number; last_seq: number; last_msg_time: number };
+type RawGroup = {
+  group_id: string;
+  type: string;
+  name: string;
+  owner: string | null;
+  member_count: number;
+  created_at: number;
+  last_seq: number;
+  last_msg_time: number;
+  last_msg: string | null;
+};
 
 function toRow(r: RawGroup): GroupRow {
   return {
@@ -32,6 +45,7 @@ function toRow(r: RawGroup): GroupRow {
     createdAt: r.created_at,
     lastSeq: r.last_seq,
     lastMsgTime: r.last_msg_time,
+    lastMessage: r.last_msg ? (JSON.parse(r.last_msg) as GroupMessage) : null,
   };
 }
 
@@ -50,13 +64,26 @@ export class GroupDirectory {
   async upsert(group: GroupSnapshot): Promise<void> {
     await this.db
       .prepare(
-        `INSERT INTO groups (sdkappid, group_id, type, name, owner, member_count, created_at, last_seq, last_msg_time, version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO groups (sdkappid, group_id, type, name, owner, member_count, created_at, last_seq, last_msg_time, last_msg, version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sdkappid, group_id) DO UPDATE SET type = excluded.type, name = excluded.name, owner = excluded.owner,
-           member_count = excluded.member_count, last_seq = excluded.last_seq, last_msg_time = excluded.last_msg_time, version = excluded.version
+           member_count = excluded.member_count, last_seq = excluded.last_seq, last_msg_time = excluded.last_msg_time,
+           last_msg = excluded.last_msg, version = excluded.version
          WHERE excluded.version >= groups.version`,
       )
-      .bind(this.sdkAppId, group.groupId, group.type, group.name, group.owner ?? null, group.memberCount, group.createdAt, group.lastSeq, group.lastMsgTime, group.version)
+      .bind(
+        this.sdkAppId,
+        group.groupId,
+        group.type,
+        group.name,
+        group.owner ?? null,
+        group.memberCount,
+        group.createdAt,
+        group.lastSeq,
+        group.lastMsgTime,
+        group.lastMessage ? JSON.stringify(group.lastMessage) : null,
+        group.version,
+      )
       .run();
   }
 

@@ -8,7 +8,7 @@ import type { GroupMessage } from "../../src/domain/groupMessage.ts";
 import type { Outcome } from "../../src/domain/errors.ts";
 import { GroupDirectory } from "../../src/store/groups.ts";
 import { ProtocolClient } from "../support/protocol-client.ts";
-import { aRandom, text } from "./clients.ts";
+import { aRandom, TestClient, text } from "./clients.ts";
 import { appWithUsers, type TestApp } from "./helpers.ts";
 
 let groupCounter = 0;
@@ -210,5 +210,92 @@ describe("the directory", () => {
       lastSeq = (await directory.find([groupId]))[0]?.lastSeq ?? 0;
     }
     expect(lastSeq).toBe(3);
+  });
+});
+
+describe("group conversations", () => {
+  type Listed = { conversations: { groupId?: string; peer?: string; unreadCount: number; pinned: boolean; lastMessage: { body: unknown } | null }[] };
+  const groupIn = (list: Listed, groupId: string) => list.conversations.find((c) => c.groupId === groupId);
+
+  /** Reads the list until `check` holds: the directory follows the group within about a second. */
+  async function listUntil(client: ProtocolClient, check: (list: Listed) => boolean): Promise<Listed> {
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const list = await client.call<Listed>("getConversationList");
+      if (check(list) || Date.now() > deadline) return list;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+
+  it("gives a member who was away the right unread count, never counting its own messages", async () => {
+    const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 2);
+    const [member] = others as [string];
+    ok(await stub.addMembers(admin, [member]));
+    for (let i = 0; i < 3; i++) ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text(`#${i}`) }));
+    ok(await stub.sendMessage(as(member), { random: aRandom(), body: text("mine") }));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("last") }));
+    const device = await TestClient.connect(app, member);
+    const list = await listUntil(device, (l) => groupIn(l, groupId)?.lastMessage !== null && groupIn(l, groupId)!.unreadCount === 1);
+    expect(groupIn(list, groupId)).toMatchObject({ unreadCount: 1, lastMessage: { body: text("last") } });
+    expect(await device.call("getTotalUnread")).toMatchObject({ total: 1, byGroup: [{ groupId, unread: 1 }] });
+    const ownerDevice = await TestClient.connect(app, owner);
+    expect(groupIn(await listUntil(ownerDevice, () => true), groupId)).toMatchObject({ unreadCount: 0 });
+  });
+
+  it("clears unread on every device when one reads, and keeps none for a Meeting group", async () => {
+    const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 2);
+    const [member] = others as [string];
+    ok(await stub.addMembers(admin, [member]));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("hi") }));
+    const [phone, laptop] = [await TestClient.connect(app, member, { device: "phone" }), await TestClient.connect(app, member, { device: "laptop" })];
+    await listUntil(phone, (l) => groupIn(l, groupId)?.unreadCount === 1);
+    await phone.call("setGroupMessageRead", { groupID: groupId });
+    expect((await laptop.waitForEvents<{ groupId: string; readSeq: number }>("groupRead", 1))[0]).toMatchObject({ groupId, readSeq: 1 });
+    expect(groupIn(await laptop.call<Listed>("getConversationList"), groupId)).toMatchObject({ unreadCount: 0 });
+
+    const meeting = await aGroup("ChatRoom", 2);
+    ok(await meeting.stub.join(meeting.as(meeting.others[0]!)));
+    ok(await meeting.stub.sendMessage(meeting.as(meeting.owner), { random: aRandom(), body: text("hi") }));
+    const attendee = await TestClient.connect(meeting.app, meeting.others[0]!);
+    const list = await listUntil(attendee, (l) => groupIn(l, meeting.groupId)?.lastMessage !== null);
+    expect(groupIn(list, meeting.groupId)).toMatchObject({ unreadCount: 0 });
+  });
+
+  it("pins and deletes a group conversation; a new message brings a deleted one back", async () => {
+    const { app, owner, groupId, stub, as } = await aGroup("Public", 1);
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("one") }));
+    const device = await TestClient.connect(app, owner);
+    await device.call("pinGroupConversation", { groupID: groupId, pinned: true });
+    expect(groupIn(await listUntil(device, () => true), groupId)).toMatchObject({ pinned: true });
+    await listUntil(device, (l) => groupIn(l, groupId)?.lastMessage !== null);
+    await device.call("deleteGroupConversation", { groupID: groupId });
+    expect(groupIn(await device.call<Listed>("getConversationList"), groupId)).toBeUndefined();
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("two") }));
+    expect(groupIn(await listUntil(device, (l) => groupIn(l, groupId) !== undefined), groupId)).toMatchObject({ pinned: false });
+  });
+
+  it("is listed by recentcontact/get_list as Type 2", async () => {
+    const { app, owner, groupId } = await aGroup("Public", 1);
+    const answer = await app.rest("recentcontact/get_list", { From_Account: owner, TimeStamp: 0, StartIndex: 0, TopTimeStamp: 0, TopStartIndex: 0, AssistFlags: 7 });
+    expect(answer.body.SessionItem).toEqual([{ Type: 2, GroupId: groupId, MsgTime: expect.any(Number), TopFlag: 0 }]);
+  });
+});
+
+describe("group ops on a device's connection", () => {
+  it("creates a group, adds a member, and exchanges messages and history through the ops", async () => {
+    const { app, ids } = await appWithUsers(2);
+    const [alice, bob] = ids as [string, string];
+    const a = await TestClient.connect(app, alice);
+    const b = await TestClient.connect(app, bob);
+    const bobGroups = await groupConnection(app, bob);
+    const { groupId } = await a.call<{ groupId: string }>("createGroup", { type: "Private", name: "pals", memberList: [{ userID: bob }] });
+    expect(groupId).toMatch(/^@TGS#/);
+    expect((await b.call<{ groups: { groupId: string }[] }>("getGroupList")).groups.map((g) => g.groupId)).toEqual([groupId]);
+    const sent = await a.call<{ seq: number }>("sendGroupMessage", { groupID: groupId, random: aRandom(), body: text("hello pals") });
+    expect(sent.seq).toBe(1);
+    expect((await bobGroups.waitForEvents<{ message: GroupMessage }>("groupMessage", 1))[0]!.message).toMatchObject({ groupId, seq: 1, from: alice });
+    const page = await b.call<{ messages: GroupMessage[] }>("getGroupMessageList", { groupID: groupId });
+    expect(page.messages.map((m) => m.body)).toEqual([text("hello pals")]);
+    expect((await b.request("sendGroupMessage", { groupID: "x".repeat(60), random: aRandom(), body: text("x") })).code).toBe(10015);
   });
 });

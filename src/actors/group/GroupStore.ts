@@ -344,6 +344,12 @@ export class GroupStore {
     return this.exec("UPDATE messages SET deleted = 1 WHERE seq <= ? AND deleted = 0", upTo ?? Number.MAX_SAFE_INTEGER).rowsWritten;
   }
 
+  /** The newest message every member may see (targeted ones aside), for conversation lists. */
+  lastPublicMessage(groupId: string): GroupMessage | null {
+    const row = this.exec<MessageRow>("SELECT * FROM messages WHERE deleted = 0 AND targets IS NULL ORDER BY seq DESC LIMIT 1").toArray()[0];
+    return row ? toMessage(groupId, row) : null;
+  }
+
   lastMessageTime(): number {
     return this.exec<{ t: number | null }>("SELECT MAX(time) AS t FROM messages").one().t ?? 0;
   }

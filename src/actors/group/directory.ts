@@ -74,6 +74,7 @@ export class GroupDirectorySync {
         createdAt: profile.createTime,
         lastSeq: this.host.store.nextSeq() - 1,
         lastMsgTime: this.host.store.lastMessageTime(),
+        lastMessage: this.host.store.lastPublicMessage(this.host.groupId),
         version: now,
       });
     }

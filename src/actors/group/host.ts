@@ -33,6 +33,8 @@ export interface GroupHost {
   publish(event: GroupEvent, userIds: string[]): void;
   /** The group's row in the directory, or its membership there, changed (call inside the change's transaction). */
   directoryChanged(change: DirectoryChange): void;
+  /** Moves a member's own read point (kept by its user actor) to a message it sent. */
+  senderRead(userId: string, seq: number): void;
   /** Brings the directory up to date before answering. */
   flushDirectory(): Promise<void>;
   /** Whether `userId` is one of the app's admins. */

@@ -73,6 +73,8 @@ export class GroupMessages {
     }
     const recipients = message.to ? [...new Set([...message.to, from])] : this.host.store.allMemberIds();
     this.host.publish({ kind: "groupMessage", message }, recipients);
+    // The sender has read up to its own message: its devices' unread counts agree.
+    if (keep && member) this.host.senderRead(member.userId, message.seq);
     return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
   }
 

@@ -51,6 +51,16 @@ const migrations: string[][] = [
   ],
   // The user's own read point per conversation, so reading what is already read changes nothing.
   [`ALTER TABLE conversations ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0`],
+  // The user's side of its group conversations: read point (a MsgSeq of the group), pin, and the
+  // MsgSeq up to which a deleted conversation stays out of the list.
+  [
+    `CREATE TABLE IF NOT EXISTS group_state (
+      group_id TEXT PRIMARY KEY,
+      read_seq INTEGER NOT NULL DEFAULT 0,
+      pinned INTEGER NOT NULL DEFAULT 0,
+      hidden_up_to INTEGER NOT NULL DEFAULT -1
+    )`,
+  ],
 ];
 
 type MessageRow = {
@@ -104,6 +114,13 @@ function toMessage(row: MessageRow): StoredC2CMessage {
   if (row.cloud_custom_data !== null) message.cloudCustomData = row.cloud_custom_data;
   if (row.need_receipt) message.needReadReceipt = true;
   return message;
+}
+
+export interface GroupState {
+  readSeq: number;
+  pinned: boolean;
+  /** A deleted conversation stays out of the list until its group has a message after this MsgSeq (-1: shown). */
+  hiddenUpTo: number;
 }
 
 type EventData = Exclude<UserEvent, { kind: "message" } | { kind: "messageModified" }>;
@@ -441,9 +458,50 @@ export class UserStore {
     return messages + events;
   }
 
+  // ---- the user's side of its group conversations ----
+
+  groupStates(): Map<string, GroupState> {
+    const rows = this.exec<{ group_id: string; read_seq: number; pinned: number; hidden_up_to: number }>("SELECT * FROM group_state").toArray();
+    return new Map(rows.map((r) => [r.group_id, { readSeq: r.read_seq, pinned: r.pinned === 1, hiddenUpTo: r.hidden_up_to }]));
+  }
+
+  groupState(groupId: string): GroupState {
+    return this.groupStates().get(groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1 };
+  }
+
+  /** Moves the read point forward; returns whether it moved. */
+  setGroupRead(groupId: string, seq: number): boolean {
+    return (
+      this.exec(
+        "INSERT INTO group_state (group_id, read_seq) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET read_seq = ?2 WHERE read_seq < ?2",
+        groupId,
+        seq,
+      ).rowsWritten > 0
+    );
+  }
+
+  setGroupPinned(groupId: string, pinned: boolean): boolean {
+    return (
+      this.exec(
+        "INSERT INTO group_state (group_id, pinned) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET pinned = ?2 WHERE pinned <> ?2",
+        groupId,
+        pinned ? 1 : 0,
+      ).rowsWritten > 0
+    );
+  }
+
+  /** Takes the conversation out of the list until a message after `upTo` arrives. */
+  hideGroupConversation(groupId: string, upTo: number): void {
+    this.exec(
+      "INSERT INTO group_state (group_id, hidden_up_to, read_seq) VALUES (?1, ?2, ?2) ON CONFLICT (group_id) DO UPDATE SET hidden_up_to = ?2, read_seq = MAX(read_seq, ?2), pinned = 0",
+      groupId,
+      upTo,
+    );
+  }
+
   /** Removes everything (the account was deleted). */
   purge(): void {
-    for (const table of ["messages", "events", "conversations"]) this.exec(`DELETE FROM ${table}`);
+    for (const table of ["messages", "events", "conversations", "group_state"]) this.exec(`DELETE FROM ${table}`);
     this.exec("DELETE FROM meta WHERE k <> 'schema_version'");
     this.seq = 0;
   }

@@ -3,15 +3,18 @@
  * the conversation list with unread counts and pins, and read state.
  */
 import { capture, ErrorCode, ImError, unwrap, type Outcome } from "../../domain/errors.ts";
-import type { Conversation, SyncPage } from "../../domain/events.ts";
+import type { Conversation, GroupConversation, SyncPage } from "../../domain/events.ts";
+import type { GroupConversations } from "./groups.ts";
 import type { StoredC2CMessage } from "../../domain/message.ts";
 import type { UserHost } from "./host.ts";
 
 export class Conversations {
   private readonly host: UserHost;
+  private readonly groups: GroupConversations;
 
-  constructor(host: UserHost) {
+  constructor(host: UserHost, groups: GroupConversations) {
     this.host = host;
+    this.groups = groups;
   }
 
   async sync(after: number, limit = 100): Promise<Outcome<SyncPage>> {
@@ -48,10 +51,14 @@ export class Conversations {
     });
   }
 
-  async listConversations(offset = 0, limit = 100): Promise<Outcome<{ conversations: Conversation[]; complete: boolean }>> {
-    return capture(() => {
-      const rows = this.host.store.conversations(offset, limit + 1);
-      return { conversations: rows.slice(0, limit), complete: rows.length <= limit };
+  /** One-to-one and group conversations together: pinned first, then the most recent. */
+  async listConversations(offset = 0, limit = 100): Promise<Outcome<{ conversations: (Conversation | GroupConversation)[]; complete: boolean }>> {
+    return capture(async () => {
+      const groups = await this.groups.list();
+      const oneToOne = this.host.store.conversations(0, offset + limit + 1);
+      const merged = [...oneToOne, ...groups].sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.time - a.time);
+      const complete = oneToOne.length <= offset + limit && merged.length <= offset + limit;
+      return { conversations: merged.slice(offset, offset + limit), complete };
     });
   }
 
@@ -76,9 +83,16 @@ export class Conversations {
     });
   }
 
-  async unread(peers?: string[]): Promise<Outcome<{ total: number; byPeer: { peer: string; unread: number }[] }>> {
-    return capture(() => {
-      return { total: this.host.store.totalUnread(), byPeer: this.host.store.unreadCounts(peers) };
+  async unread(peers?: string[]): Promise<Outcome<{ total: number; byPeer: { peer: string; unread: number }[]; byGroup: { groupId: string; unread: number }[] }>> {
+    return capture(async () => {
+      // A question about particular peers is about one-to-one conversations only.
+      const groups = peers ? [] : (await this.groups.list()).filter((g) => g.unreadCount > 0);
+      const groupTotal = groups.reduce((sum, g) => sum + g.unreadCount, 0);
+      return {
+        total: this.host.store.totalUnread() + groupTotal,
+        byPeer: this.host.store.unreadCounts(peers),
+        byGroup: groups.map((g) => ({ groupId: g.groupId, unread: g.unreadCount })),
+      };
     });
   }
 

@@ -168,7 +168,14 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
       return result!.code === 0 ? { ok: true, value: {} } : { ok: false, code: result!.code, info: "the message could not be recalled" };
     }),
   modifyGroupMessage: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMessage(caller, d.seq, d.body, d.cloudCustomData)),
-  setGroupMessageRead: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.markRead(caller, d.seq ?? Number.MAX_SAFE_INTEGER), (readSeq) => ({ readSeq }))),
+  // The group keeps read points for receipts; the user's own actor keeps the one its devices share.
+  setGroupMessageRead: (c, d) =>
+    group(c, d.groupID, async (g, caller) => {
+      const read = await g.markRead(caller, d.seq ?? Number.MAX_SAFE_INTEGER);
+      return read.ok ? c.actor.groupRead(d.groupID, read.value) : read;
+    }),
+  pinGroupConversation: (c, d) => c.actor.pinGroupConversation(d.groupID, d.pinned),
+  deleteGroupConversation: (c, d) => c.actor.deleteGroupConversation(d.groupID),
 };
 
 function wrap<T, U>(outcome: Outcome<T>, shape: (value: T) => U): Outcome<U> {

@@ -1,0 +1,76 @@
+/**
+ * A user's side of its group conversations. Group messages are stored once,
+ * in their group; nothing is written here when one is sent. What the user
+ * keeps is its read point in each group (a MsgSeq), pins and deletions, all in
+ * its own sync sequence so its devices agree. Unread is the group's last
+ * MsgSeq, from the D1 directory, less the read point: one query for all of a
+ * user's groups, whatever their number, and no call to any group.
+ */
+import { capture, type Outcome } from "../../domain/errors.ts";
+import type { GroupConversation } from "../../domain/events.ts";
+import { keepsUnreadCounts } from "../../domain/groupRules.ts";
+import type { GroupType } from "../../domain/group.ts";
+import { GroupDirectory } from "../../store/groups.ts";
+import type { UserHost } from "./host.ts";
+
+export class GroupConversations {
+  private readonly host: UserHost;
+
+  constructor(host: UserHost) {
+    this.host = host;
+  }
+
+  /** The user's group conversations (deleted ones aside until a newer message), unsorted. */
+  async list(): Promise<GroupConversation[]> {
+    const joined = await new GroupDirectory(this.host.env.DB, this.host.me.sdkAppId).joined(this.host.me.userId);
+    const states = this.host.store.groupStates();
+    const conversations: GroupConversation[] = [];
+    for (const group of joined) {
+      if (group.type === "AVChatRoom") continue;
+      const state = states.get(group.groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1 };
+      if (state.hiddenUpTo >= 0 && group.lastSeq <= state.hiddenUpTo) continue;
+      const readUpTo = Math.max(state.readSeq, group.joinSeq - 1);
+      conversations.push({
+        groupId: group.groupId,
+        groupType: group.type,
+        name: group.name,
+        lastMessage: group.lastMessage,
+        time: Math.max(group.lastMsgTime, group.joinedAt),
+        unreadCount: keepsUnreadCounts(group.type as GroupType) ? Math.max(0, group.lastSeq - readUpTo) : 0,
+        pinned: state.pinned,
+      });
+    }
+    return conversations;
+  }
+
+  /** The user read the group up to `seq` (on a device, or by sending it); its devices are told once. */
+  async markRead(groupId: string, seq: number): Promise<Outcome<{ readSeq: number }>> {
+    return capture(() => {
+      this.host.transaction(() => {
+        if (this.host.store.setGroupRead(groupId, seq)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
+      });
+      return { readSeq: this.host.store.groupState(groupId).readSeq };
+    });
+  }
+
+  async pin(groupId: string, pinned: boolean): Promise<Outcome<{ pinned: boolean }>> {
+    return capture(() => {
+      this.host.transaction(() => {
+        if (this.host.store.setGroupPinned(groupId, pinned)) this.host.announce({ kind: "groupConversationPinned", groupId, pinned });
+      });
+      return { pinned };
+    });
+  }
+
+  /** Takes the conversation out of the list (and its unread with it) until the group's next message. */
+  async delete(groupId: string): Promise<Outcome<{ deleted: boolean }>> {
+    return capture(async () => {
+      const [group] = await new GroupDirectory(this.host.env.DB, this.host.me.sdkAppId).find([groupId]);
+      this.host.transaction(() => {
+        this.host.store.hideGroupConversation(groupId, group?.lastSeq ?? 0);
+        this.host.announce({ kind: "groupConversationDeleted", groupId });
+      });
+      return { deleted: true };
+    });
+  }
+}
