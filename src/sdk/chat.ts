@@ -464,12 +464,18 @@ export class Chat {
         this.emit(EVENT.MESSAGE_RECEIVED, [tipMessage(e, me)]);
         return;
       case "groupSystemNotice":
-        this.emit(EVENT.MESSAGE_RECEIVED, [systemNoticeMessage(e, me, this.groupList.get(e.groupId)?.name ?? "")]);
+        void this.relayNotice(e, me);
         return;
       case "groupListUpdated":
         this.refreshGroupList().catch((error: unknown) => this.connection && this.emit(EVENT.ERROR, error));
         return;
     }
+  }
+
+  /** A system notice names its group: one the user is not in (yet, or any more) is looked up. */
+  private async relayNotice(e: Extract<GroupEvent, { kind: "groupSystemNotice" }>, me: string): Promise<void> {
+    const name = this.groupList.get(e.groupId)?.name ?? (await this.groupApi.searchGroupByID(e.groupId).then((r) => r.data.group.name, () => ""));
+    this.emit(EVENT.MESSAGE_RECEIVED, [systemNoticeMessage(e, me, name)]);
   }
 
   /** Lists the user's groups again: GROUP_LIST_UPDATED when they changed, and group conversations show their names. */
