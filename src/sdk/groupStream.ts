@@ -92,9 +92,10 @@ export class GroupStream {
     const behind: string[] = [];
     for (const { groupId, lastSeq } of await this.host.groupList()) {
       const last = this.last.get(groupId);
-      if (last === undefined || fromNow) this.advance(groupId, Math.max(last ?? 0, lastSeq));
+      if (last === undefined || fromNow) this.last.set(groupId, Math.max(last ?? 0, lastSeq));
       else if (lastSeq > last) behind.push(groupId);
     }
+    this.host.save(Object.fromEntries(this.last));
     const next = async (): Promise<void> => {
       const groupId = behind.shift();
       if (groupId === undefined) return;
