@@ -21,6 +21,11 @@ const services: Record<string, Record<string, Command>> = {
   million_group_open_http_svc: millionGroupOpenHttpSvc,
 };
 
+/** Every command, by service (what the property-based tests fuzz). */
+export function everyCommand(): { service: string; name: string; command: Command }[] {
+  return Object.entries(services).flatMap(([service, table]) => Object.entries(table).map(([name, command]) => ({ service, name, command })));
+}
+
 export function findCommand(service: string, name: string): Command | undefined {
   return Object.hasOwn(services, service) && Object.hasOwn(services[service]!, name) ? services[service]![name] : undefined;
 }

@@ -134,10 +134,10 @@ export class GroupStream {
       try {
         for (;;) {
           const after = this.lastSeq(groupId);
-          const page = await this.host.call<{ messages: GroupMessage[]; complete: boolean; nextSeq: number }>("syncGroupMessages", { groupID: groupId, after, limit: syncPage });
+          const page = await this.host.call<{ messages: GroupMessage[]; complete: boolean; through: number }>("syncGroupMessages", { groupID: groupId, after, limit: syncPage });
           for (const m of page.messages) this.apply(m);
-          // Messages for other members only are not in the page: the answer covers all before nextSeq.
-          if (page.complete) this.advance(groupId, Math.max(this.lastSeq(groupId), page.nextSeq - 1));
+          // Messages for other members only are not in the page: it covers everything up to `through`.
+          this.advance(groupId, Math.max(this.lastSeq(groupId), page.through));
           if (page.complete ? this.applyHeld(groupId) : this.lastSeq(groupId) === after) break;
         }
       } catch (error) {

@@ -7,12 +7,8 @@ import { SELF } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { imOpenLoginSvc } from "../../src/rest/im_open_login_svc.ts";
-import { openim } from "../../src/rest/openim.ts";
-import { profile } from "../../src/rest/profile.ts";
-import { recentcontact } from "../../src/rest/recentcontact.ts";
-import { sns } from "../../src/rest/sns.ts";
 import type { Command } from "../../src/rest/command.ts";
+import { everyCommand } from "../../src/rest/commands.ts";
 import {
   hostileBodyText,
   hostileString,
@@ -30,8 +26,8 @@ import {
 import { fcOptions, fuzzWorld, internalErrorCodes, runs, timeLimit, within, type FuzzWorld } from "./fuzz.ts";
 
 /** Every command the door answers, read from the services themselves so a new one is fuzzed too. */
-const services: Record<string, Record<string, Command>> = { im_open_login_svc: imOpenLoginSvc, openim, profile, recentcontact, sns };
-const commands = Object.entries(services).flatMap(([service, table]) => Object.entries(table).map(([name, command]) => ({ path: `${service}/${name}`, command })));
+const commands = everyCommand().map(({ service, name, command }) => ({ path: `${service}/${name}`, command }));
+const services = Object.fromEntries(everyCommand().map(({ service }) => [service, true]));
 
 const requestTimeoutMs = 10_000;
 
