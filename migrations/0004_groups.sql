@@ -23,6 +23,7 @@ CREATE TABLE group_members (
   group_id  TEXT NOT NULL,
   joined_at INTEGER NOT NULL,               -- unix seconds
   join_seq  INTEGER NOT NULL DEFAULT 0,     -- the group's MsgSeq when the user joined: earlier ones are not unread
+  msg_flag  TEXT NOT NULL DEFAULT 'AcceptAndNotify', -- AcceptNotNotify: no unread badge; Discard: nothing delivered
   PRIMARY KEY (sdkappid, user_id, group_id)
 );
 CREATE INDEX group_members_by_group ON group_members (sdkappid, group_id);

@@ -217,6 +217,19 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
       .catch((error: unknown) => console.error(JSON.stringify({ event: "sender_read_failed", group: this.groupId, message: String(error) })));
   }
 
+  async setMemberRead(userId: string, seq: number): Promise<void> {
+    const outcome = await userActor(this.env, { sdkAppId: this.sdkAppId, userId }).setGroupReadPoint(this.groupId, seq);
+    if (!outcome.ok) throw groupError(outcome.code, outcome.info);
+  }
+
+  mentioned(userIds: string[], seq: number): void {
+    for (const userId of userIds) {
+      void userActor(this.env, { sdkAppId: this.sdkAppId, userId })
+        .groupMentioned(this.groupId, seq)
+        .catch((error: unknown) => console.error(JSON.stringify({ event: "mention_failed", group: this.groupId, message: String(error) })));
+    }
+  }
+
   flushDirectory(): Promise<void> {
     return this.directory.flush();
   }

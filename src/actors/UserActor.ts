@@ -161,6 +161,12 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   groupRead(groupId: string, seq: number) {
     return this.groupConversations.markRead(groupId, seq);
   }
+  setGroupReadPoint(groupId: string, seq: number) {
+    return this.groupConversations.setReadPoint(groupId, seq);
+  }
+  groupMentioned(groupId: string, groupSeq: number) {
+    return this.groupConversations.mentioned(groupId, groupSeq);
+  }
   pinGroupConversation(groupId: string, pinned: boolean) {
     return this.groupConversations.pin(groupId, pinned);
   }

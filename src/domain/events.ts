@@ -24,7 +24,9 @@ export type UserEvent =
   /** The user read the group conversation up to the group's MsgSeq `readSeq` (on any device, or by sending). */
   | { kind: "groupRead"; seq: number; groupId: string; readSeq: number }
   | { kind: "groupConversationPinned"; seq: number; groupId: string; pinned: boolean }
-  | { kind: "groupConversationDeleted"; seq: number; groupId: string };
+  | { kind: "groupConversationDeleted"; seq: number; groupId: string }
+  /** The user was mentioned (@) in the group's message `groupSeq`. */
+  | { kind: "groupMentioned"; seq: number; groupId: string; groupSeq: number };
 
 export type UserEventKind = UserEvent["kind"];
 
@@ -47,6 +49,11 @@ export interface GroupConversation {
   time: number;
   unreadCount: number;
   pinned: boolean;
+  /** The user's MsgFlag: AcceptNotNotify counts unread without a badge (left out of the total); Discard receives nothing. */
+  messageRemindType: string;
+  /** The newest unread message that mentioned the user, or that mentioned everyone (0: none). */
+  mentionedSeq: number;
+  mentionedAll: boolean;
 }
 
 /** An answer to `sync`: events after the cursor, in order, and the cursor to ask from next. */

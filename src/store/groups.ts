@@ -97,6 +97,10 @@ export class GroupDirectory {
     }
   }
 
+  async setMsgFlag(groupId: string, userId: string, msgFlag: string): Promise<void> {
+    await this.db.prepare("UPDATE group_members SET msg_flag = ? WHERE sdkappid = ? AND group_id = ? AND user_id = ?").bind(msgFlag, this.sdkAppId, groupId, userId).run();
+  }
+
   async removeMembers(groupId: string, userIds: string[]): Promise<void> {
     for (let i = 0; i < userIds.length; i += chunkSize) {
       await this.db
@@ -134,15 +138,15 @@ export class GroupDirectory {
   }
 
   /** The groups a user is in, with where the user joined: one query, whatever their number. */
-  async joined(userId: string): Promise<(GroupRow & { joinedAt: number; joinSeq: number })[]> {
+  async joined(userId: string): Promise<(GroupRow & { joinedAt: number; joinSeq: number; msgFlag: string })[]> {
     const rows = await this.db
       .prepare(
-        `SELECT g.*, m.joined_at, m.join_seq FROM group_members m JOIN groups g ON g.sdkappid = m.sdkappid AND g.group_id = m.group_id
+        `SELECT g.*, m.joined_at, m.join_seq, m.msg_flag FROM group_members m JOIN groups g ON g.sdkappid = m.sdkappid AND g.group_id = m.group_id
          WHERE m.sdkappid = ? AND m.user_id = ? ORDER BY m.joined_at DESC, g.group_id`,
       )
       .bind(this.sdkAppId, userId)
-      .all<RawGroup & { joined_at: number; join_seq: number }>();
-    return rows.results.map((r) => ({ ...toRow(r), joinedAt: r.joined_at, joinSeq: r.join_seq }));
+      .all<RawGroup & { joined_at: number; join_seq: number; msg_flag: string }>();
+    return rows.results.map((r) => ({ ...toRow(r), joinedAt: r.joined_at, joinSeq: r.join_seq, msgFlag: r.msg_flag }));
   }
 
   /** How many groups (live rooms aside) each of these users is in: one query per 90 users. */

@@ -299,3 +299,58 @@ describe("group ops on a device's connection", () => {
     expect((await b.request("sendGroupMessage", { groupID: "x".repeat(60), random: aRandom(), body: text("x") })).code).toBe(10015);
   });
 });
+
+describe("a member's message settings, mentions and unread set by REST", () => {
+  type Listed = { conversations: { groupId?: string; unreadCount: number; messageRemindType: string; mentionedSeq: number; mentionedAll: boolean }[] };
+  const groupIn = (list: Listed, groupId: string) => list.conversations.find((c) => c.groupId === groupId)!;
+
+  async function settle(client: ProtocolClient, groupId: string, check: (c: Listed["conversations"][number]) => boolean) {
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const conversation = groupIn(await client.call<Listed>("getConversationList"), groupId);
+      if ((conversation && check(conversation)) || Date.now() > deadline) return conversation;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+
+  it("delivers nothing to a member who chose Discard, and keeps a muted (AcceptNotNotify) group out of the total", async () => {
+    const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 3);
+    const [quiet, gone] = others as [string, string];
+    ok(await stub.addMembers(admin, [quiet, gone]));
+    ok(await stub.modifyMember(as(quiet), quiet, { msgFlag: "AcceptNotNotify" }));
+    ok(await stub.modifyMember(as(gone), gone, { msgFlag: "Discard" }));
+    const goneDevice = await groupConnection(app, gone);
+    const quietDevice = await groupConnection(app, quiet);
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("hello") }));
+    await quietDevice.waitForEvents("groupMessage", 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(messagesOf(goneDevice)).toEqual([]);
+    const quietUser = await TestClient.connect(app, quiet);
+    expect(await settle(quietUser, groupId, (c) => c.unreadCount === 1)).toMatchObject({ unreadCount: 1, messageRemindType: "AcceptNotNotify" });
+    expect(await quietUser.call("getTotalUnread")).toMatchObject({ total: 0 });
+  });
+
+  it("shows a member who was away that it was mentioned, until it reads", async () => {
+    const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 2);
+    const [member] = others as [string];
+    ok(await stub.addMembers(admin, [member]));
+    const sent = ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("@you look"), atUsers: [member] }));
+    const device = await TestClient.connect(app, member);
+    expect(await settle(device, groupId, (c) => c.mentionedSeq > 0 && c.unreadCount > 0)).toMatchObject({ mentionedSeq: sent.seq, unreadCount: 1 });
+    await device.call("setGroupMessageRead", { groupID: groupId });
+    expect(groupIn(await device.call<Listed>("getConversationList"), groupId)).toMatchObject({ mentionedSeq: 0, unreadCount: 0 });
+  });
+
+  it("lets set_unread_msg_num set the count the member's devices show", async () => {
+    const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 2);
+    const [member] = others as [string];
+    ok(await stub.addMembers(admin, [member]));
+    for (let i = 0; i < 5; i++) ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text(`#${i}`) }));
+    const device = await TestClient.connect(app, member);
+    await settle(device, groupId, (c) => c.unreadCount === 5);
+    await device.call("setGroupMessageRead", { groupID: groupId });
+    const answer = await app.rest("group_open_http_svc/set_unread_msg_num", { GroupId: groupId, Member_Account: member, UnreadMsgNum: 2 });
+    expect(answer.body.ErrorCode).toBe(0);
+    expect(groupIn(await device.call<Listed>("getConversationList"), groupId)).toMatchObject({ unreadCount: 2 });
+  });
+});

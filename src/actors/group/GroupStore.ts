@@ -218,6 +218,11 @@ export class GroupStore {
       .map(toMember);
   }
 
+  /** Members who receive messages (not MsgFlag Discard). */
+  receivingMemberIds(): string[] {
+    return this.exec<{ user_id: string }>("SELECT user_id FROM members WHERE msg_flag <> 'Discard'").toArray().map((r) => r.user_id);
+  }
+
   allMemberIds(): string[] {
     return this.exec<{ user_id: string }>("SELECT user_id FROM members").toArray().map((r) => r.user_id);
   }

@@ -88,6 +88,8 @@ async function apply(directory: GroupDirectory, groupId: string, change: Directo
       return directory.addMembers(groupId, change.userIds, change.joinedAt, change.joinSeq);
     case "left":
       return directory.removeMembers(groupId, change.userIds);
+    case "msgFlag":
+      return directory.setMsgFlag(groupId, change.userId, change.msgFlag);
     case "destroyed":
       return directory.remove(groupId);
     case "group":

@@ -35,6 +35,10 @@ export interface GroupHost {
   directoryChanged(change: DirectoryChange): void;
   /** Moves a member's own read point (kept by its user actor) to a message it sent. */
   senderRead(userId: string, seq: number): void;
+  /** Sets a member's read point in its user actor, backwards too (set_unread_msg_num). */
+  setMemberRead(userId: string, seq: number): Promise<void>;
+  /** Tells mentioned members' actors, so members who are away see the mention. */
+  mentioned(userIds: string[], seq: number): void;
   /** Brings the directory up to date before answering. */
   flushDirectory(): Promise<void>;
   /** Whether `userId` is one of the app's admins. */
@@ -45,4 +49,5 @@ export type DirectoryChange =
   | { kind: "group" }
   | { kind: "joined"; userIds: string[]; joinSeq: number; joinedAt: number }
   | { kind: "left"; userIds: string[] }
+  | { kind: "msgFlag"; userId: string; msgFlag: string }
   | { kind: "destroyed" };

@@ -333,7 +333,11 @@ export class GroupMembership {
       decideMute(profile.type, actor, target.role);
       next.muteUntil = muteUntilFor(changes.muteTime, Math.floor(Date.now() / 1000));
     }
-    this.host.transaction(() => this.host.store.updateMember(next));
+    this.host.transaction(() => {
+      this.host.store.updateMember(next);
+      if (next.msgFlag !== target.msgFlag) this.host.directoryChanged({ kind: "msgFlag", userId, msgFlag: next.msgFlag });
+    });
+    if (next.msgFlag !== target.msgFlag) await this.host.flushDirectory();
     const operator = caller.userId ?? "";
     if (roleChanged) {
       this.tip(next.role === "Admin" ? GroupTipType.adminSet : GroupTipType.adminCancelled, operator, [userId]);

@@ -71,10 +71,10 @@ export class GroupMessages {
       });
       this.host.directoryChanged({ kind: "group" });
     }
-    const recipients = message.to ? [...new Set([...message.to, from])] : this.host.store.allMemberIds();
-    this.host.publish({ kind: "groupMessage", message }, recipients);
+    this.host.publish({ kind: "groupMessage", message }, this.recipientsOf(message));
     // The sender has read up to its own message: its devices' unread counts agree.
     if (keep && member) this.host.senderRead(member.userId, message.seq);
+    if (keep && message.atUsers) this.host.mentioned(message.atUsers.filter((u) => u !== from), message.seq);
     return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
   }
 
@@ -166,7 +166,8 @@ export class GroupMessages {
     return !message.to || caller.appAdmin || message.to.includes(caller.userId ?? "") || message.from === caller.userId;
   }
 
+  /** Its targets and sender, or every member but those who asked for nothing (MsgFlag Discard). */
   private recipientsOf(message: GroupMessage): string[] {
-    return message.to ? [...new Set([...message.to, message.from])] : this.host.store.allMemberIds();
+    return message.to ? [...new Set([...message.to, message.from])] : this.host.store.receivingMemberIds();
   }
 }

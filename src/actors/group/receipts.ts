@@ -78,7 +78,7 @@ export class GroupReceipts {
   }
 
   /** Sets what the member has not read to the group's newest `unread` messages (no fewer than it may see, no more). */
-  setUnread(caller: GroupCaller, userId: string, unread: number): void {
+  async setUnread(caller: GroupCaller, userId: string, unread: number): Promise<void> {
     const profile = this.host.profile();
     void caller;
     const member = this.requireMember(userId);
@@ -86,6 +86,8 @@ export class GroupReceipts {
     const floor = firstVisibleSeq(profile, member.joinSeq) - 1;
     const readSeq = Math.min(lastSeq, Math.max(floor, lastSeq - unread));
     this.host.transaction(() => this.host.store.updateMember({ ...member, readSeq }));
+    // The count the member's devices show comes from its own actor's read point.
+    await this.host.setMemberRead(userId, readSeq);
   }
 
   private requireMember(userId: string): StoredMember {

@@ -61,6 +61,8 @@ const migrations: string[][] = [
       hidden_up_to INTEGER NOT NULL DEFAULT -1
     )`,
   ],
+  // The newest MsgSeq in which the user was mentioned (@), per group.
+  [`ALTER TABLE group_state ADD COLUMN mention_seq INTEGER NOT NULL DEFAULT 0`],
 ];
 
 type MessageRow = {
@@ -121,6 +123,8 @@ export interface GroupState {
   pinned: boolean;
   /** A deleted conversation stays out of the list until its group has a message after this MsgSeq (-1: shown). */
   hiddenUpTo: number;
+  /** The newest MsgSeq that mentioned the user (0: none). */
+  mentionSeq: number;
 }
 
 type EventData = Exclude<UserEvent, { kind: "message" } | { kind: "messageModified" }>;
@@ -461,12 +465,34 @@ export class UserStore {
   // ---- the user's side of its group conversations ----
 
   groupStates(): Map<string, GroupState> {
-    const rows = this.exec<{ group_id: string; read_seq: number; pinned: number; hidden_up_to: number }>("SELECT * FROM group_state").toArray();
-    return new Map(rows.map((r) => [r.group_id, { readSeq: r.read_seq, pinned: r.pinned === 1, hiddenUpTo: r.hidden_up_to }]));
+    const rows = this.exec<{ group_id: string; read_seq: number; pinned: number; hidden_up_to: number; mention_seq: number }>("SELECT * FROM group_state").toArray();
+    return new Map(rows.map((r) => [r.group_id, { readSeq: r.read_seq, pinned: r.pinned === 1, hiddenUpTo: r.hidden_up_to, mentionSeq: r.mention_seq }]));
   }
 
   groupState(groupId: string): GroupState {
-    return this.groupStates().get(groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1 };
+    return this.groupStates().get(groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
+  }
+
+  /** Sets the read point where it is told (set_unread_msg_num may move it back); returns whether it changed. */
+  setGroupReadPoint(groupId: string, seq: number): boolean {
+    return (
+      this.exec(
+        "INSERT INTO group_state (group_id, read_seq) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET read_seq = ?2 WHERE read_seq <> ?2",
+        groupId,
+        seq,
+      ).rowsWritten > 0
+    );
+  }
+
+  /** Records a mention of the user at `seq`; returns whether it is newer than the one kept. */
+  setGroupMention(groupId: string, seq: number): boolean {
+    return (
+      this.exec(
+        "INSERT INTO group_state (group_id, mention_seq) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET mention_seq = ?2 WHERE mention_seq < ?2",
+        groupId,
+        seq,
+      ).rowsWritten > 0
+    );
   }
 
   /** Moves the read point forward; returns whether it moved. */

@@ -86,7 +86,8 @@ export class Conversations {
   async unread(peers?: string[]): Promise<Outcome<{ total: number; byPeer: { peer: string; unread: number }[]; byGroup: { groupId: string; unread: number }[] }>> {
     return capture(async () => {
       // A question about particular peers is about one-to-one conversations only.
-      const groups = peers ? [] : (await this.groups.list()).filter((g) => g.unreadCount > 0);
+      // Conversations the user muted (AcceptNotNotify) keep their count but stay out of the badge's total.
+      const groups = peers ? [] : (await this.groups.list()).filter((g) => g.unreadCount > 0 && g.messageRemindType === "AcceptAndNotify");
       const groupTotal = groups.reduce((sum, g) => sum + g.unreadCount, 0);
       return {
         total: this.host.store.totalUnread() + groupTotal,

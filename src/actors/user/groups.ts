@@ -27,17 +27,21 @@ export class GroupConversations {
     const conversations: GroupConversation[] = [];
     for (const group of joined) {
       if (group.type === "AVChatRoom") continue;
-      const state = states.get(group.groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1 };
+      const state = states.get(group.groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
       if (state.hiddenUpTo >= 0 && group.lastSeq <= state.hiddenUpTo) continue;
       const readUpTo = Math.max(state.readSeq, group.joinSeq - 1);
+      const counts = keepsUnreadCounts(group.type as GroupType) && group.msgFlag !== "Discard";
       conversations.push({
         groupId: group.groupId,
         groupType: group.type,
         name: group.name,
         lastMessage: group.lastMessage,
         time: Math.max(group.lastMsgTime, group.joinedAt),
-        unreadCount: keepsUnreadCounts(group.type as GroupType) ? Math.max(0, group.lastSeq - readUpTo) : 0,
+        unreadCount: counts ? Math.max(0, group.lastSeq - readUpTo) : 0,
         pinned: state.pinned,
+        messageRemindType: group.msgFlag,
+        mentionedSeq: state.mentionSeq > readUpTo ? state.mentionSeq : 0,
+        mentionedAll: group.lastMessage?.atAll === true && group.lastMessage.seq > readUpTo,
       });
     }
     return conversations;
@@ -50,6 +54,24 @@ export class GroupConversations {
         if (this.host.store.setGroupRead(groupId, seq)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
       });
       return { readSeq: this.host.store.groupState(groupId).readSeq };
+    });
+  }
+
+  /** set_unread_msg_num: the read point where the group puts it, backwards too. */
+  async setReadPoint(groupId: string, seq: number): Promise<Outcome<void>> {
+    return capture(() => {
+      this.host.transaction(() => {
+        if (this.host.store.setGroupReadPoint(groupId, seq)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
+      });
+    });
+  }
+
+  /** A message mentioned the user: its devices and its conversation list show it until read. */
+  async mentioned(groupId: string, groupSeq: number): Promise<Outcome<void>> {
+    return capture(() => {
+      this.host.transaction(() => {
+        if (this.host.store.setGroupMention(groupId, groupSeq)) this.host.announce({ kind: "groupMentioned", groupId, groupSeq });
+      });
     });
   }
 
