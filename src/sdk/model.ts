@@ -60,6 +60,8 @@ export interface Conversation {
   groupAtInfoList: { groupID: string; messageSequence: number; atType: number }[];
   isPinned: boolean;
   draftText: string;
+  /** Group conversations: the user's MsgFlag ("AcceptNotNotify": counted, no badge). */
+  messageRemindType?: string;
 }
 
 export const c2cConversationID = (userID: string) => `${TYPES.CONV_C2C}${userID}`;
@@ -361,6 +363,12 @@ export function emptyConversation(conversationID: string): Conversation {
   };
 }
 
+function atInfoOf(c: ServerGroupConversation): Conversation["groupAtInfoList"] {
+  if (!c.mentionedSeq && !c.mentionedAll) return [];
+  const atType = c.mentionedSeq && c.mentionedAll ? TYPES.CONV_AT_ALL_AT_ME : c.mentionedSeq ? TYPES.CONV_AT_ME : TYPES.CONV_AT_ALL;
+  return [{ groupID: c.groupId, messageSequence: c.mentionedSeq || (c.lastMessage?.seq ?? 0), atType }];
+}
+
 export function conversationFromServer(c: ServerConversation | ServerGroupConversation, me: string): Conversation {
   if ("groupId" in c) {
     return {
@@ -369,6 +377,9 @@ export function conversationFromServer(c: ServerConversation | ServerGroupConver
       unreadCount: c.unreadCount,
       lastMessage: c.lastMessage ? lastMessageOf(fromGroupServer(c.lastMessage, me)) : null,
       isPinned: c.pinned,
+      messageRemindType: c.messageRemindType,
+      // Mentions the server kept while the user was away (the newest unread one).
+      groupAtInfoList: atInfoOf(c),
     };
   }
   return {
