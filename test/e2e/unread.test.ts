@@ -80,6 +80,8 @@ describe("unread counts and gaps", () => {
     server = await startServer({ persistTo: freshStateDir() });
   });
   afterAll(async () => {
+    // What the server logged as internal errors, so a failure here can be traced.
+    for (const line of server?.output().split("\n") ?? []) if (/internal_error|worker_error/.test(line)) console.error(line);
     for (const d of devices) {
       if (d.online) await d.chat.logout().catch(() => undefined);
       await d.net.close();

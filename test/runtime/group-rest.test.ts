@@ -223,8 +223,15 @@ describe("change_group_owner", () => {
 });
 
 describe("get_appid_group_list", () => {
+  it("is limited to one call a second, as Tencent limits it", async () => {
+    const { app } = await appWithUsers(1);
+    ok(await app.rest("group_open_http_svc/get_appid_group_list", {}));
+    refused(await app.rest("group_open_http_svc/get_appid_group_list", {}), 60007);
+  });
+
   it("pages the app's groups with Limit and Next, and filters by GroupType (\"\" lists every type)", async () => {
-    const { app, ids } = await appWithUsers(1);
+    // An app may raise the limit (commandRateLimits), which this test does to page quickly.
+    const { app, ids } = await appWithUsers(1, { commandRateLimits: { "group_open_http_svc/get_appid_group_list": 100 } });
     const made: string[] = [];
     for (const type of ["Public", "Private", "Public"]) {
       made.push(ok(await app.rest("group_open_http_svc/create_group", { Type: type, Name: "g", Owner_Account: ids[0] })).GroupId as string);
