@@ -63,12 +63,12 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.fanout = new GroupFanout(env, this.sdkAppId, async () => (await this.settings()).fanoutHubs);
     this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
     this.membership = new GroupMembership(this);
-    this.messages = new GroupMessages(this);
+    this.topics = new GroupTopics(this);
+    this.messages = new GroupMessages(this, this.topics);
     this.imports = new GroupImports(this);
     this.receipts = new GroupReceipts(this);
     this.adminMessages = new GroupAdminMessages(this);
     this.attributes = new GroupAttributes(this);
-    this.topics = new GroupTopics(this);
     this.alarms = new AlarmScheduler(ctx.storage, [{ name: "directory", run: (now) => this.directory.run(now) }], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
@@ -149,17 +149,17 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   sendMessage(caller: GroupCaller, draft: GroupMessageDraft) {
     return capture(() => this.messages.send(caller, draft));
   }
-  history(caller: GroupCaller, page: { upTo?: number; count: number; withRecalled?: boolean }) {
-    return capture(() => this.messages.history(caller, page.upTo, page.count, page.withRecalled ?? false));
+  history(caller: GroupCaller, page: { upTo?: number; count: number; withRecalled?: boolean; topicId?: string }) {
+    return capture(() => this.messages.history(caller, page.upTo, page.count, page.withRecalled ?? false, page.topicId));
   }
-  messagesAfter(caller: GroupCaller, after: number, limit = 100) {
-    return capture(() => this.messages.after(caller, after, limit));
+  messagesAfter(caller: GroupCaller, after: number, limit = 100, topicId?: string) {
+    return capture(() => this.messages.after(caller, after, limit, topicId));
   }
-  recall(caller: GroupCaller, seqs: number[]) {
-    return capture(() => this.messages.recall(caller, seqs));
+  recall(caller: GroupCaller, seqs: number[], topicId?: string) {
+    return capture(() => this.messages.recall(caller, seqs, topicId));
   }
-  modifyMessage(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string) {
-    return capture(() => this.messages.modify(caller, seq, body, cloudCustomData));
+  modifyMessage(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string, topicId?: string) {
+    return capture(() => this.messages.modify(caller, seq, body, cloudCustomData, topicId));
   }
   markRead(caller: GroupCaller, seq: number) {
     return capture(() => this.messages.markRead(caller, seq));
@@ -282,8 +282,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   clearMessages(caller: GroupCaller, upTo?: number) {
     return capture(() => this.adminMessages.clear(caller, upTo));
   }
-  messageKeys(seqs: number[]) {
-    return capture(() => this.adminMessages.keys(seqs));
+  messageKeys(seqs: number[], topicId?: string) {
+    return capture(() => this.adminMessages.keys(seqs, topicId));
   }
 
   // ---------------------------------------------------------------- attributes, counters, topics (group/attributes.ts, group/topics.ts)

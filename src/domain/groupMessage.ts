@@ -12,7 +12,9 @@ import { MsgBody, MsgRandom } from "./message.ts";
 
 export interface GroupMessage {
   groupId: string;
-  /** The group's MsgSeq: strictly increasing from 1. */
+  /** The Community topic it was sent in; absent for the group's own messages. */
+  topicId?: string;
+  /** The group's MsgSeq, or its topic's: strictly increasing from 1 in each. */
   seq: number;
   from: string;
   random: number;
@@ -32,6 +34,8 @@ export interface GroupMessage {
 }
 
 export const GroupMessageDraft = z.object({
+  /** Sends it in this topic of a Community (TopicId); absent for the group's own stream. */
+  topicId: z.string().min(1).optional(),
   random: MsgRandom,
   body: MsgBody,
   cloudCustomData: z.string().optional(),
@@ -83,10 +87,13 @@ export const GroupNoticeType = {
   custom: 255,
 } as const;
 
-/** Events a member's devices receive about a group (not in the user's sync sequence: groups catch up by MsgSeq). */
+/**
+ * Events a member's devices receive about a group (not in the user's sync sequence: groups catch up by MsgSeq).
+ * A message's events carry its `topicId` when it is a topic's: devices file it under `GROUP{topicId}`.
+ */
 export type GroupEvent =
   | { kind: "groupMessage"; message: GroupMessage }
-  | { kind: "groupMessageRevoked"; groupId: string; seq: number }
+  | { kind: "groupMessageRevoked"; groupId: string; seq: number; topicId?: string }
   | { kind: "groupMessageModified"; message: GroupMessage }
   /** TIMGroupTipElem: shown in the group's message stream. */
   | { kind: "groupTip"; groupId: string; operationType: number; operatorId: string; userIds: string[]; time: number; profile?: Record<string, unknown> }

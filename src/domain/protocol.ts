@@ -141,15 +141,17 @@ export const OpData = {
   setGroupMemberNameCard: z.object({ groupID: GroupIdField, userID: UserId.optional(), nameCard: z.string() }),
   setGroupMemberCustomField: z.object({ groupID: GroupIdField, userID: UserId.optional(), memberCustomField: z.array(z.object({ key: z.string(), value: z.string() })).max(5) }),
   setMessageRemindType: z.object({ groupID: GroupIdField, messageRemindType: MsgFlag }),
+  // `topicID`: a topic of the Community `groupID`, whose messages have their own MsgSeq (conversation GROUP{topicID}).
   sendGroupMessage: GroupMessageDraft.pick({ random: true, body: true, cloudCustomData: true, priority: true, to: true, atUsers: true, atAll: true, needReadReceipt: true }).extend({
     groupID: GroupIdField,
+    topicID: TopicIdField.optional(),
   }),
   /** History newest first: pass the answer's `next` as `before` for the page before. */
-  getGroupMessageList: z.object({ groupID: GroupIdField, before: Cursor.optional(), limit: Limit(100) }),
+  getGroupMessageList: z.object({ groupID: GroupIdField, topicID: TopicIdField.optional(), before: Cursor.optional(), limit: Limit(100) }),
   /** What a device missed: messages after MsgSeq `after`, oldest first. */
-  syncGroupMessages: z.object({ groupID: GroupIdField, after: Cursor, limit: Limit(200) }),
-  revokeGroupMessage: z.object({ groupID: GroupIdField, seq: Cursor }),
-  modifyGroupMessage: z.object({ groupID: GroupIdField, seq: Cursor, body: MsgBody, cloudCustomData: z.string().optional() }),
+  syncGroupMessages: z.object({ groupID: GroupIdField, topicID: TopicIdField.optional(), after: Cursor, limit: Limit(200) }),
+  revokeGroupMessage: z.object({ groupID: GroupIdField, topicID: TopicIdField.optional(), seq: Cursor }),
+  modifyGroupMessage: z.object({ groupID: GroupIdField, topicID: TopicIdField.optional(), seq: Cursor, body: MsgBody, cloudCustomData: z.string().optional() }),
   setGroupMessageRead: z.object({ groupID: GroupIdField, seq: Cursor.optional() }),
   pinGroupConversation: z.object({ groupID: GroupIdField, pinned: z.boolean() }),
   deleteGroupConversation: z.object({ groupID: GroupIdField }),

@@ -53,6 +53,9 @@ const GroupId = z.string();
 const Flag = optional(z.literal([0, 1]));
 const MuteSeconds = z.number().int().min(0).max(muteForever);
 const SeqItems = z.array(z.object({ MsgSeq })).min(1, "must name at least one message");
+/** A Community topic's messages instead of the group's own; "" means the group's own. */
+const TopicId = optional(z.string({ error: "must be a string" }));
+const inTopic = (topicId: string | undefined) => (topicId !== undefined ? { topicId } : {});
 
 /** create_group and import_group share these; MaxMemberCount is what create_group called MaxMemberNum. */
 function groupFields<T extends z.ZodType>(type: T) {
@@ -495,6 +498,7 @@ export const sendGroupMsg = command({
     To_Account: optional(z.array(UserId)),
     NeedReadReceipt: Flag,
     GroupAtInfo: optional(z.array(z.object({ GroupAtAllFlag: Flag, GroupAt_Account: optional(UserId) }))),
+    TopicId,
   }),
   paramErrorCode,
   async handle(ctx, body) {
@@ -505,6 +509,7 @@ export const sendGroupMsg = command({
     const mentions = body.GroupAtInfo ?? [];
     const atUsers = mentions.flatMap((m) => (m.GroupAt_Account !== undefined && m.GroupAtAllFlag !== 1 ? [m.GroupAt_Account] : []));
     const draft: GroupMessageDraft = {
+      ...inTopic(body.TopicId),
       random: body.Random,
       body: body.MsgBody,
       ...(body.CloudCustomData !== undefined ? { cloudCustomData: body.CloudCustomData } : {}),
@@ -535,13 +540,14 @@ export const groupMsgRecall = command({
     GroupId,
     MsgSeqList: SeqItems.max(groupBatchLimits.recallMessages, `at most ${groupBatchLimits.recallMessages} messages per request`),
     Reason: optional(z.string()),
+    TopicId,
   }),
   paramErrorCode,
   async handle(ctx, body) {
     const stub = group(ctx, body.GroupId);
     const seqs = body.MsgSeqList.map((m) => m.MsgSeq);
-    const keys = new Map(unwrap(await stub.messageKeys(seqs)).map((k) => [k.seq, msgKey(k.seq, k.random, k.time)]));
-    const results = unwrap(await stub.recall(admin(), seqs));
+    const keys = new Map(unwrap(await stub.messageKeys(seqs, body.TopicId)).map((k) => [k.seq, msgKey(k.seq, k.random, k.time)]));
+    const results = unwrap(await stub.recall(admin(), seqs, body.TopicId));
     return { RecallRetList: results.map((r) => ({ MsgSeq: r.seq, RetCode: r.code, MsgKey: keys.get(r.seq) ?? "" })) };
   },
 });
@@ -588,11 +594,13 @@ export const groupMsgGetSimple = command({
     ReqMsgNumber: z.number().int().min(1).max(groupBatchLimits.historyPage, `at most ${groupBatchLimits.historyPage} messages per request`),
     ReqMsgSeq: optional(MsgSeq),
     WithRecalledMsg: Flag,
+    TopicId,
   }),
   paramErrorCode,
   async handle(ctx, body) {
     const page = unwrap(
       await group(ctx, body.GroupId).history(admin(), {
+        ...inTopic(body.TopicId),
         count: body.ReqMsgNumber,
         withRecalled: body.WithRecalledMsg === 1,
         ...(body.ReqMsgSeq !== undefined ? { upTo: body.ReqMsgSeq } : {}),

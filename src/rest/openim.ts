@@ -227,14 +227,14 @@ export const modifyC2cMsg = command({
   },
 });
 
-/** Edits a stored group message: its body, and its CloudCustomData when given; members' devices are told. */
+/** Edits a stored group message (a topic's with TopicId): its body, and its CloudCustomData when given; members' devices are told. */
 export const modifyGroupMsg = command({
-  body: z.object({ GroupId: z.string(), MsgSeq: MsgSeq, MsgBody: MsgBody, CloudCustomData: optional(z.string()) }),
+  body: z.object({ GroupId: z.string(), MsgSeq: MsgSeq, MsgBody: MsgBody, CloudCustomData: optional(z.string()), TopicId: optional(z.string()) }),
   paramErrorCode,
   fieldErrorCodes,
   async handle(ctx, body) {
     const group = groupNamed(ctx.env, ctx.app.sdkAppId, body.GroupId);
-    unwrap(await group.modifyMessage({ appAdmin: true }, body.MsgSeq, body.MsgBody, body.CloudCustomData));
+    unwrap(await group.modifyMessage({ appAdmin: true }, body.MsgSeq, body.MsgBody, body.CloudCustomData, body.TopicId));
     return {};
   },
 });

@@ -1,11 +1,11 @@
 /** Community topics: million_group_open_http_svc with Tencent's field names, client ops, and what members receive. */
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { groupActor } from "../../src/actors/refs.ts";
 import type { GroupCaller } from "../../src/actors/GroupActor.ts";
 import type { GroupType } from "../../src/domain/group.ts";
 import { ProtocolClient } from "../support/protocol-client.ts";
-import { TestClient } from "./clients.ts";
+import { aRandom, TestClient, text } from "./clients.ts";
 import { appWithUsers, type RestAnswer, type TestApp } from "./helpers.ts";
 
 let groupCounter = 0;
@@ -225,5 +225,259 @@ describe("topicOf, for topic messages", () => {
     expect(await stub.topicOf(TopicId)).toMatchObject({ ok: false, code: 10010 });
     const plain = await aCommunity({ type: "Public" });
     expect(await plain.stub.topicOf(`${plain.groupId}@TOPIC#_x`)).toMatchObject({ ok: false, code: 11000 });
+  });
+});
+
+// ------------------------------------------------------------------------------------------ topic messages
+
+const groupCommand = (app: TestApp, name: string, body: Record<string, unknown>) => app.rest(`group_open_http_svc/${name}`, body).then((a) => a.body);
+
+/** send_group_msg's answer: MsgSeq and MsgTime when it went through. */
+const sendTo = (app: TestApp, groupId: string, words: string, extra: Record<string, unknown> = {}) =>
+  groupCommand(app, "send_group_msg", { GroupId: groupId, Random: aRandom(), MsgBody: text(words), ...extra }) as Promise<RestAnswer["body"] & { MsgSeq: number; MsgTime: number }>;
+
+/** group_msg_get_simple's messages, newest first: [MsgSeq, text] (text "" for a recalled one). */
+async function historyOf(app: TestApp, groupId: string, extra: Record<string, unknown> = {}): Promise<[number, string][]> {
+  const body = await groupCommand(app, "group_msg_get_simple", { GroupId: groupId, ReqMsgNumber: 20, WithRecalledMsg: 1, ...extra });
+  if (body.ErrorCode !== 0) throw new Error(`group_msg_get_simple failed: ${body.ErrorCode} ${body.ErrorInfo}`);
+  return (body.RspMsgList as { MsgSeq: number; MsgBody: { MsgContent: { Text: string } }[] }[]).map((m) => [m.MsgSeq, m.MsgBody[0]?.MsgContent.Text ?? ""]);
+}
+
+/** get_topic's TopicInfo of one topic. */
+async function topicInfoOf(app: TestApp, groupId: string, topicId: string): Promise<Record<string, unknown>> {
+  const [item] = (await topicCommand(app, "get_topic", { GroupId: groupId, TopicIdList: [topicId] })).TopicAndSelfInfo as { TopicInfo: Record<string, unknown> }[];
+  return item!.TopicInfo;
+}
+
+/** A topic-enabled community with two topics. */
+async function aCommunityWithTopics() {
+  const community = await aCommunity();
+  const { app, groupId } = community;
+  const { TopicId: music } = await topicCommand(app, "create_topic", { GroupId: groupId, TopicName: "music", TopicId: `${groupId}@TOPIC#_music` });
+  const { TopicId: news } = await topicCommand(app, "create_topic", { GroupId: groupId, TopicName: "news" });
+  return { ...community, music, news };
+}
+
+describe("topic messages over REST", () => {
+  afterEach(() => ProtocolClient.closeAll());
+
+  it("send_group_msg with TopicId numbers each topic from 1, apart from the group's own MsgSeq; get_topic's NextMsgSeq and LastMsgTime follow", async () => {
+    const { app, groupId, owner, member, music, news } = await aCommunityWithTopics();
+    expect(await sendTo(app, groupId, "group 1", { From_Account: owner })).toMatchObject({ ActionStatus: "OK", MsgSeq: 1, MsgDropReason: "" });
+    expect(await sendTo(app, groupId, "music 1", { From_Account: member, TopicId: music })).toMatchObject({ ActionStatus: "OK", MsgSeq: 1 });
+    const last = await sendTo(app, groupId, "music 2", { TopicId: music });
+    expect(last).toMatchObject({ MsgSeq: 2 });
+    expect(await sendTo(app, groupId, "news 1", { TopicId: news })).toMatchObject({ MsgSeq: 1 });
+    // TopicId "" is the group's own stream, as Tencent clients send unused fields.
+    expect(await sendTo(app, groupId, "group 2", { TopicId: "" })).toMatchObject({ MsgSeq: 2 });
+
+    expect(await historyOf(app, groupId)).toEqual([
+      [2, "group 2"],
+      [1, "group 1"],
+    ]);
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([
+      [2, "music 2"],
+      [1, "music 1"],
+    ]);
+    expect(await historyOf(app, groupId, { TopicId: news, ReqMsgSeq: 1 })).toEqual([[1, "news 1"]]);
+    expect(await topicInfoOf(app, groupId, music)).toMatchObject({ NextMsgSeq: 3, LastMsgTime: last.MsgTime });
+    expect(await topicInfoOf(app, groupId, news)).toMatchObject({ NextMsgSeq: 2 });
+    const info = await groupCommand(app, "get_group_info", { GroupIdList: [groupId] });
+    expect((info.GroupInfo as Record<string, unknown>[])[0]).toMatchObject({ NextMsgSeq: 3 });
+  });
+
+  it("a retried Random is the same message within its topic, and a new one in another stream", async () => {
+    const { app, groupId, owner, music, news } = await aCommunityWithTopics();
+    const random = aRandom();
+    const first = await sendTo(app, groupId, "once", { From_Account: owner, Random: random, TopicId: music });
+    expect(await sendTo(app, groupId, "once", { From_Account: owner, Random: random, TopicId: music })).toMatchObject({ MsgSeq: first.MsgSeq });
+    expect(await sendTo(app, groupId, "once", { From_Account: owner, Random: random, TopicId: news })).toMatchObject({ MsgSeq: 1 });
+    expect(await sendTo(app, groupId, "once", { From_Account: owner, Random: random })).toMatchObject({ MsgSeq: 1 });
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([[1, "once"]]);
+    expect(await topicInfoOf(app, groupId, music)).toMatchObject({ NextMsgSeq: 2 });
+  });
+
+  it("group_msg_recall and modify_group_msg with TopicId act on the topic's message, not the group's of the same MsgSeq, and tell members' devices", async () => {
+    const { app, groupId, member, music } = await aCommunityWithTopics();
+    const device = await groupConnection(app, member);
+    await sendTo(app, groupId, "group 1");
+    const sent = await sendTo(app, groupId, "music 1", { TopicId: music });
+    await sendTo(app, groupId, "music 2", { TopicId: music });
+
+    const recall = await groupCommand(app, "group_msg_recall", { GroupId: groupId, TopicId: music, MsgSeqList: [{ MsgSeq: 1 }, { MsgSeq: 9 }] });
+    expect(recall).toMatchObject({ ActionStatus: "OK" });
+    expect(recall.RecallRetList).toEqual([
+      { MsgSeq: 1, RetCode: 0, MsgKey: expect.stringMatching(new RegExp(`^1_\\d+_${sent.MsgTime}$`)) },
+      { MsgSeq: 9, RetCode: 10030, MsgKey: "" },
+    ]);
+    const [revoked] = await device.waitForEvents<{ groupId: string; seq: number; topicId?: string }>("groupMessageRevoked", 1);
+    expect(revoked).toEqual({ kind: "groupMessageRevoked", groupId, seq: 1, topicId: music });
+
+    const modified = await app.rest("openim/modify_group_msg", { GroupId: groupId, TopicId: music, MsgSeq: 2, MsgBody: text("music 2, edited") });
+    expect(modified.body).toMatchObject({ ActionStatus: "OK", ErrorCode: 0 });
+    const [edit] = await device.waitForEvents<{ message: { topicId?: string; seq: number; body: unknown; isModified: boolean } }>("groupMessageModified", 1);
+    expect(edit!.message).toMatchObject({ topicId: music, seq: 2, body: text("music 2, edited"), isModified: true });
+
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([
+      [2, "music 2, edited"],
+      [1, ""],
+    ]);
+    expect(await historyOf(app, groupId)).toEqual([[1, "group 1"]]);
+    // A recalled topic message cannot be edited (10030), like a group's.
+    expect((await app.rest("openim/modify_group_msg", { GroupId: groupId, TopicId: music, MsgSeq: 1, MsgBody: text("x") })).body).toMatchObject({ ErrorCode: 10030 });
+  });
+
+  it("members' devices receive a topic's messages with its topicId, the group's own without", async () => {
+    const { app, groupId, owner, member, music } = await aCommunityWithTopics();
+    const device = await groupConnection(app, member);
+    await sendTo(app, groupId, "in music", { From_Account: owner, TopicId: music });
+    await sendTo(app, groupId, "in the group", { From_Account: owner });
+    const events = await device.waitForEvents<{ message: Record<string, unknown> }>("groupMessage", 2);
+    expect(events.map((e) => e.message)).toEqual([
+      expect.objectContaining({ groupId, topicId: music, seq: 1, from: owner, body: text("in music") }),
+      expect.not.objectContaining({ topicId: expect.anything() }),
+    ]);
+    expect(events[1]!.message).toMatchObject({ groupId, seq: 1, body: text("in the group") });
+  });
+
+  it("refuses TopicId in a group without topics (11000), an unknown, destroyed or other group's topic (10010), storing nothing", async () => {
+    const { app, groupId, owner, music, news } = await aCommunityWithTopics();
+    const other = await aCommunityWithTopics();
+    const plain = await aCommunity({ type: "Public" });
+    const noTopics = await aCommunity({ supportTopic: false });
+    await topicCommand(app, "destroy_topic", { GroupId: groupId, TopicIdList: [news] });
+
+    // The other community is in another app: its topic is unknown here as any other group's would be.
+    for (const [inApp, target, topicId, code] of [
+      [plain.app, plain.groupId, `${plain.groupId}@TOPIC#_x`, 11000],
+      [noTopics.app, noTopics.groupId, `${noTopics.groupId}@TOPIC#_x`, 11000],
+      [app, groupId, `${groupId}@TOPIC#_none`, 10010],
+      [app, groupId, news, 10010],
+      [app, groupId, other.music, 10010],
+      [other.app, other.groupId, music, 10010],
+    ] as [TestApp, string, string, number][]) {
+      expect(await sendTo(inApp, target, "x", { TopicId: topicId }), `send to ${topicId}`).toMatchObject({ ActionStatus: "FAIL", ErrorCode: code });
+      expect(await groupCommand(inApp, "group_msg_get_simple", { GroupId: target, ReqMsgNumber: 5, TopicId: topicId })).toMatchObject({ ErrorCode: code });
+      expect(await groupCommand(inApp, "group_msg_recall", { GroupId: target, TopicId: topicId, MsgSeqList: [{ MsgSeq: 1 }] })).toMatchObject({ ErrorCode: code });
+      expect((await inApp.rest("openim/modify_group_msg", { GroupId: target, TopicId: topicId, MsgSeq: 1, MsgBody: text("x") })).body).toMatchObject({ ErrorCode: code });
+    }
+    // Nothing was stored anywhere: the streams are as they were.
+    expect(await historyOf(app, groupId)).toEqual([]);
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([]);
+    expect(await historyOf(other.app, other.groupId, { TopicId: other.music })).toEqual([]);
+    expect(await topicInfoOf(other.app, other.groupId, other.music)).toMatchObject({ NextMsgSeq: 1, LastMsgTime: 0 });
+    expect(await historyOf(plain.app, plain.groupId)).toEqual([]);
+    expect(await sendTo(app, groupId, "still works", { From_Account: owner, TopicId: music })).toMatchObject({ MsgSeq: 1 });
+  });
+
+  it("takes no read receipts for topic messages (10004)", async () => {
+    const { app, groupId, owner, music } = await aCommunityWithTopics();
+    expect(await sendTo(app, groupId, "x", { From_Account: owner, TopicId: music, NeedReadReceipt: 1 })).toMatchObject({ ErrorCode: 10004 });
+    expect(await topicInfoOf(app, groupId, music)).toMatchObject({ NextMsgSeq: 1 });
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([]);
+  });
+
+  it("a topic destroyed and created again under its id starts from MsgSeq 1 with no history", async () => {
+    const { app, groupId, music } = await aCommunityWithTopics();
+    await sendTo(app, groupId, "old 1", { TopicId: music });
+    await sendTo(app, groupId, "old 2", { TopicId: music });
+    await topicCommand(app, "destroy_topic", { GroupId: groupId, TopicIdList: [music] });
+    await topicCommand(app, "create_topic", { GroupId: groupId, TopicName: "music again", TopicId: music });
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([]);
+    expect(await topicInfoOf(app, groupId, music)).toMatchObject({ NextMsgSeq: 1, LastMsgTime: 0 });
+    expect(await sendTo(app, groupId, "new 1", { TopicId: music })).toMatchObject({ MsgSeq: 1 });
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([[1, "new 1"]]);
+  });
+});
+
+describe("topic messages from clients", () => {
+  afterEach(() => ProtocolClient.closeAll());
+
+  type Page = { messages: { seq: number; topicId?: string; body: unknown }[]; complete: boolean };
+
+  it("members send, page, catch up on, recall and edit a topic's messages with topicID", async () => {
+    const { app, groupId, owner, member, music } = await aCommunityWithTopics();
+    const ownerDevice = await groupConnection(app, owner);
+    const client = await TestClient.connect(app, member);
+    const first = await client.call<{ seq: number }>("sendGroupMessage", { groupID: groupId, topicID: music, random: aRandom(), body: text("one") });
+    expect(first.seq).toBe(1);
+    const [delivered] = await ownerDevice.waitForEvents<{ message: { topicId?: string; seq: number; from: string } }>("groupMessage", 1);
+    expect(delivered!.message).toMatchObject({ topicId: music, seq: 1, from: member });
+    expect(await client.call<{ seq: number }>("sendGroupMessage", { groupID: groupId, topicID: music, random: aRandom(), body: text("two") })).toMatchObject({ seq: 2 });
+    expect(await client.call<{ seq: number }>("sendGroupMessage", { groupID: groupId, random: aRandom(), body: text("group") })).toMatchObject({ seq: 1 });
+
+    const page = await client.call<Page & { next: number }>("getGroupMessageList", { groupID: groupId, topicID: music, limit: 1 });
+    expect(page).toMatchObject({ messages: [{ seq: 2, topicId: music, body: text("two") }], complete: false, next: 2 });
+    const before = await client.call<Page>("getGroupMessageList", { groupID: groupId, topicID: music, before: page.messages[0]!.seq });
+    expect(before).toMatchObject({ messages: [{ seq: 1, body: text("one") }], complete: true });
+    const own = await client.call<Page>("getGroupMessageList", { groupID: groupId });
+    expect(own.messages.map((m) => [m.seq, m.body, m.topicId])).toEqual([[1, text("group"), undefined]]);
+
+    const caughtUp = await client.call<Page & { nextSeq: number; through: number }>("syncGroupMessages", { groupID: groupId, topicID: music, after: 1 });
+    expect(caughtUp).toMatchObject({ messages: [{ seq: 2, topicId: music }], complete: true, through: 2, nextSeq: 3 });
+
+    expect(await client.call("revokeGroupMessage", { groupID: groupId, topicID: music, seq: 1 })).toEqual({});
+    expect((await ownerDevice.waitForEvents("groupMessageRevoked", 1))[0]).toEqual({ kind: "groupMessageRevoked", groupId, seq: 1, topicId: music });
+    await client.call("modifyGroupMessage", { groupID: groupId, topicID: music, seq: 2, body: text("two, edited") });
+    const [edit] = await ownerDevice.waitForEvents<{ message: { topicId?: string; seq: number; body: unknown } }>("groupMessageModified", 1);
+    expect(edit!.message).toMatchObject({ topicId: music, seq: 2, body: text("two, edited") });
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([
+      [2, "two, edited"],
+      [1, ""],
+    ]);
+    expect(await historyOf(app, groupId)).toEqual([[1, "group"]]);
+  });
+
+  it("a muted topic refuses members (10017) but not its managers, and leaves the group and other topics open", async () => {
+    const { app, groupId, owner, adminUser, member, music, news } = await aCommunityWithTopics();
+    expect(await topicCommand(app, "modify_topic", { GroupId: groupId, TopicId: music, MuteAllMember: "On" })).toMatchObject({ ErrorCode: 0 });
+    const [memberClient, adminClient, ownerClient] = await Promise.all([member, adminUser, owner].map((u) => TestClient.connect(app, u)));
+    const say = (client: ProtocolClient, words: string, topicID?: string) =>
+      client.request("sendGroupMessage", { groupID: groupId, ...(topicID ? { topicID } : {}), random: aRandom(), body: text(words) });
+    expect((await say(memberClient!, "x", music)).code).toBe(10017);
+    expect(await topicInfoOf(app, groupId, music)).toMatchObject({ NextMsgSeq: 1 });
+    expect((await say(memberClient!, "news", news)).data).toMatchObject({ seq: 1 });
+    expect((await say(memberClient!, "group")).data).toMatchObject({ seq: 1 });
+    expect((await say(ownerClient!, "from the owner", music)).data).toMatchObject({ seq: 1 });
+    expect((await say(adminClient!, "from an admin", music)).data).toMatchObject({ seq: 2 });
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([
+      [2, "from an admin"],
+      [1, "from the owner"],
+    ]);
+  });
+
+  it("refuse a non-member (10007), another member's message (10007) and another group's topic (10010), changing nothing", async () => {
+    const { app, groupId, owner, member, outsider, music } = await aCommunityWithTopics();
+    const other = await aCommunityWithTopics();
+    await sendTo(app, groupId, "the owner's", { From_Account: owner, TopicId: music });
+    const outsiderClient = await TestClient.connect(app, outsider);
+    const memberClient = await TestClient.connect(app, member);
+    expect((await outsiderClient.request("sendGroupMessage", { groupID: groupId, topicID: music, random: aRandom(), body: text("x") })).code).toBe(10007);
+    expect((await outsiderClient.request("getGroupMessageList", { groupID: groupId, topicID: music })).code).toBe(10007);
+    expect((await outsiderClient.request("syncGroupMessages", { groupID: groupId, topicID: music, after: 0 })).code).toBe(10007);
+    expect((await memberClient.request("modifyGroupMessage", { groupID: groupId, topicID: music, seq: 1, body: text("mine now") })).code).toBe(10007);
+    expect((await memberClient.request("sendGroupMessage", { groupID: groupId, topicID: other.music, random: aRandom(), body: text("x") })).code).toBe(10010);
+    expect((await memberClient.request("getGroupMessageList", { groupID: groupId, topicID: other.music })).code).toBe(10010);
+    expect(await historyOf(app, groupId, { TopicId: music })).toEqual([[1, "the owner's"]]);
+    expect(await topicInfoOf(app, groupId, music)).toMatchObject({ NextMsgSeq: 2 });
+    expect(await historyOf(app, groupId)).toEqual([]);
+  });
+
+  it("leave the group conversation's unread count and last message to the group's own messages", async () => {
+    const { app, groupId, owner, member, music } = await aCommunityWithTopics();
+    await sendTo(app, groupId, "topic 1", { From_Account: owner, TopicId: music });
+    await sendTo(app, groupId, "topic 2", { From_Account: owner, TopicId: music });
+    await sendTo(app, groupId, "the group's", { From_Account: owner });
+    const client = await TestClient.connect(app, member);
+    type Listed = { conversations: { groupId?: string; unreadCount: number; lastMessage: { body: unknown } | null }[] };
+    const deadline = Date.now() + 3000;
+    let conversation: Listed["conversations"][number] | undefined;
+    // The directory follows the group within about a second.
+    while (Date.now() < deadline) {
+      conversation = (await client.call<Listed>("getConversationList")).conversations.find((c) => c.groupId === groupId);
+      if (conversation?.lastMessage) break;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(conversation).toMatchObject({ unreadCount: 1, lastMessage: { body: text("the group's") } });
   });
 });

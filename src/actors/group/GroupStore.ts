@@ -1,7 +1,9 @@
 /**
  * The SQLite store inside one GroupActor: the group's profile, its members,
  * pending join requests and invitations, and its messages, stored once and
- * read by every member by sequence. Synchronous, as Durable Object SQLite is.
+ * read by every member by sequence. A Community's topics each have their own
+ * stream of messages, kept apart from the group's own (`topic_messages`, by
+ * topic and the topic's sequence). Synchronous, as Durable Object SQLite is.
  */
 import type { GroupAttribute, GroupMember, GroupProfile, MsgPriority } from "../../domain/group.ts";
 import type { GroupMessage } from "../../domain/groupMessage.ts";
@@ -66,6 +68,29 @@ const migrations: string[][] = [
       destroyed INTEGER NOT NULL DEFAULT 0
     )`,
   ],
+  [
+    // Topic messages: the group's message columns, numbered per topic.
+    `CREATE TABLE IF NOT EXISTS topic_messages (
+      topic_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      sender TEXT NOT NULL,
+      random INTEGER NOT NULL,
+      time INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      cloud_custom_data TEXT,
+      priority TEXT NOT NULL DEFAULT 'Normal',
+      recalled INTEGER NOT NULL DEFAULT 0,
+      modified INTEGER NOT NULL DEFAULT 0,
+      deleted INTEGER NOT NULL DEFAULT 0,
+      targets TEXT,
+      at_users TEXT,
+      at_all INTEGER NOT NULL DEFAULT 0,
+      need_receipt INTEGER NOT NULL DEFAULT 0,
+      stored_at INTEGER NOT NULL,
+      PRIMARY KEY (topic_id, seq)
+    )`,
+    `CREATE INDEX IF NOT EXISTS topic_messages_by_random ON topic_messages (topic_id, sender, random)`,
+  ],
 ];
 
 type MemberRow = {
@@ -82,6 +107,8 @@ type MemberRow = {
 };
 
 type MessageRow = {
+  /** Present in topic messages only. */
+  topic_id?: string;
   seq: number;
   sender: string;
   random: number;
@@ -133,7 +160,13 @@ function toMessage(groupId: string, row: MessageRow): GroupMessage {
   if (row.at_users !== null) message.atUsers = JSON.parse(row.at_users) as string[];
   if (row.at_all) message.atAll = true;
   if (row.need_receipt) message.needReadReceipt = true;
+  if (row.topic_id !== undefined) message.topicId = row.topic_id;
   return message;
+}
+
+/** Where one stream of messages lives: the group's own (`topicId` absent) or one topic's; `bindings` go where `where` stands. */
+function streamOf(topicId: string | undefined): { table: string; where: string; bindings: unknown[] } {
+  return topicId === undefined ? { table: "messages", where: "1 = 1", bindings: [] } : { table: "topic_messages", where: "topic_id = ?", bindings: [topicId] };
 }
 
 export class GroupStore {
@@ -188,7 +221,7 @@ export class GroupStore {
 
   /** Removes everything: the group was dismissed. The id stays taken by this empty object's marker. */
   wipe(): void {
-    for (const table of ["members", "requests", "messages", "topics"]) this.exec(`DELETE FROM ${table}`);
+    for (const table of ["members", "requests", "messages", "topics", "topic_messages"]) this.exec(`DELETE FROM ${table}`);
     this.exec("DELETE FROM meta WHERE k NOT IN ('schema_version', 'next_seq')");
   }
 
@@ -302,12 +335,11 @@ export class GroupStore {
     return this.exec("DELETE FROM requests WHERE user_id = ?", userId).rowsWritten > 0;
   }
 
-  // ---- messages
+  // ---- messages (the group's own, or a topic's where `topicId` is given)
 
   insertMessage(message: GroupMessage & { needReadReceipt?: boolean }, now: number): void {
-    this.exec(
-      `INSERT INTO messages (seq, sender, random, time, body, cloud_custom_data, priority, targets, at_users, at_all, need_receipt, stored_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const columns = `seq, sender, random, time, body, cloud_custom_data, priority, targets, at_users, at_all, need_receipt, stored_at`;
+    const values = [
       message.seq,
       message.from,
       message.random,
@@ -320,41 +352,67 @@ export class GroupStore {
       message.atAll ? 1 : 0,
       message.needReadReceipt ? 1 : 0,
       now,
-    );
+    ];
+    if (message.topicId === undefined) this.exec(`INSERT INTO messages (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ...values);
+    else this.exec(`INSERT INTO topic_messages (topic_id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, message.topicId, ...values);
   }
 
-  message(groupId: string, seq: number): GroupMessage | null {
-    const row = this.exec<MessageRow>("SELECT * FROM messages WHERE seq = ? AND deleted = 0", seq).toArray()[0];
+  message(groupId: string, seq: number, topicId?: string): GroupMessage | null {
+    const s = streamOf(topicId);
+    const row = this.exec<MessageRow>(`SELECT * FROM ${s.table} WHERE ${s.where} AND seq = ? AND deleted = 0`, ...s.bindings, seq).toArray()[0];
     return row ? toMessage(groupId, row) : null;
   }
 
   /** The first message from `sender` with `random` stored since `sinceSeconds`: a retried send. */
-  findRetry(groupId: string, sender: string, random: number, sinceSeconds: number): GroupMessage | null {
-    const row = this.exec<MessageRow>("SELECT * FROM messages WHERE sender = ? AND random = ? AND time >= ? ORDER BY seq LIMIT 1", sender, random, sinceSeconds).toArray()[0];
+  findRetry(groupId: string, sender: string, random: number, sinceSeconds: number, topicId?: string): GroupMessage | null {
+    const s = streamOf(topicId);
+    const row = this.exec<MessageRow>(
+      `SELECT * FROM ${s.table} WHERE ${s.where} AND sender = ? AND random = ? AND time >= ? ORDER BY seq LIMIT 1`,
+      ...s.bindings,
+      sender,
+      random,
+      sinceSeconds,
+    ).toArray()[0];
     return row ? toMessage(groupId, row) : null;
   }
 
   /** Messages newest first with seq ≤ `upTo` and ≥ `from`, at most `limit`. */
-  history(groupId: string, from: number, upTo: number, limit: number, withRecalled: boolean): GroupMessage[] {
+  history(groupId: string, from: number, upTo: number, limit: number, withRecalled: boolean, topicId?: string): GroupMessage[] {
+    const s = streamOf(topicId);
     const recalled = withRecalled ? "" : " AND recalled = 0";
-    return this.exec<MessageRow>(`SELECT * FROM messages WHERE seq <= ? AND seq >= ? AND deleted = 0${recalled} ORDER BY seq DESC LIMIT ?`, upTo, from, limit)
+    return this.exec<MessageRow>(
+      `SELECT * FROM ${s.table} WHERE ${s.where} AND seq <= ? AND seq >= ? AND deleted = 0${recalled} ORDER BY seq DESC LIMIT ?`,
+      ...s.bindings,
+      upTo,
+      from,
+      limit,
+    )
       .toArray()
       .map((row) => toMessage(groupId, row));
   }
 
   /** Messages after `after` in order (a member catching up), at most `limit`. */
-  after(groupId: string, after: number, from: number, limit: number): GroupMessage[] {
-    return this.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND seq >= ? AND deleted = 0 ORDER BY seq LIMIT ?", after, from, limit)
+  after(groupId: string, after: number, from: number, limit: number, topicId?: string): GroupMessage[] {
+    const s = streamOf(topicId);
+    return this.exec<MessageRow>(`SELECT * FROM ${s.table} WHERE ${s.where} AND seq > ? AND seq >= ? AND deleted = 0 ORDER BY seq LIMIT ?`, ...s.bindings, after, from, limit)
       .toArray()
       .map((row) => toMessage(groupId, row));
   }
 
-  markRecalled(seq: number): void {
-    this.exec("UPDATE messages SET recalled = 1 WHERE seq = ?", seq);
+  markRecalled(seq: number, topicId?: string): void {
+    const s = streamOf(topicId);
+    this.exec(`UPDATE ${s.table} SET recalled = 1 WHERE ${s.where} AND seq = ?`, ...s.bindings, seq);
   }
 
-  replaceBody(seq: number, body: MsgBody, cloudCustomData?: string): void {
-    this.exec("UPDATE messages SET body = ?, cloud_custom_data = COALESCE(?, cloud_custom_data), modified = 1 WHERE seq = ?", JSON.stringify(body), cloudCustomData ?? null, seq);
+  replaceBody(seq: number, body: MsgBody, cloudCustomData?: string, topicId?: string): void {
+    const s = streamOf(topicId);
+    this.exec(
+      `UPDATE ${s.table} SET body = ?, cloud_custom_data = COALESCE(?, cloud_custom_data), modified = 1 WHERE ${s.where} AND seq = ?`,
+      JSON.stringify(body),
+      cloudCustomData ?? null,
+      ...s.bindings,
+      seq,
+    );
   }
 
   deleteBySender(sender: string): number {
@@ -432,8 +490,10 @@ export class GroupStore {
     );
   }
 
+  /** Marks a topic destroyed and removes its messages: a topic created again under its id starts empty. */
   markTopicDestroyed(topicId: string): void {
     this.exec("UPDATE topics SET destroyed = 1 WHERE topic_id = ?", topicId);
+    this.exec("DELETE FROM topic_messages WHERE topic_id = ?", topicId);
   }
 
   /** A message was sent in the topic: its next sequence moves on; answers the sequence taken. */

@@ -54,10 +54,10 @@ export class GroupAdminMessages {
     return this.host.transaction(() => this.host.store.clear(upTo));
   }
 
-  /** Random and time of each stored message among `seqs` (for its MsgKey); missing ones are left out. */
-  keys(seqs: number[]): { seq: number; random: number; time: number }[] {
+  /** Random and time of each stored message among `seqs` (for its MsgKey), the group's or a topic's; missing ones are left out. */
+  keys(seqs: number[], topicId?: string): { seq: number; random: number; time: number }[] {
     return seqs.flatMap((seq) => {
-      const message = this.host.store.message(this.host.groupId, seq);
+      const message = this.host.store.message(this.host.groupId, seq, topicId);
       return message ? [{ seq, random: message.random, time: message.time }] : [];
     });
   }

@@ -3,6 +3,12 @@
  * next MsgSeq, then fan-out), history by MsgSeq, recall, edit, deletion and
  * members' read points. Nothing is written per member when a message is sent:
  * a member's unread count is the group's last MsgSeq less the member's read one.
+ *
+ * A Community's topics are streams of their own: a message sent with a topic id
+ * is stored once here, numbered by the topic's own MsgSeq, read, recalled and
+ * edited by (topic, MsgSeq), and delivered to the community's members. Members'
+ * read points, unread counts and mention flags are the group's own stream's:
+ * topics keep none per member.
  */
 import { ErrorCode } from "../../domain/errors.ts";
 import { GroupErrorCode, groupError } from "../../domain/group.ts";
@@ -11,30 +17,38 @@ import type { GroupMessage, GroupMessageDraft, GroupSendResult } from "../../dom
 import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import type { TokenBucket } from "../../domain/rateLimit.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
+import type { GroupTopics } from "./topics.ts";
 
 /** A retried send (same sender and Random) inside this window returns the first result. */
 const dedupeWindowSeconds = 5 * 60;
 
 export class GroupMessages {
   private readonly host: GroupHost;
+  private readonly topics: Pick<GroupTopics, "topicOf">;
   private bucket?: TokenBucket;
 
-  constructor(host: GroupHost) {
+  constructor(host: GroupHost, topics: Pick<GroupTopics, "topicOf">) {
     this.host = host;
+    this.topics = topics;
   }
 
   async send(caller: GroupCaller, draft: GroupMessageDraft): Promise<GroupSendResult> {
     const profile = this.host.profile();
+    const topicId = draft.topicId;
+    const topic = topicId === undefined ? undefined : this.topics.topicOf(topicId);
     const { actor, member } = this.host.actorOf(caller);
     const now = Date.now();
     const nowSeconds = Math.floor(now / 1000);
-    decideSend(profile, { actor, muteUntil: member?.muteUntil }, nowSeconds);
+    // A topic muted as a whole silences its non-managers as the group's own mute does, and the group's mute covers its topics.
+    decideSend({ type: profile.type, muteAllMember: profile.muteAllMember || topic?.muteAllMember === true }, { actor, muteUntil: member?.muteUntil }, nowSeconds);
+    // Receipts count read points, which are the group stream's alone.
+    if (topic && draft.needReadReceipt) throw groupError(GroupErrorCode.invalidParameter, "topic messages do not take read receipts");
     checkMessageSize(draft.body, draft.cloudCustomData);
     const policy = await this.host.policy();
     checkMessageAudience({ mentions: draft.atUsers?.length ?? 0, targeted: draft.to?.length ?? 0 }, policy);
     const from = caller.userId ?? "@TIM#SYSTEM";
 
-    const retried = this.host.store.findRetry(this.host.groupId, from, draft.random, nowSeconds - dedupeWindowSeconds);
+    const retried = this.host.store.findRetry(this.host.groupId, from, draft.random, nowSeconds - dedupeWindowSeconds, topicId);
     if (retried) return { seq: retried.seq, time: retried.time, random: retried.random, dropReason: "" };
 
     const admission = admitGroupMessage(this.bucket, policy, now);
@@ -44,6 +58,7 @@ export class GroupMessages {
 
     const message: GroupMessage = {
       groupId: this.host.groupId,
+      ...(topicId !== undefined ? { topicId } : {}),
       seq: 0,
       from,
       random: draft.random,
@@ -60,7 +75,15 @@ export class GroupMessages {
     if (draft.needReadReceipt) message.needReadReceipt = true;
 
     const keep = storesHistory(profile.type) && !draft.onlineOnly;
-    if (keep) {
+    if (keep && topicId !== undefined) {
+      this.host.transaction(() => {
+        message.seq = this.host.store.takeTopicSeq(topicId, nowSeconds);
+        // Destroyed while the app's policy was loading.
+        if (message.seq === 0) throw groupError(GroupErrorCode.groupNotFound, `topic ${topicId} does not exist`);
+        this.host.store.insertMessage(message, now);
+        if (member) this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds });
+      });
+    } else if (keep) {
       this.host.transaction(() => {
         message.seq = this.host.store.takeSeq();
         this.host.store.insertMessage(message, now);
@@ -72,16 +95,19 @@ export class GroupMessages {
       this.host.directoryChanged({ kind: "group" });
     }
     this.host.publish({ kind: "groupMessage", message }, this.recipientsOf(message));
-    // The sender has read up to its own message: its devices' unread counts agree.
-    if (keep && member) this.host.senderRead(member.userId, message.seq);
-    if (keep && message.atUsers) this.host.mentioned(message.atUsers.filter((u) => u !== from), message.seq);
+    // Read points and mentions are the group stream's (topics keep none per member).
+    if (keep && topicId === undefined) {
+      // The sender has read up to its own message: its devices' unread counts agree.
+      if (member) this.host.senderRead(member.userId, message.seq);
+      if (message.atUsers) this.host.mentioned(message.atUsers.filter((u) => u !== from), message.seq);
+    }
     return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
   }
 
-  /** History newest first, up to `upTo` (the newest when absent), as the caller may see it. */
-  history(caller: GroupCaller, upTo: number | undefined, count: number, withRecalled: boolean): { messages: GroupMessage[]; complete: boolean } {
-    const from = this.visibleFrom(caller);
-    const rows = this.host.store.history(this.host.groupId, from, upTo ?? Number.MAX_SAFE_INTEGER, count + 1, withRecalled);
+  /** History newest first, up to `upTo` (the newest when absent), as the caller may see it; a topic's when `topicId` is given. */
+  history(caller: GroupCaller, upTo: number | undefined, count: number, withRecalled: boolean, topicId?: string): { messages: GroupMessage[]; complete: boolean } {
+    const from = this.visibleFrom(caller, topicId);
+    const rows = this.host.store.history(this.host.groupId, from, upTo ?? Number.MAX_SAFE_INTEGER, count + 1, withRecalled, topicId);
     const messages = rows.slice(0, count).filter((m) => this.visibleTo(m, caller));
     return { messages, complete: rows.length <= count };
   }
@@ -90,12 +116,12 @@ export class GroupMessages {
    * Messages after `after`, oldest first: a member's device catching up. `through` is the last
    * MsgSeq the page covers, including messages it leaves out (targeted at others): ask from there.
    */
-  after(caller: GroupCaller, after: number, limit: number): { messages: GroupMessage[]; complete: boolean; through: number; nextSeq: number } {
-    const from = this.visibleFrom(caller);
-    const rows = this.host.store.after(this.host.groupId, after, from, limit + 1);
+  after(caller: GroupCaller, after: number, limit: number, topicId?: string): { messages: GroupMessage[]; complete: boolean; through: number; nextSeq: number } {
+    const from = this.visibleFrom(caller, topicId);
+    const rows = this.host.store.after(this.host.groupId, after, from, limit + 1, topicId);
     const page = rows.slice(0, limit);
     const complete = rows.length <= limit;
-    const nextSeq = this.host.store.nextSeq();
+    const nextSeq = topicId === undefined ? this.host.store.nextSeq() : this.topics.topicOf(topicId).nextMsgSeq;
     return {
       messages: page.filter((m) => this.visibleTo(m, caller)),
       complete,
@@ -104,13 +130,15 @@ export class GroupMessages {
     };
   }
 
-  async recall(caller: GroupCaller, seqs: number[]): Promise<{ seq: number; code: number }[]> {
+  async recall(caller: GroupCaller, seqs: number[], topicId?: string): Promise<{ seq: number; code: number }[]> {
     const profile = this.host.profile();
     const { actor } = this.host.actorOf(caller);
     const window = (await this.host.settings()).recallWindowSeconds;
+    // Asked after the wait, so a topic destroyed meanwhile is refused too.
+    if (topicId !== undefined) this.topics.topicOf(topicId);
     const now = Date.now();
     return seqs.map((seq) => {
-      const message = this.host.store.message(this.host.groupId, seq);
+      const message = this.host.store.message(this.host.groupId, seq, topicId);
       try {
         const decision = decideRecall(
           profile.type,
@@ -120,8 +148,8 @@ export class GroupMessages {
           window,
         );
         if (decision === "alreadyRecalled") return { seq, code: GroupErrorCode.recalledMessageNotFound };
-        this.host.transaction(() => this.host.store.markRecalled(seq));
-        this.host.publish({ kind: "groupMessageRevoked", groupId: this.host.groupId, seq }, this.recipientsOf(message!));
+        this.host.transaction(() => this.host.store.markRecalled(seq, topicId));
+        this.host.publish({ kind: "groupMessageRevoked", groupId: this.host.groupId, seq, ...(topicId !== undefined ? { topicId } : {}) }, this.recipientsOf(message!));
         return { seq, code: 0 };
       } catch (error) {
         return { seq, code: (error as { code?: number }).code ?? ErrorCode.messageServiceInternal };
@@ -129,16 +157,17 @@ export class GroupMessages {
     });
   }
 
-  modify(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string): GroupMessage {
+  modify(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string, topicId?: string): GroupMessage {
     this.host.profile();
+    if (topicId !== undefined) this.topics.topicOf(topicId);
     const { actor } = this.host.actorOf(caller);
-    const message = this.host.store.message(this.host.groupId, seq);
+    const message = this.host.store.message(this.host.groupId, seq, topicId);
     if (!message) throw groupError(GroupErrorCode.recalledMessageNotFound, `there is no message ${seq}`);
     if (message.isRevoked) throw groupError(GroupErrorCode.recalledMessageNotFound, "a recalled message cannot be modified");
     if (actor !== "AppAdmin" && message.from !== caller.userId) throw groupError(GroupErrorCode.noPermission, "members modify only their own messages");
     checkMessageSize(body, cloudCustomData ?? message.cloudCustomData);
-    this.host.transaction(() => this.host.store.replaceBody(seq, body, cloudCustomData));
-    const modified = this.host.store.message(this.host.groupId, seq)!;
+    this.host.transaction(() => this.host.store.replaceBody(seq, body, cloudCustomData, topicId));
+    const modified = this.host.store.message(this.host.groupId, seq, topicId)!;
     this.host.publish({ kind: "groupMessageModified", message: modified }, this.recipientsOf(modified));
     return modified;
   }
@@ -153,13 +182,17 @@ export class GroupMessages {
     return Math.max(readSeq, member.readSeq);
   }
 
-  /** The first MsgSeq the caller may read: from joining, unless the group shows history from before. */
-  private visibleFrom(caller: GroupCaller): number {
+  /**
+   * The first MsgSeq the caller may read: from joining, unless the group shows history from
+   * before. A topic's whole history is open to members: topics are a Community's, which shows it.
+   */
+  private visibleFrom(caller: GroupCaller, topicId?: string): number {
     const profile = this.host.profile();
+    if (topicId !== undefined) this.topics.topicOf(topicId);
     const { actor, member } = this.host.actorOf(caller);
     if (actor === "AppAdmin") return 1;
     if (!member) throw groupError(GroupErrorCode.noPermission, "you are not a member of this group");
-    return firstVisibleSeq(profile, member.joinSeq);
+    return topicId === undefined ? firstVisibleSeq(profile, member.joinSeq) : 1;
   }
 
   private visibleTo(message: GroupMessage, caller: GroupCaller): boolean {

@@ -106,7 +106,7 @@ export class GroupTopics {
     return next;
   }
 
-  /** Destroys topics, each with its own result: 10010 for an unknown one, 110003 for one already destroyed. */
+  /** Destroys topics and their messages, each with its own result: 10010 for an unknown one, 110003 for one already destroyed. */
   destroy(caller: GroupCaller, topicIds: string[]): { topicId: string; code: number; info: string }[] {
     decideTopicsEnabled(this.host.profile());
     decideTopicManagement(this.host.actorOf(caller).actor);

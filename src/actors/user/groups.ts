@@ -29,6 +29,7 @@ export class GroupConversations {
       if (group.type === "AVChatRoom") continue;
       const state = states.get(group.groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
       if (state.hiddenUpTo >= 0 && group.lastSeq <= state.hiddenUpTo) continue;
+      // The group's own stream: a Community topic's messages have their own MsgSeq, and topics keep no per-member read point or unread count.
       const readUpTo = Math.max(state.readSeq, group.joinSeq - 1);
       const counts = keepsUnreadCounts(group.type as GroupType) && group.msgFlag !== "Discard";
       conversations.push({

@@ -48,6 +48,9 @@ const group = <T>(c: OpContext, groupId: string, action: (stub: DurableObjectStu
 
 const definedData = (items?: { key: string; value: string }[]) => items?.map(({ key, value }) => ({ key, value }));
 
+/** A Community topic's messages rather than the group's own, when the op names one. */
+const inTopic = (topicID?: string) => (topicID !== undefined ? { topicId: topicID } : {});
+
 /** Runs an sns action for the connected user; its errors become the answer's code. */
 const sns = <T>(c: OpContext, action: (ctx: SnsContext) => Promise<T>) => capture(async () => action(await c.sns()));
 
@@ -153,22 +156,25 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
     group(c, d.groupID, (g, caller) => g.modifyMember(caller, d.userID ?? c.me.userId, { appMemberDefinedData: definedData(d.memberCustomField)! })),
   setMessageRemindType: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMember(caller, c.me.userId, { msgFlag: d.messageRemindType })),
   sendGroupMessage: (c, d) => {
-    const { groupID, ...draft } = d;
-    return group(c, groupID, (g, caller) => g.sendMessage(caller, draft));
+    const { groupID, topicID, ...draft } = d;
+    return group(c, groupID, (g, caller) => g.sendMessage(caller, { ...draft, ...inTopic(topicID) }));
   },
   getGroupMessageList: (c, d) =>
     group(c, d.groupID, async (g, caller) =>
-      wrap(await g.history(caller, { ...(d.before !== undefined ? { upTo: d.before - 1 } : {}), count: d.limit ?? 20 }), (page) => ({ ...page, next: page.messages.at(-1)?.seq ?? 0 })),
+      wrap(await g.history(caller, { ...inTopic(d.topicID), ...(d.before !== undefined ? { upTo: d.before - 1 } : {}), count: d.limit ?? 20 }), (page) => ({
+        ...page,
+        next: page.messages.at(-1)?.seq ?? 0,
+      })),
     ),
-  syncGroupMessages: (c, d) => group(c, d.groupID, (g, caller) => g.messagesAfter(caller, d.after, d.limit ?? 100)),
+  syncGroupMessages: (c, d) => group(c, d.groupID, (g, caller) => g.messagesAfter(caller, d.after, d.limit ?? 100, d.topicID)),
   revokeGroupMessage: (c, d) =>
     group(c, d.groupID, async (g, caller) => {
-      const results = await g.recall(caller, [d.seq]);
+      const results = await g.recall(caller, [d.seq], d.topicID);
       if (!results.ok) return results;
       const [result] = results.value;
       return result!.code === 0 ? { ok: true, value: {} } : { ok: false, code: result!.code, info: "the message could not be recalled" };
     }),
-  modifyGroupMessage: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMessage(caller, d.seq, d.body, d.cloudCustomData)),
+  modifyGroupMessage: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMessage(caller, d.seq, d.body, d.cloudCustomData, d.topicID)),
   // The group keeps read points for receipts; the user's own actor keeps the one its devices share.
   setGroupMessageRead: (c, d) =>
     group(c, d.groupID, async (g, caller) => {
