@@ -111,6 +111,8 @@ export const OpData = {
     joinOption: ApplyJoinOption.optional(),
     memberList: z.array(z.object({ userID: UserId, role: AssignableRole.optional() })).max(100).optional(),
     groupCustomField: z.array(z.object({ key: z.string(), value: z.string() })).max(10).optional(),
+    /** Community groups only: the group has topics. */
+    isSupportTopic: z.boolean().optional(),
   }),
   dismissGroup: z.object({ groupID: GroupIdField }),
   getGroupList: z.object({}).optional(),

@@ -118,6 +118,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
           ...(d.joinOption ? { applyJoinOption: d.joinOption } : {}),
           members: (d.memberList ?? []).map((m) => ({ userId: m.userID, ...(m.role ? { role: m.role } : {}) })),
           ...(d.groupCustomField ? { appDefinedData: definedData(d.groupCustomField) } : {}),
+          ...(d.isSupportTopic ? { supportTopic: true } : {}),
         }),
       ),
     ),
