@@ -98,13 +98,13 @@ export interface GroupApiHost {
   people(userIDs: string[]): Promise<Map<string, { nick: string; avatar: string }>>;
 }
 
-interface Ok<T> {
+export interface Ok<T> {
   code: 0;
   data: T;
 }
-const ok = <T>(data: T): Ok<T> => ({ code: 0, data });
+export const ok = <T>(data: T): Ok<T> => ({ code: 0, data });
 
-const needGroupID = (groupID: unknown, method: string): string => {
+export const needGroupID = (groupID: unknown, method: string): string => {
   if (typeof groupID !== "string" || !groupID) throw new ChatError(SdkErrorCode.invalidParameter, `${method}() needs a groupID`);
   return groupID;
 };
