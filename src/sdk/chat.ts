@@ -910,7 +910,8 @@ export class Chat {
 
   /** Group messages get their members' read and unread counts in `readReceiptInfo`; one-to-one messages show what this instance knows. */
   async getMessageReadReceiptList(messages: Message[]): Promise<Response<{ messageList: Message[] }>> {
-    return ok({ messageList: isGroupConversation(messages?.[0]?.conversationID) ? await this.groupData.readReceipts(messages) : messages });
+    if (!Array.isArray(messages) || messages.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "getMessageReadReceiptList() takes a non-empty list of messages");
+    return ok({ messageList: isGroupConversation(messages[0]!.conversationID) ? await this.groupData.readReceipts(messages) : messages });
   }
 
   getGroupMessageReadMemberList = (o: Parameters<GroupDataApi["readMembers"]>[0]) => this.groupData.readMembers(o);
