@@ -111,6 +111,8 @@ export const OpData = {
     joinOption: ApplyJoinOption.optional(),
     memberList: z.array(z.object({ userID: UserId, role: AssignableRole.optional() })).max(100).optional(),
     groupCustomField: z.array(z.object({ key: z.string(), value: z.string() })).max(10).optional(),
+    /** Community groups only: the group has topics. */
+    isSupportTopic: z.boolean().optional(),
   }),
   dismissGroup: z.object({ groupID: GroupIdField }),
   getGroupList: z.object({}).optional(),
@@ -185,6 +187,19 @@ export const OpData = {
     muteAllMembers: z.boolean().optional(),
   }),
   deleteTopicFromCommunity: z.object({ groupID: GroupIdField, topicIDList: z.array(TopicIdField).min(1).max(maxTopicsPerCommunity) }),
+
+  // group read receipts (groups of up to 200 members, messages sent with needReadReceipt)
+  /** The user has read these messages, and so every one before the newest of them. */
+  sendGroupReadReceipts: z.object({ groupID: GroupIdField, seqs: z.array(Cursor).min(1).max(50) }),
+  getGroupMessageReadReceipts: z.object({ groupID: GroupIdField, seqs: z.array(Cursor).min(1).max(50) }),
+  /** Pass the answer's `cursor` for the next page, until `finished`. */
+  getGroupMessageReadMembers: z.object({
+    groupID: GroupIdField,
+    seq: Cursor,
+    filter: z.enum(["read", "unread"]),
+    cursor: z.string().max(64).optional(),
+    count: z.number().int().min(1).max(100).optional(),
+  }),
 } as const;
 export type OpName = keyof typeof OpData;
 

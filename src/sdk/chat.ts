@@ -12,6 +12,7 @@ import { ChatError, EVENT, SdkErrorCode, TYPES } from "./constants.ts";
 import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { GroupApi, type CreateGroupOptions, type Group, type UpdateGroupOptions } from "./groups.ts";
+import { GroupDataApi, type GroupDataEventData } from "./groupData.ts";
 import { GroupStream } from "./groupStream.ts";
 import {
   bodyOf,
@@ -38,7 +39,7 @@ import {
 type Applied = UserEvent | { kind: "groupMessage"; seq: number; message: Message; unread: boolean };
 
 /** What each event's handlers receive in `data`. */
-export interface EventData {
+export interface EventData extends GroupDataEventData {
   sdkStateReady: object;
   sdkStateNotReady: object;
   onMessageReceived: Message[];
@@ -127,6 +128,7 @@ export class Chat {
       return this.people;
     },
   });
+  private readonly groupData = new GroupDataApi((op, data) => this.call(op, data));
   private readonly groupStream = new GroupStream({
     call: (op, data) => this.call(op, data),
     groupList: async () => (await this.refreshGroupList()).map((g) => ({ groupId: g.groupID, lastSeq: g.lastMessage.lastSequence })),
@@ -469,6 +471,8 @@ export class Chat {
       case "groupListUpdated":
         this.refreshGroupList().catch((error: unknown) => this.connection && this.emit(EVENT.ERROR, error));
         return;
+      default:
+        for (const [name, data] of this.groupData.eventsOf(e)) this.emitter.emit(name, data);
     }
   }
 
@@ -899,9 +903,18 @@ export class Chat {
 
   async sendMessageReadReceipt(messages: Message[]): Promise<Response<object>> {
     if (!Array.isArray(messages) || messages.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "sendMessageReadReceipt() takes a non-empty list of messages");
-    await this.call("sendReadReceipts", { peer: peerOf(messages[0]!.conversationID), keys: messages.map((m) => m.ID) });
+    if (isGroupConversation(messages[0]!.conversationID)) await this.groupData.sendReadReceipts(messages);
+    else await this.call("sendReadReceipts", { peer: peerOf(messages[0]!.conversationID), keys: messages.map((m) => m.ID) });
     return ok({});
   }
+
+  /** Group messages get their members' read and unread counts in `readReceiptInfo`; one-to-one messages show what this instance knows. */
+  async getMessageReadReceiptList(messages: Message[]): Promise<Response<{ messageList: Message[] }>> {
+    if (!Array.isArray(messages) || messages.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "getMessageReadReceiptList() takes a non-empty list of messages");
+    return ok({ messageList: isGroupConversation(messages[0]!.conversationID) ? await this.groupData.readReceipts(messages) : messages });
+  }
+
+  getGroupMessageReadMemberList = (o: Parameters<GroupDataApi["readMembers"]>[0]) => this.groupData.readMembers(o);
 
   // ------------------------------------------------------------------ conversations
 
@@ -972,6 +985,17 @@ export class Chat {
   setMessageRemindType = (o: { groupID: string; messageRemindType: string }) => this.groupApi.setMessageRemindType(o);
   getGroupApplicationList = (o?: { groupID?: string }) => this.groupApi.getGroupApplicationList(o);
   handleGroupApplication = (o: Parameters<GroupApi["handleGroupApplication"]>[0]) => this.groupApi.handleGroupApplication(o);
+
+  // ------------------------------------------------------------------ group attributes and Community topics (groupData.ts)
+
+  getGroupAttributes = (o: Parameters<GroupDataApi["getGroupAttributes"]>[0]) => this.groupData.getGroupAttributes(o);
+  setGroupAttributes = (o: Parameters<GroupDataApi["setGroupAttributes"]>[0]) => this.groupData.setGroupAttributes(o);
+  deleteGroupAttributes = (o: Parameters<GroupDataApi["deleteGroupAttributes"]>[0]) => this.groupData.deleteGroupAttributes(o);
+  initGroupAttributes = (o: Parameters<GroupDataApi["initGroupAttributes"]>[0]) => this.groupData.initGroupAttributes(o);
+  createTopicInCommunity = (o: Parameters<GroupDataApi["createTopicInCommunity"]>[0]) => this.groupData.createTopicInCommunity(o);
+  getTopicList = (o: Parameters<GroupDataApi["getTopicList"]>[0]) => this.groupData.getTopicList(o);
+  updateTopicProfile = (o: Parameters<GroupDataApi["updateTopicProfile"]>[0]) => this.groupData.updateTopicProfile(o);
+  deleteTopicFromCommunity = (o: Parameters<GroupDataApi["deleteTopicFromCommunity"]>[0]) => this.groupData.deleteTopicFromCommunity(o);
 
   // ------------------------------------------------------------------ profiles
 

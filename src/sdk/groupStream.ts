@@ -64,7 +64,7 @@ export class GroupStream {
   stop(): void {
     this.connection?.stop();
     this.connection = undefined;
-    clearTimeout(this.recheck);
+    if (this.recheck) clearTimeout(this.recheck);
     this.syncing.clear();
     this.held.clear();
   }
@@ -83,7 +83,7 @@ export class GroupStream {
     // A first login without a saved position starts from now: earlier messages are history, not news.
     await this.catchUpAll(!isReconnect && !this.resumed);
     if (isReconnect || this.resumed) {
-      clearTimeout(this.recheck);
+      if (this.recheck) clearTimeout(this.recheck);
       this.recheck = setTimeout(() => void this.catchUpAll(false).catch((error: unknown) => this.host.error(error)), recheckMs);
     }
   }

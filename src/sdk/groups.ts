@@ -84,9 +84,11 @@ export interface CreateGroupOptions {
   joinOption?: string;
   memberList?: { userID: string; role?: string }[];
   groupCustomField?: { key: string; value: string }[];
+  /** Community groups: the group has topics (createTopicInCommunity). */
+  isSupportTopic?: boolean;
 }
 
-export type UpdateGroupOptions = { groupID: string } & Partial<Omit<CreateGroupOptions, "type" | "groupID" | "memberList">> & { muteAllMembers?: boolean };
+export type UpdateGroupOptions = { groupID: string } & Partial<Omit<CreateGroupOptions, "type" | "groupID" | "memberList" | "isSupportTopic">> & { muteAllMembers?: boolean };
 
 /** What the group part needs from the chat instance. */
 export interface GroupApiHost {
@@ -96,13 +98,13 @@ export interface GroupApiHost {
   people(userIDs: string[]): Promise<Map<string, { nick: string; avatar: string }>>;
 }
 
-interface Ok<T> {
+export interface Ok<T> {
   code: 0;
   data: T;
 }
-const ok = <T>(data: T): Ok<T> => ({ code: 0, data });
+export const ok = <T>(data: T): Ok<T> => ({ code: 0, data });
 
-const needGroupID = (groupID: unknown, method: string): string => {
+export const needGroupID = (groupID: unknown, method: string): string => {
   if (typeof groupID !== "string" || !groupID) throw new ChatError(SdkErrorCode.invalidParameter, `${method}() needs a groupID`);
   return groupID;
 };
@@ -198,6 +200,7 @@ export class GroupApi {
       joinOption: options.joinOption,
       memberList: options.memberList?.map((m) => ({ userID: m.userID, role: m.role === TYPES.GRP_MBR_ROLE_ADMIN ? m.role : undefined })),
       groupCustomField: options.groupCustomField,
+      isSupportTopic: options.isSupportTopic || undefined,
     });
     return ok({ ...(await this.getGroupProfile({ groupID: groupId })).data, overLimitUserIDList: [] });
   }
