@@ -49,7 +49,7 @@ export class GroupReceipts {
     this.host.profile();
     this.requireReceiptSized();
     checkCount(seqs.length);
-    void caller;
+    this.requireMemberOrAdmin(caller);
     const members = this.host.store.members(0, maxReceiptGroupMembers);
     return seqs.map((seq) => {
       const message = this.receiptMessage(seq);
@@ -64,7 +64,7 @@ export class GroupReceipts {
   detail(caller: GroupCaller, seq: number, read: boolean, cursor: string, count: number): { userIds: string[]; cursor: string; finished: boolean } {
     this.host.profile();
     this.requireReceiptSized();
-    void caller;
+    this.requireMemberOrAdmin(caller);
     if (count > maxReceiptDetailPage) throw groupError(GroupErrorCode.invalidParameter, `at most ${maxReceiptDetailPage} members per page`);
     const message = this.receiptMessage(seq);
     if (!message) throw groupError(GroupErrorCode.readReceiptNotFound, `message ${seq} has no read receipts`);
@@ -110,6 +110,11 @@ export class GroupReceipts {
   /** The members a message is read by: those who were there when it was sent (or were named by it), its sender aside. */
   private audience(message: GroupMessage, members: StoredMember[]): StoredMember[] {
     return members.filter((m) => m.userId !== message.from && m.joinSeq <= message.seq && (!message.to || message.to.includes(m.userId)));
+  }
+
+  /** Read receipts say who read what: only the group's members (and app admins) may ask. */
+  private requireMemberOrAdmin(caller: GroupCaller): void {
+    if (this.host.actorOf(caller).actor === "NotMember") throw groupError(GroupErrorCode.noPermission, "only the group's members see its read receipts");
   }
 }
 

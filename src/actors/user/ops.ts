@@ -28,7 +28,6 @@ import type { GroupCaller } from "../group/host.ts";
 import { createGroup, groupNamed } from "../group/entry.ts";
 import { GroupDirectory } from "../../store/groups.ts";
 import { clientTopic, type TopicProfile } from "../../domain/groupTopics.ts";
-import { GroupErrorCode, groupError } from "../../domain/group.ts";
 import type { UserActor } from "../UserActor.ts";
 
 export interface OpContext {
@@ -206,18 +205,10 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
     ),
   deleteTopicFromCommunity: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.destroyTopics(caller, d.topicIDList), topicLists)),
   sendGroupReadReceipts: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.acknowledgeReceipts(caller, c.me.userId, d.seqs), (readSeq) => ({ readSeq }))),
-  getGroupMessageReadReceipts: (c, d) => receiptsOf(c, d.groupID, async (g, caller) => wrap(await g.receiptCounts(caller, d.seqs), (receipts) => ({ receipts }))),
+  getGroupMessageReadReceipts: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.receiptCounts(caller, d.seqs), (receipts) => ({ receipts }))),
   getGroupMessageReadMembers: (c, d) =>
-    receiptsOf(c, d.groupID, (g, caller) => g.receiptDetail(caller, d.seq, { read: d.filter === "read", cursor: d.cursor ?? "", count: d.count ?? 100 })),
+    group(c, d.groupID, (g, caller) => g.receiptDetail(caller, d.seq, { read: d.filter === "read", cursor: d.cursor ?? "", count: d.count ?? 100 })),
 };
-
-/** Read receipts say who read what: only the group's members (and app admins) may ask for them. */
-const receiptsOf = <T>(c: OpContext, groupId: string, action: (stub: DurableObjectStub<GroupActor>, caller: GroupCaller) => Promise<Outcome<T>>): Promise<Outcome<T>> =>
-  group(c, groupId, async (g, caller) => {
-    const [self] = caller.appAdmin ? [] : unwrap(await g.roles([c.me.userId]));
-    if (self?.role === "NotMember") throw groupError(GroupErrorCode.noPermission, "only the group's members see its read receipts");
-    return action(g, caller);
-  });
 
 /** Attributes as @tencentcloud/chat answers them: `{groupAttributes: {key: value}}`, with the version a later write may name. */
 const attributeMap = (read: { attributes: { key: string; value: string }[]; version: number }) => ({
