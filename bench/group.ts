@@ -1,0 +1,513 @@
+/**
+ * `npm run bench:group`: group messages through the fan-out hubs, against
+ * `wrangler dev` (tracing off) on fresh state with a key of its own. Prints
+ * figures as it goes; the last line is one JSON object:
+ *
+ *   public      a Public group of --members (2,000) with --online (500) members holding a group
+ *               connection (/v1/groups, logged in with their UserSig), --rate (40) messages/s for
+ *               --seconds (30), sent by --senders (4) online members over /v1/connect:
+ *     sent, accepted, dropped   messages sent, stored (MsgSeq given), refused by the group's rate
+ *     deliveriesPerSec          first receipts by online members / (last receipt − first send)
+ *     p50Ms, p99Ms, maxMs       send → deliver, over every online member's receipt of every message
+ *     lost, duplicates          receipts missing and receipts beyond the first (both must be 0)
+ *     doRequestsPerMessage      Durable Object entries per accepted message, measured by the
+ *                               server's counters (POST /local/usage): the senders' UserActors
+ *                               (frames and calls), the group's actor and every fan-out hub,
+ *                               read just before the first send and after the last receipt;
+ *                               `perMessage` has each part and SQLite rows written
+ *   community   the same for a Community group of --community-members (100,000) imported members
+ *               with --community-online (2,000) online, at --community-rate (--rate)
+ *   bigGroup    creating a Public group of --big-members (6,000: the owner and 5,999 members) and
+ *               paging its member list 100 at a time
+ *   manyGroups  a user in --groups (500) groups with one unread message in each: its login over
+ *               /v1/connect, then its whole conversation list (getConversationList, 100 a page)
+ *               with unread counts, and the Durable Object entries that cost
+ *   targets     p99 under 300 ms, nothing lost, Durable Object requests per message at most a
+ *               tenth of the online members; per fan-out run
+ *
+ * Groups are made through the REST commands (create_group, import_group_member in 500s,
+ * get_group_member_info) where the server has them, else through an app admin's client ops
+ * (createGroup, addGroupMember in 100s, getGroupMemberList); `setup` in the JSON says which.
+ *
+ * Options: --members --online --rate --seconds --senders --community-members --community-online
+ * --community-rate --community-seconds --big-members --groups, and --skip-public,
+ * --skip-community, --skip-big, --skip-many.
+ */
+import type { DefaultAppConfig } from "../scripts/config.ts";
+import { startServerWithOwnKey, type RunningServer } from "../scripts/dev-server.ts";
+import { generateUserSig } from "../src/domain/usersig.ts";
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const members = option("members", 2000);
+const online = option("online", 500);
+const rate = option("rate", 40);
+const seconds = option("seconds", 30);
+const senders = option("senders", 4);
+const communityMembers = option("community-members", 100_000);
+const communityOnline = option("community-online", 2000);
+const communityRate = option("community-rate", rate);
+const communitySeconds = option("community-seconds", seconds);
+const bigMembers = option("big-members", 6000);
+const groupCount = option("groups", 500);
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `work` over `items` with at most `width` at a time. */
+async function inParallel<T>(items: T[], width: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
+interface Answer {
+  code: number;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** One WebSocket: requests with ids, and events. */
+class Socket {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (answer: Answer) => void>();
+  private readonly ws: WebSocket;
+
+  private constructor(ws: WebSocket, onEvent: (event: string, data: Record<string, unknown>) => void) {
+    this.ws = ws;
+    ws.addEventListener("message", (e) => {
+      const frame = JSON.parse(e.data as string) as Answer & { id?: number; event?: string };
+      if (frame.event) onEvent(frame.event, frame.data as Record<string, unknown>);
+      else if (typeof frame.id === "number") this.waiting.get(frame.id)?.(frame), this.waiting.delete(frame.id);
+    });
+    ws.addEventListener("close", () => {
+      for (const resolve of this.waiting.values()) resolve({ code: -1, message: "closed" });
+      this.waiting.clear();
+    });
+  }
+
+  static async open(url: string, onEvent: (event: string, data: Record<string, unknown>) => void = () => {}): Promise<Socket> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
+    });
+    return new Socket(ws, onEvent);
+  }
+
+  request(op: string, data: unknown): Promise<Answer> {
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      this.waiting.set(id, resolve);
+      this.ws.send(JSON.stringify({ id, op, data }));
+    });
+  }
+
+  /** A request that must succeed; a rate-limited one (60007) is retried. */
+  async call(op: string, data: unknown): Promise<Record<string, unknown>> {
+    for (;;) {
+      const answer = await this.request(op, data);
+      if (answer.code === 0) return answer.data ?? {};
+      if (answer.code !== 60007) throw new Error(`${op}: ${answer.code} ${answer.message}`);
+      await sleep(50);
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+interface Usage {
+  frames: number;
+  calls: number;
+  rowsWritten: number;
+  users: { frames: number; calls: number; rowsWritten: number };
+  groups: { frames: number; calls: number; rowsWritten: number };
+  hubs: { frames: number; calls: number; rowsWritten: number };
+}
+
+/** The benchmark's view of one server: accounts, sockets, REST, usage counters. */
+class Bench {
+  /** "rest" once the server answers create_group, else "ops" (an app admin's client connection). */
+  setup: "rest" | "ops" | undefined;
+  private readonly sigs = new Map<string, Promise<string>>();
+  private adminSocket?: Promise<Socket>;
+
+  readonly server: RunningServer;
+  readonly app: Required<DefaultAppConfig>;
+
+  constructor(server: RunningServer, app: Required<DefaultAppConfig>) {
+    this.server = server;
+    this.app = app;
+  }
+
+  get admin(): string {
+    return this.app.admins[0]!;
+  }
+
+  sig(userId: string): Promise<string> {
+    let sig = this.sigs.get(userId);
+    if (!sig) this.sigs.set(userId, (sig = generateUserSig({ sdkAppId: this.app.sdkAppId, secretKey: this.app.secretKey, identifier: userId })));
+    return sig;
+  }
+
+  /** A REST command; 60007 is retried, 60009 (no such command) answered as null. */
+  async rest(path: string, body: unknown): Promise<Record<string, unknown> | null> {
+    const url = `${this.server.base}/v4/${path}?sdkappid=${this.app.sdkAppId}&identifier=${this.admin}&usersig=${await this.sig(this.admin)}&random=${Math.floor(Math.random() * 2 ** 31)}&contenttype=json`;
+    for (;;) {
+      const answer = (await (await fetch(url, { method: "POST", body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+      if (answer.ErrorCode === 0) return answer;
+      if (answer.ErrorCode === 60009) return null;
+      if (answer.ErrorCode !== 60007) throw new Error(`${path}: ${JSON.stringify(answer).slice(0, 300)}`);
+      await sleep(50);
+    }
+  }
+
+  async importAccounts(ids: string[]): Promise<void> {
+    await inParallel(chunks(ids, 100), 4, async (batch) => void (await this.rest("im_open_login_svc/multiaccount_import", { Accounts: batch })));
+  }
+
+  /** A logged-in /v1/connect connection. */
+  async connect(userId: string, onEvent?: (event: string, data: Record<string, unknown>) => void): Promise<Socket> {
+    const socket = await Socket.open(this.url("/v1/connect", userId), onEvent);
+    await socket.call("login", { userSig: await this.sig(userId) });
+    return socket;
+  }
+
+  /** A logged-in group connection (/v1/groups). */
+  async groupConnection(userId: string, onEvent: (event: string, data: Record<string, unknown>) => void): Promise<Socket> {
+    const socket = await Socket.open(this.url("/v1/groups", userId), onEvent);
+    await socket.call("login", { userSig: await this.sig(userId) });
+    return socket;
+  }
+
+  private url(path: string, userId: string): string {
+    return `${this.server.base.replace("http", "ws")}${path}?sdkappid=${this.app.sdkAppId}&userid=${userId}&platform=Web&device=bench`;
+  }
+
+  private adminOps(): Promise<Socket> {
+    this.adminSocket ??= this.connect(this.admin);
+    return this.adminSocket;
+  }
+
+  /**
+   * A group of `owner` and `memberIds` (the first 99 at creation, the rest in batches). Through
+   * REST the owner is `owner`; through an admin's ops it is the admin, `owner` a member and the
+   * last of `memberIds` left out.
+   */
+  async createGroup(type: string, name: string, owner: string, memberIds: string[]): Promise<string> {
+    if (this.setup !== "ops") {
+      const created = await this.rest("group_open_http_svc/create_group", {
+        Type: type,
+        Name: name,
+        Owner_Account: owner,
+        MemberList: memberIds.slice(0, 99).map((Member_Account) => ({ Member_Account })),
+      });
+      this.setup = created ? "rest" : "ops";
+      if (created) {
+        await this.addMembers(created.GroupId as string, memberIds.slice(99));
+        return created.GroupId as string;
+      }
+    }
+    const ops = await this.adminOps();
+    // The admin is the owner here: one member fewer keeps the group's size.
+    const everyone = [owner, ...memberIds].slice(0, memberIds.length);
+    const created = await ops.call("createGroup", { type, name, memberList: everyone.slice(0, 99).map((userID) => ({ userID })) });
+    const groupId = created.groupId as string;
+    await this.addMembers(groupId, everyone.slice(99));
+    return groupId;
+  }
+
+  async addMembers(groupId: string, ids: string[]): Promise<void> {
+    if (this.setup === "rest") {
+      await inParallel(chunks(ids, 500), 2, async (batch) => {
+        const answer = await this.rest("group_open_http_svc/import_group_member", { GroupId: groupId, MemberList: batch.map((Member_Account) => ({ Member_Account })) });
+        const failed = (answer!.MemberList as { Member_Account: string; Result: number }[]).filter((m) => m.Result !== 1);
+        if (failed.length > 0) throw new Error(`import_group_member: ${JSON.stringify(failed.slice(0, 3))}`);
+      });
+      return;
+    }
+    const ops = await this.adminOps();
+    await inParallel(chunks(ids, 100), 2, async (batch) => {
+      const answer = await ops.call("addGroupMember", { groupID: groupId, userIDList: batch });
+      const failed = (answer.results as { userId: string; result: number }[]).filter((m) => m.result !== 1);
+      if (failed.length > 0) throw new Error(`addGroupMember: ${JSON.stringify(failed.slice(0, 3))}`);
+    });
+  }
+
+  /** One page of the member list; the members in it and the group's member count. */
+  async memberPage(groupId: string, offset: number, limit: number): Promise<{ members: number; memberNum: number }> {
+    if (this.setup === "rest") {
+      const page = await this.rest("group_open_http_svc/get_group_member_info", { GroupId: groupId, Offset: offset, Limit: limit });
+      return { members: (page!.MemberList as unknown[]).length, memberNum: page!.MemberNum as number };
+    }
+    const page = await (await this.adminOps()).call("getGroupMemberList", { groupID: groupId, offset, count: limit });
+    return { members: (page.members as unknown[]).length, memberNum: page.memberNum as number };
+  }
+
+  async usage(request: { users?: string[]; groups?: string[]; hubs?: boolean }): Promise<Usage> {
+    const response = await fetch(`${this.server.base}/local/usage`, { method: "POST", body: JSON.stringify({ sdkAppId: this.app.sdkAppId, ...request }) });
+    if (!response.ok) throw new Error(`/local/usage answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as Usage;
+  }
+
+  close(): void {
+    void this.adminSocket?.then((s) => s.close());
+  }
+}
+
+function difference(after: Usage, before: Usage) {
+  const part = (k: "users" | "groups" | "hubs") => ({
+    frames: after[k].frames - before[k].frames,
+    calls: after[k].calls - before[k].calls,
+    rowsWritten: after[k].rowsWritten - before[k].rowsWritten,
+  });
+  return { users: part("users"), groups: part("groups"), hubs: part("hubs") };
+}
+
+/** Messages of a run are told apart by their Random: base + index. */
+let nextRandomBase = 1_000_000;
+
+/**
+ * `onlineIds` hold group connections while `senderIds` (online members too) send `rate`
+ * messages/s for `runSeconds` over /v1/connect; every online member must receive every
+ * accepted message exactly once.
+ */
+async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds: string[], senderIds: string[], runRate: number, runSeconds: number) {
+  const count = Math.round(runRate * runSeconds);
+  const base = nextRandomBase;
+  nextRandomBase += count + 1;
+  const sentAt = new Float64Array(count);
+  const receipts = onlineIds.map(() => new Uint8Array(count));
+  const latencies = new Float64Array(count * onlineIds.length);
+  let firstReceipts = 0;
+  let duplicates = 0;
+  let lastReceipt = 0;
+
+  const opened = performance.now();
+  const sockets: Socket[] = new Array(onlineIds.length);
+  await inParallel(onlineIds, 50, async (userId, m) => {
+    sockets[m] = await bench.groupConnection(userId, (event, data) => {
+      if (event !== "groupMessage") return;
+      const message = data.message as { groupId: string; random: number };
+      const i = message.random - base;
+      if (message.groupId !== groupId || i < 0 || i >= count) return;
+      if (receipts[m]![i]!++ > 0) return void duplicates++;
+      const now = performance.now();
+      latencies[firstReceipts++] = now - sentAt[i]!;
+      lastReceipt = now;
+    });
+  });
+  const sending = await Promise.all(senderIds.map((id) => bench.connect(id)));
+  console.log(`${label}: ${onlineIds.length} group connections logged in in ${round((performance.now() - opened) / 1000)} s; sending ${runRate}/s for ${runSeconds} s`);
+
+  const measured = { users: senderIds, groups: [groupId], hubs: true };
+  const before = await bench.usage(measured);
+  const accepted: boolean[] = new Array(count).fill(false);
+  let dropped = 0;
+  const started = performance.now();
+  const acks: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = started + (i * 1000) / runRate - performance.now();
+    if (wait > 0) await sleep(wait);
+    sentAt[i] = performance.now();
+    acks.push(
+      sending[i % sending.length]!.call("sendGroupMessage", { groupID: groupId, random: base + i, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: `group benchmark ${i}` } }] }).then((answer) => {
+        if (answer.dropReason) dropped++;
+        else accepted[i] = true;
+      }),
+    );
+  }
+  await Promise.all(acks);
+  const sendSeconds = (performance.now() - started) / 1000;
+  const acceptedCount = accepted.filter(Boolean).length;
+  const expected = acceptedCount * onlineIds.length;
+  const drainUntil = performance.now() + 15_000;
+  while (firstReceipts < expected && performance.now() < drainUntil) await sleep(50);
+  await sleep(200);
+  const after = await bench.usage(measured);
+  for (const s of [...sockets, ...sending]) s.close();
+
+  const sorted = latencies.slice(0, firstReceipts).sort();
+  const used = difference(after, before);
+  const perMessage = (n: number) => round(n / acceptedCount, 2);
+  const requests = used.users.frames + used.users.calls + used.groups.calls + used.groups.frames + used.hubs.calls + used.hubs.frames;
+  const result = {
+    online: onlineIds.length,
+    rate: runRate,
+    seconds: runSeconds,
+    sent: count,
+    accepted: acceptedCount,
+    dropped,
+    achievedRatePerSec: round(count / sendSeconds),
+    deliveries: firstReceipts,
+    deliveriesPerSec: round(firstReceipts / ((lastReceipt - started) / 1000)),
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(percentile(sorted, 100)),
+    lost: expected - firstReceipts,
+    duplicates,
+    doRequestsPerMessage: perMessage(requests),
+    perMessage: {
+      senderFrames: perMessage(used.users.frames),
+      senderCalls: perMessage(used.users.calls),
+      groupCalls: perMessage(used.groups.calls + used.groups.frames),
+      hubCalls: perMessage(used.hubs.calls + used.hubs.frames),
+      rowsWritten: perMessage(used.users.rowsWritten + used.groups.rowsWritten + used.hubs.rowsWritten),
+    },
+  };
+  console.log(
+    `${label}: ${result.accepted}/${result.sent} accepted (${dropped} dropped by the group's rate), ${result.deliveriesPerSec} deliveries/s, ` +
+      `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, lost ${result.lost}, duplicates ${duplicates}`,
+  );
+  console.log(
+    `${label}: per message ${result.doRequestsPerMessage} Durable Object requests (sender ${result.perMessage.senderFrames} frames + ${result.perMessage.senderCalls} calls, ` +
+      `group ${result.perMessage.groupCalls}, hubs ${result.perMessage.hubCalls}), ${result.perMessage.rowsWritten} SQLite rows written`,
+  );
+  return result;
+}
+
+function targets(run: { p99Ms: number; lost: number; duplicates: number; doRequestsPerMessage: number; online: number }) {
+  return { p99Under300Ms: run.p99Ms < 300, nothingLost: run.lost === 0 && run.duplicates === 0, requestsAtMostTenthOfOnline: run.doRequestsPerMessage <= run.online / 10 };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const value = await work();
+  return [value, round(performance.now() - started)];
+}
+
+async function main(): Promise<void> {
+  const { server, app } = await startServerWithOwnKey();
+  const bench = new Bench(server, app);
+  const result: Record<string, unknown> = { options: { members, online, rate, seconds, senders, communityMembers, communityOnline, communityRate, communitySeconds, bigMembers, groups: groupCount } };
+  try {
+    const pool = Math.max(flag("skip-public") ? 0 : members, flag("skip-community") ? 0 : communityMembers, flag("skip-big") ? 0 : bigMembers);
+    const users = Array.from({ length: pool }, (_, i) => `u${i}`);
+    const [, importMs] = await timed(() => bench.importAccounts([bench.admin, "many_user", "many_peer", ...users]));
+    console.log(`group benchmark: ${pool + 2} accounts imported in ${round(importMs / 1000)} s`);
+
+    if (!flag("skip-public")) {
+      const [groupId, createMs] = await timed(() => bench.createGroup("Public", "bench public", users[0]!, users.slice(1, members)));
+      console.log(`public: a group of ${members} members made in ${round(createMs / 1000)} s (${bench.setup})`);
+      const run = await fanoutRun(bench, "public", groupId, users.slice(0, online), users.slice(1, 1 + senders), rate, seconds);
+      result.public = { ...run, members, createMs, targets: targets(run) };
+    }
+
+    if (!flag("skip-community")) {
+      const [groupId, createMs] = await timed(() => bench.createGroup("Community", "bench community", users[0]!, users.slice(1, communityMembers)));
+      console.log(`community: a group of ${communityMembers} members imported in ${round(createMs / 1000)} s (${bench.setup})`);
+      const run = await fanoutRun(bench, "community", groupId, users.slice(0, communityOnline), users.slice(1, 1 + senders), communityRate, communitySeconds);
+      result.community = { ...run, members: communityMembers, createMs, targets: targets(run) };
+    }
+
+    if (!flag("skip-big")) {
+      const [groupId, createMs] = await timed(() => bench.createGroup("Public", "bench big", users[0]!, users.slice(1, bigMembers)));
+      const pageMs: number[] = [];
+      let listed = 0;
+      let memberNum = 0;
+      const [, allPagesMs] = await timed(async () => {
+        for (let offset = 0; offset === 0 || offset < memberNum; offset += 100) {
+          const [page, ms] = await timed(() => bench.memberPage(groupId, offset, 100));
+          pageMs.push(ms);
+          listed += page.members;
+          memberNum = page.memberNum;
+        }
+      });
+      if (listed !== bigMembers) throw new Error(`the member list held ${listed} members, not ${bigMembers}`);
+      const sorted = Float64Array.from(pageMs).sort();
+      result.bigGroup = { members: bigMembers, createMs, pages: pageMs.length, pageP50Ms: round(percentile(sorted, 50)), pageP99Ms: round(percentile(sorted, 99)), allPagesMs };
+      console.log(`big group: ${bigMembers} members made in ${round(createMs / 1000)} s; ${pageMs.length} pages of 100: p50 ${round(percentile(sorted, 50))} ms, all ${allPagesMs} ms`);
+    }
+
+    if (!flag("skip-many")) result.manyGroups = await manyGroups(bench);
+    result.setup = bench.setup ?? "rest";
+  } finally {
+    bench.close();
+    await server.stop();
+  }
+  console.log(JSON.stringify(result));
+}
+
+/** A user in `groupCount` groups, one unread message in each, logs in and lists its conversations. */
+async function manyGroups(bench: Bench) {
+  const user = "many_user";
+  const peer = "many_peer";
+  const groupIds: string[] = [];
+  const maker = await bench.connect(user);
+  const sender = await bench.connect(peer);
+  const [, createMs] = await timed(() =>
+    inParallel(Array.from({ length: groupCount }, (_, i) => i), 4, async (i) => {
+      const created = await bench.rest("group_open_http_svc/create_group", { Type: "Public", Name: `many ${i}`, Owner_Account: user, MemberList: [{ Member_Account: peer }] });
+      groupIds[i] = (created?.GroupId as string | undefined) ?? ((await maker.call("createGroup", { type: "Public", name: `many ${i}`, memberList: [{ userID: peer }] })).groupId as string);
+      await sender.call("sendGroupMessage", { groupID: groupIds[i], random: i + 1, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: `unread in ${i}` } }] });
+    }),
+  );
+  maker.close();
+  sender.close();
+  console.log(`many groups: ${groupCount} groups made, one message in each, in ${round(createMs / 1000)} s`);
+  await sleep(2_000); // the directory's row of a group follows its last message within a second
+
+  const measured = { users: [user], groups: groupIds, hubs: true };
+  const before = await bench.usage(measured);
+  const [socket, loginMs] = await timed(() => bench.connect(user));
+  let conversations = 0;
+  let unread = 0;
+  let pages = 0;
+  const pageMs: number[] = [];
+  const [, listMs] = await timed(async () => {
+    for (let offset = 0; ; offset += 100) {
+      const [page, ms] = await timed(() => socket.call("getConversationList", { offset, limit: 100 }));
+      pageMs.push(ms);
+      pages++;
+      const list = page.conversations as { groupId?: string; unreadCount: number }[];
+      for (const c of list) if (c.groupId) conversations++, (unread += c.unreadCount);
+      if (page.complete) break;
+    }
+  });
+  const after = await bench.usage(measured);
+  socket.close();
+  const used = difference(after, before);
+  const figures = {
+    groups: groupCount,
+    loginMs,
+    conversationListMs: listMs,
+    firstPageMs: pageMs[0],
+    pages,
+    conversations,
+    unread,
+    doRequests: {
+      userFrames: used.users.frames,
+      userCalls: used.users.calls,
+      groupCalls: used.groups.calls + used.groups.frames,
+      hubCalls: used.hubs.calls + used.hubs.frames,
+    },
+  };
+  if (conversations !== groupCount || unread !== groupCount) throw new Error(`expected ${groupCount} group conversations with 1 unread each: ${JSON.stringify(figures)}`);
+  console.log(
+    `many groups: login ${loginMs} ms; conversation list (${pages} pages, ${conversations} groups, ${unread} unread) ${listMs} ms, first page ${pageMs[0]} ms; ` +
+      `Durable Object entries: user ${used.users.frames} frames + ${used.users.calls} calls, groups ${figures.doRequests.groupCalls}, hubs ${figures.doRequests.hubCalls}`,
+  );
+  return figures;
+}
+
+await main();
