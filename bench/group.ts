@@ -3,6 +3,9 @@
  * `wrangler dev` (tracing off) on fresh state with a key of its own. Prints
  * figures as it goes; the last line is one JSON object:
  *
+ *   bareBroadcast  first, the same load on one bare Durable Object holding every socket
+ *               (`bench/broadcast/`: one SQLite write, a push to each socket): what this machine,
+ *               wrangler's proxy and this client deliver at most; --skip-baseline leaves it out
  *   public      a Public group of --members (2,000) with --online (500) members holding a group
  *               connection (/v1/groups, logged in with their UserSig), --rate (40) messages/s for
  *               --seconds (30), sent by --senders (4) online members over /v1/connect:
@@ -10,6 +13,8 @@
  *     deliveriesPerSec          first receipts by online members / (last receipt − first send)
  *     p50Ms, p99Ms, maxMs       send → deliver, over every online member's receipt of every message
  *     lost, duplicates          receipts missing and receipts beyond the first (both must be 0)
+ *     serverCpuSeconds, serverCpuUsPerDelivery, clientCpuSeconds   CPU time of the server's
+ *                               processes (from /proc) and of this client over the same span
  *     doRequestsPerMessage      Durable Object entries per accepted message, measured by the
  *                               server's counters (POST /local/usage): the senders' UserActors
  *                               (frames and calls), the group's actor and every fan-out hub,
@@ -33,8 +38,10 @@
  * --community-rate --community-seconds --big-members --groups, and --skip-public,
  * --skip-community, --skip-big, --skip-many.
  */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { DefaultAppConfig } from "../scripts/config.ts";
-import { startServerWithOwnKey, type RunningServer } from "../scripts/dev-server.ts";
+import { join } from "node:path";
+import { repoRoot, startServer, startServerWithOwnKey, type RunningServer } from "../scripts/dev-server.ts";
 import { generateUserSig } from "../src/domain/usersig.ts";
 
 function option(name: string, fallback: number): number {
@@ -284,15 +291,74 @@ function difference(after: Usage, before: Usage) {
   return { users: part("users"), groups: part("groups"), hubs: part("hubs") };
 }
 
+/**
+ * CPU seconds used so far by the server's processes (wrangler and workerd: the process group
+ * of the one started with its state folder), from /proc; null where there is none. With the
+ * machine shared, CPU per delivery compares designs better than wall time does.
+ */
+function serverCpuSeconds(server: RunningServer): number | null {
+  try {
+    const processes: { pgrp: string; ticks: number }[] = [];
+    let group: string | undefined;
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        processes.push({ pgrp: fields[2]!, ticks: Number(fields[11]) + Number(fields[12]) });
+        if (group === undefined && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(server.persistTo)) group = fields[2];
+      } catch {
+        // exited meanwhile
+      }
+    }
+    if (group === undefined) return null;
+    return processes.filter((p) => p.pgrp === group).reduce((sum, p) => sum + p.ticks, 0) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Messages of a run are told apart by their Random: base + index. */
 let nextRandomBase = 1_000_000;
 
+/** Where a fan-out run sends and listens: an edge-im group, or the bare broadcast. */
+interface Room {
+  groupId: string;
+  server: RunningServer;
+  listen(userId: string, onEvent: (event: string, data: Record<string, unknown>) => void): Promise<Socket>;
+  sender(userId: string): Promise<Socket>;
+  send(socket: Socket, random: number, text: string): Promise<Record<string, unknown>>;
+  /** The server's counters for the senders' actors, the group's and the hubs'. */
+  usage?(senderIds: string[]): Promise<Usage>;
+}
+
+function edgeImGroup(bench: Bench, groupId: string): Room {
+  return {
+    groupId,
+    server: bench.server,
+    listen: (userId, onEvent) => bench.groupConnection(userId, onEvent),
+    sender: (userId) => bench.connect(userId),
+    send: (socket, random, text) => socket.call("sendGroupMessage", { groupID: groupId, random, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: text } }] }),
+    usage: (senderIds) => bench.usage({ users: senderIds, groups: [groupId], hubs: true }),
+  };
+}
+
+function bareBroadcast(server: RunningServer): Room {
+  const url = (userId: string) => `${server.base.replace("http", "ws")}/?user=${userId}`;
+  return {
+    groupId: "bare",
+    server,
+    listen: (userId, onEvent) => Socket.open(url(userId), onEvent),
+    sender: (userId) => Socket.open(url(`sender_${userId}`)),
+    send: (socket, random, text) => socket.call("send", { random, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: text } }] }),
+  };
+}
+
 /**
- * `onlineIds` hold group connections while `senderIds` (online members too) send `rate`
- * messages/s for `runSeconds` over /v1/connect; every online member must receive every
- * accepted message exactly once.
+ * `onlineIds` listen while `senderIds` (online members too) send `runRate` messages/s for
+ * `runSeconds`; every online member must receive every accepted message exactly once.
  */
-async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds: string[], senderIds: string[], runRate: number, runSeconds: number) {
+async function fanoutRun(room: Room, label: string, onlineIds: string[], senderIds: string[], runRate: number, runSeconds: number) {
+  const { groupId } = room;
   const count = Math.round(runRate * runSeconds);
   const base = nextRandomBase;
   nextRandomBase += count + 1;
@@ -306,7 +372,7 @@ async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds
   const opened = performance.now();
   const sockets: Socket[] = new Array(onlineIds.length);
   await inParallel(onlineIds, 50, async (userId, m) => {
-    sockets[m] = await bench.groupConnection(userId, (event, data) => {
+    sockets[m] = await room.listen(userId, (event, data) => {
       if (event !== "groupMessage") return;
       const message = data.message as { groupId: string; random: number };
       const i = message.random - base;
@@ -317,11 +383,11 @@ async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds
       lastReceipt = now;
     });
   });
-  const sending = await Promise.all(senderIds.map((id) => bench.connect(id)));
+  const sending = await Promise.all(senderIds.map((id) => room.sender(id)));
   console.log(`${label}: ${onlineIds.length} group connections logged in in ${round((performance.now() - opened) / 1000)} s; sending ${runRate}/s for ${runSeconds} s`);
 
-  const measured = { users: senderIds, groups: [groupId], hubs: true };
-  const before = await bench.usage(measured);
+  const before = await room.usage?.(senderIds);
+  const cpuBefore = { server: serverCpuSeconds(room.server), client: process.cpuUsage() };
   const accepted: boolean[] = new Array(count).fill(false);
   let dropped = 0;
   const started = performance.now();
@@ -331,7 +397,7 @@ async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds
     if (wait > 0) await sleep(wait);
     sentAt[i] = performance.now();
     acks.push(
-      sending[i % sending.length]!.call("sendGroupMessage", { groupID: groupId, random: base + i, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: `group benchmark ${i}` } }] }).then((answer) => {
+      room.send(sending[i % sending.length]!, base + i, `group benchmark ${i}`).then((answer) => {
         if (answer.dropReason) dropped++;
         else accepted[i] = true;
       }),
@@ -344,11 +410,13 @@ async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds
   const drainUntil = performance.now() + 15_000;
   while (firstReceipts < expected && performance.now() < drainUntil) await sleep(50);
   await sleep(200);
-  const after = await bench.usage(measured);
+  const cpu = { server: serverCpuSeconds(room.server), client: process.cpuUsage(cpuBefore.client) };
+  const after = await room.usage?.(senderIds);
   for (const s of [...sockets, ...sending]) s.close();
 
   const sorted = latencies.slice(0, firstReceipts).sort();
-  const used = difference(after, before);
+  const zero = { frames: 0, calls: 0, rowsWritten: 0 };
+  const used = before && after ? difference(after, before) : { users: zero, groups: zero, hubs: zero };
   const perMessage = (n: number) => round(n / acceptedCount, 2);
   const requests = used.users.frames + used.users.calls + used.groups.calls + used.groups.frames + used.hubs.calls + used.hubs.frames;
   const result = {
@@ -366,6 +434,9 @@ async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds
     maxMs: round(percentile(sorted, 100)),
     lost: expected - firstReceipts,
     duplicates,
+    serverCpuSeconds: cpu.server === null || cpuBefore.server === null ? null : round(cpu.server - cpuBefore.server, 2),
+    serverCpuUsPerDelivery: cpu.server === null || cpuBefore.server === null ? null : round(((cpu.server - cpuBefore.server) * 1e6) / firstReceipts),
+    clientCpuSeconds: round((cpu.client.user + cpu.client.system) / 1e6, 2),
     doRequestsPerMessage: perMessage(requests),
     perMessage: {
       senderFrames: perMessage(used.users.frames),
@@ -379,6 +450,8 @@ async function fanoutRun(bench: Bench, label: string, groupId: string, onlineIds
     `${label}: ${result.accepted}/${result.sent} accepted (${dropped} dropped by the group's rate), ${result.deliveriesPerSec} deliveries/s, ` +
       `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, lost ${result.lost}, duplicates ${duplicates}`,
   );
+  console.log(`${label}: CPU ${result.serverCpuSeconds} s in the server (${result.serverCpuUsPerDelivery} µs per delivery), ${result.clientCpuSeconds} s in this client`);
+  if (!room.usage) return result;
   console.log(
     `${label}: per message ${result.doRequestsPerMessage} Durable Object requests (sender ${result.perMessage.senderFrames} frames + ${result.perMessage.senderCalls} calls, ` +
       `group ${result.perMessage.groupCalls}, hubs ${result.perMessage.hubCalls}), ${result.perMessage.rowsWritten} SQLite rows written`,
@@ -397,9 +470,18 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
+  const result: Record<string, unknown> = { options: { members, online, rate, seconds, senders, communityMembers, communityOnline, communityRate, communitySeconds, bigMembers, groups: groupCount } };
+  if (!flag("skip-public") && !flag("skip-baseline")) {
+    const broadcast = await startServer({ wranglerConfig: join(repoRoot, "bench", "broadcast", "wrangler.toml") });
+    try {
+      const ids = Array.from({ length: online }, (_, i) => `u${i}`);
+      result.bareBroadcast = await fanoutRun(bareBroadcast(broadcast), "bare broadcast", ids, ids.slice(1, 1 + senders), rate, seconds);
+    } finally {
+      await broadcast.stop();
+    }
+  }
   const { server, app } = await startServerWithOwnKey();
   const bench = new Bench(server, app);
-  const result: Record<string, unknown> = { options: { members, online, rate, seconds, senders, communityMembers, communityOnline, communityRate, communitySeconds, bigMembers, groups: groupCount } };
   try {
     const pool = Math.max(flag("skip-public") ? 0 : members, flag("skip-community") ? 0 : communityMembers, flag("skip-big") ? 0 : bigMembers);
     const users = Array.from({ length: pool }, (_, i) => `u${i}`);
@@ -409,14 +491,14 @@ async function main(): Promise<void> {
     if (!flag("skip-public")) {
       const [groupId, createMs] = await timed(() => bench.createGroup("Public", "bench public", users[0]!, users.slice(1, members)));
       console.log(`public: a group of ${members} members made in ${round(createMs / 1000)} s (${bench.setup})`);
-      const run = await fanoutRun(bench, "public", groupId, users.slice(0, online), users.slice(1, 1 + senders), rate, seconds);
+      const run = await fanoutRun(edgeImGroup(bench, groupId), "public", users.slice(0, online), users.slice(1, 1 + senders), rate, seconds);
       result.public = { ...run, members, createMs, targets: targets(run) };
     }
 
     if (!flag("skip-community")) {
       const [groupId, createMs] = await timed(() => bench.createGroup("Community", "bench community", users[0]!, users.slice(1, communityMembers)));
       console.log(`community: a group of ${communityMembers} members imported in ${round(createMs / 1000)} s (${bench.setup})`);
-      const run = await fanoutRun(bench, "community", groupId, users.slice(0, communityOnline), users.slice(1, 1 + senders), communityRate, communitySeconds);
+      const run = await fanoutRun(edgeImGroup(bench, groupId), "community", users.slice(0, communityOnline), users.slice(1, 1 + senders), communityRate, communitySeconds);
       result.community = { ...run, members: communityMembers, createMs, targets: targets(run) };
     }
 
@@ -443,6 +525,7 @@ async function main(): Promise<void> {
     result.setup = bench.setup ?? "rest";
   } finally {
     bench.close();
+    if (process.env.BENCH_SERVER_LOG) writeFileSync(process.env.BENCH_SERVER_LOG, server.output());
     await server.stop();
   }
   console.log(JSON.stringify(result));
