@@ -4,7 +4,9 @@
  * answers the summed counts of those actors since they woke: entries (frames
  * and calls) and SQLite rows written, for the users' actors, the groups'
  * actors and (with `hubs`) every fan-out hub of the app, the total first and
- * then each kind. Like the web chat page's sign-in helper it answers only when
+ * then each kind; with `each` also every actor's own counts, in the order asked
+ * (an actor that was evicted and woke again counts from zero: a reader that
+ * polls sees its counts fall). Like the web chat page's sign-in helper it answers only when
  * IM_DEMO is "true" (`npm run dev`); a deployed Worker answers 404.
  */
 import { Hono } from "hono";
@@ -20,6 +22,7 @@ const UsageRequest = z.object({
   users: z.array(UserId).max(1000).default([]),
   groups: z.array(z.string().min(1).max(64)).max(1000).default([]),
   hubs: z.boolean().default(false),
+  each: z.boolean().default(false),
 });
 
 interface Counts {
@@ -42,8 +45,8 @@ function sum(each: { frames: number; calls: number; rowsWritten?: number }[]): C
 usageDoor.post("/local/usage", async (c) => {
   if (c.env.IM_DEMO !== "true") return c.json({ error: "not found" }, 404);
   const body = UsageRequest.safeParse(await c.req.json().catch(() => null));
-  if (!body.success) return c.json({ error: "expected {sdkAppId, users: [userID…], groups: [groupID…], hubs: boolean}" }, 400);
-  const { sdkAppId, users, groups, hubs } = body.data;
+  if (!body.success) return c.json({ error: "expected {sdkAppId, users: [userID…], groups: [groupID…], hubs: boolean, each: boolean}" }, 400);
+  const { sdkAppId, users, groups, hubs, each } = body.data;
   const hubCount = hubs ? ((await appActor(c.env, sdkAppId).describe(sdkAppId))?.settings.fanoutHubs ?? 0) : 0;
   const [byUser, byGroup, byHub] = await Promise.all([
     Promise.all(users.map((userId) => userActor(c.env, { sdkAppId, userId }).storageUsage())),
@@ -51,5 +54,7 @@ usageDoor.post("/local/usage", async (c) => {
     Promise.all(Array.from({ length: hubCount }, (_, hub) => fanoutHub(c.env, sdkAppId, hub).usage())),
   ]);
   const kinds = { users: sum(byUser), groups: sum(byGroup), hubs: sum(byHub) };
-  return c.json({ ...sum([kinds.users, kinds.groups, kinds.hubs]), actors: users.length + groups.length + hubCount, ...kinds });
+  const total = { ...sum([kinds.users, kinds.groups, kinds.hubs]), actors: users.length + groups.length + hubCount, ...kinds };
+  const counts = (list: { frames: number; calls: number; rowsWritten?: number }[]) => list.map(({ frames, calls, rowsWritten }) => ({ frames, calls, rowsWritten: rowsWritten ?? 0 }));
+  return c.json(each ? { ...total, each: { users: counts(byUser), groups: counts(byGroup), hubs: counts(byHub) } } : total);
 });
