@@ -18,7 +18,8 @@
  *     doRequestsPerMessage      Durable Object entries per accepted message, measured by the
  *                               server's counters (POST /local/usage): the senders' UserActors
  *                               (frames and calls), the group's actor and every fan-out hub,
- *                               read just before the first send and after the last receipt;
+ *                               read each second from just before the first send to after the
+ *                               last receipt (an actor evicted meanwhile counts again from 0);
  *                               `perMessage` has each part and SQLite rows written
  *   community   the same for a Community group of --community-members (100,000) imported members
  *               with --community-online (2,000) online, at --community-rate (--rate)
@@ -143,13 +144,58 @@ class Socket {
   }
 }
 
-interface Usage {
+interface Counts {
   frames: number;
   calls: number;
   rowsWritten: number;
-  users: { frames: number; calls: number; rowsWritten: number };
-  groups: { frames: number; calls: number; rowsWritten: number };
-  hubs: { frames: number; calls: number; rowsWritten: number };
+}
+
+type Kind = "users" | "groups" | "hubs";
+type Usage = Record<Kind, Counts>;
+const kinds: Kind[] = ["users", "groups", "hubs"];
+const zero = (): Counts => ({ frames: 0, calls: 0, rowsWritten: 0 });
+
+/**
+ * What a set of actors were entered with over a span. The server counts from each actor's
+ * waking, and an idle actor may be evicted and woken again (counting from zero): so the
+ * meter reads every actor's counts each second and, where they fell, adds the new ones whole.
+ */
+class UsageMeter {
+  private readonly read: () => Promise<Record<Kind, Counts[]>>;
+  private readonly used: Usage = { users: zero(), groups: zero(), hubs: zero() };
+  private last?: Record<Kind, Counts[]>;
+  private polling: Promise<void> = Promise.resolve();
+  private timer?: ReturnType<typeof setInterval>;
+
+  constructor(read: () => Promise<Record<Kind, Counts[]>>) {
+    this.read = read;
+  }
+
+  async start(): Promise<void> {
+    this.last = await this.read();
+    this.timer = setInterval(() => void this.poll(), 1000);
+  }
+
+  async stop(): Promise<Usage> {
+    clearInterval(this.timer);
+    await this.poll();
+    return this.used;
+  }
+
+  private poll(): Promise<void> {
+    this.polling = this.polling.then(async () => {
+      const now = await this.read();
+      for (const kind of kinds) {
+        now[kind].forEach((counts, i) => {
+          const before = this.last![kind][i]!;
+          const restarted = counts.frames < before.frames || counts.calls < before.calls || counts.rowsWritten < before.rowsWritten;
+          for (const field of ["frames", "calls", "rowsWritten"] as const) this.used[kind][field] += restarted ? counts[field] : counts[field] - before[field];
+        });
+      }
+      this.last = now;
+    });
+    return this.polling;
+  }
 }
 
 /** The benchmark's view of one server: accounts, sockets, REST, usage counters. */
@@ -271,10 +317,13 @@ class Bench {
     return { members: (page.members as unknown[]).length, memberNum: page.memberNum as number };
   }
 
-  async usage(request: { users?: string[]; groups?: string[]; hubs?: boolean }): Promise<Usage> {
-    const response = await fetch(`${this.server.base}/local/usage`, { method: "POST", body: JSON.stringify({ sdkAppId: this.app.sdkAppId, ...request }) });
-    if (!response.ok) throw new Error(`/local/usage answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as Usage;
+  /** A meter over these actors' counters (POST /local/usage). */
+  meter(request: { users?: string[]; groups?: string[]; hubs?: boolean }): UsageMeter {
+    return new UsageMeter(async () => {
+      const response = await fetch(`${this.server.base}/local/usage`, { method: "POST", body: JSON.stringify({ sdkAppId: this.app.sdkAppId, ...request, each: true }) });
+      if (!response.ok) throw new Error(`/local/usage answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { each: Record<Kind, Counts[]> }).each;
+    });
   }
 
   close(): void {
@@ -282,14 +331,6 @@ class Bench {
   }
 }
 
-function difference(after: Usage, before: Usage) {
-  const part = (k: "users" | "groups" | "hubs") => ({
-    frames: after[k].frames - before[k].frames,
-    calls: after[k].calls - before[k].calls,
-    rowsWritten: after[k].rowsWritten - before[k].rowsWritten,
-  });
-  return { users: part("users"), groups: part("groups"), hubs: part("hubs") };
-}
 
 /**
  * CPU seconds used so far by the server's processes (wrangler and workerd: the process group
@@ -328,7 +369,7 @@ interface Room {
   sender(userId: string): Promise<Socket>;
   send(socket: Socket, random: number, text: string): Promise<Record<string, unknown>>;
   /** The server's counters for the senders' actors, the group's and the hubs'. */
-  usage?(senderIds: string[]): Promise<Usage>;
+  meter?(senderIds: string[]): UsageMeter;
 }
 
 function edgeImGroup(bench: Bench, groupId: string): Room {
@@ -338,7 +379,7 @@ function edgeImGroup(bench: Bench, groupId: string): Room {
     listen: (userId, onEvent) => bench.groupConnection(userId, onEvent),
     sender: (userId) => bench.connect(userId),
     send: (socket, random, text) => socket.call("sendGroupMessage", { groupID: groupId, random, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: text } }] }),
-    usage: (senderIds) => bench.usage({ users: senderIds, groups: [groupId], hubs: true }),
+    meter: (senderIds) => bench.meter({ users: senderIds, groups: [groupId], hubs: true }),
   };
 }
 
@@ -386,7 +427,8 @@ async function fanoutRun(room: Room, label: string, onlineIds: string[], senderI
   const sending = await Promise.all(senderIds.map((id) => room.sender(id)));
   console.log(`${label}: ${onlineIds.length} group connections logged in in ${round((performance.now() - opened) / 1000)} s; sending ${runRate}/s for ${runSeconds} s`);
 
-  const before = await room.usage?.(senderIds);
+  const meter = room.meter?.(senderIds);
+  await meter?.start();
   const cpuBefore = { server: serverCpuSeconds(room.server), client: process.cpuUsage() };
   const accepted: boolean[] = new Array(count).fill(false);
   let dropped = 0;
@@ -411,12 +453,11 @@ async function fanoutRun(room: Room, label: string, onlineIds: string[], senderI
   while (firstReceipts < expected && performance.now() < drainUntil) await sleep(50);
   await sleep(200);
   const cpu = { server: serverCpuSeconds(room.server), client: process.cpuUsage(cpuBefore.client) };
-  const after = await room.usage?.(senderIds);
+  const usage = await meter?.stop();
   for (const s of [...sockets, ...sending]) s.close();
 
   const sorted = latencies.slice(0, firstReceipts).sort();
-  const zero = { frames: 0, calls: 0, rowsWritten: 0 };
-  const used = before && after ? difference(after, before) : { users: zero, groups: zero, hubs: zero };
+  const used = usage ?? { users: zero(), groups: zero(), hubs: zero() };
   const perMessage = (n: number) => round(n / acceptedCount, 2);
   const requests = used.users.frames + used.users.calls + used.groups.calls + used.groups.frames + used.hubs.calls + used.hubs.frames;
   const result = {
@@ -451,7 +492,7 @@ async function fanoutRun(room: Room, label: string, onlineIds: string[], senderI
       `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, lost ${result.lost}, duplicates ${duplicates}`,
   );
   console.log(`${label}: CPU ${result.serverCpuSeconds} s in the server (${result.serverCpuUsPerDelivery} µs per delivery), ${result.clientCpuSeconds} s in this client`);
-  if (!room.usage) return result;
+  if (!room.meter) return result;
   console.log(
     `${label}: per message ${result.doRequestsPerMessage} Durable Object requests (sender ${result.perMessage.senderFrames} frames + ${result.perMessage.senderCalls} calls, ` +
       `group ${result.perMessage.groupCalls}, hubs ${result.perMessage.hubCalls}), ${result.perMessage.rowsWritten} SQLite rows written`,
@@ -551,7 +592,8 @@ async function manyGroups(bench: Bench) {
   await sleep(2_000); // the directory's row of a group follows its last message within a second
 
   const measured = { users: [user], groups: groupIds, hubs: true };
-  const before = await bench.usage(measured);
+  const meter = bench.meter(measured);
+  await meter.start();
   const [socket, loginMs] = await timed(() => bench.connect(user));
   let conversations = 0;
   let unread = 0;
@@ -567,9 +609,8 @@ async function manyGroups(bench: Bench) {
       if (page.complete) break;
     }
   });
-  const after = await bench.usage(measured);
+  const used = await meter.stop();
   socket.close();
-  const used = difference(after, before);
   const figures = {
     groups: groupCount,
     loginMs,
