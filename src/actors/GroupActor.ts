@@ -24,6 +24,13 @@ import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
 import type { DirectoryChange, GroupCaller, GroupHost } from "./group/host.ts";
 import { GroupMembership, type CreateGroupInput, type MemberChanges, type ProfileChanges } from "./group/membership.ts";
 import { GroupMessages } from "./group/messages.ts";
+import { GroupAdminMessages } from "./group/adminMessages.ts";
+import { GroupImports, type ImportedMember, type ImportedMessage } from "./group/imports.ts";
+import { GroupReceipts } from "./group/receipts.ts";
+import { GroupAttributes, type AttributeWrite } from "./group/attributes.ts";
+import { GroupTopics, type CreateTopicInput } from "./group/topics.ts";
+import type { CounterChange, CounterMode } from "../domain/groupData.ts";
+import type { TopicChanges } from "../domain/groupTopics.ts";
 
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
@@ -40,6 +47,11 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   readonly store: GroupStore;
   private readonly membership: GroupMembership;
   private readonly messages: GroupMessages;
+  private readonly imports: GroupImports;
+  private readonly receipts: GroupReceipts;
+  private readonly adminMessages: GroupAdminMessages;
+  private readonly attributes: GroupAttributes;
+  private readonly topics: GroupTopics;
   private readonly fanout: GroupFanout;
   private readonly directory: GroupDirectorySync;
   private readonly alarms: AlarmScheduler;
@@ -53,6 +65,11 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
     this.membership = new GroupMembership(this);
     this.messages = new GroupMessages(this);
+    this.imports = new GroupImports(this);
+    this.receipts = new GroupReceipts(this);
+    this.adminMessages = new GroupAdminMessages(this);
+    this.attributes = new GroupAttributes(this);
+    this.topics = new GroupTopics(this);
     this.alarms = new AlarmScheduler(ctx.storage, [{ name: "directory", run: (now) => this.directory.run(now) }], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
@@ -224,5 +241,73 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.app = { record: loading, at: Date.now() };
     loading.catch(() => this.app?.record === loading && (this.app = undefined));
     return loading;
+  }
+
+  // ---------------------------------------------------------------- imports, receipts, administration (group/imports.ts, receipts.ts, adminMessages.ts)
+
+  importMembers(caller: GroupCaller, members: ImportedMember[]) {
+    return capture(() => this.imports.members(caller, members));
+  }
+  importMessages(caller: GroupCaller, messages: ImportedMessage[]) {
+    return capture(() => this.imports.messages(caller, messages));
+  }
+  acknowledgeReceipts(caller: GroupCaller, userId: string, seqs: number[]) {
+    return capture(() => this.receipts.acknowledge(caller, userId, seqs));
+  }
+  receiptCounts(caller: GroupCaller, seqs: number[]) {
+    return capture(() => this.receipts.counts(caller, seqs));
+  }
+  receiptDetail(caller: GroupCaller, seq: number, page: { read: boolean; cursor: string; count: number }) {
+    return capture(() => this.receipts.detail(caller, seq, page.read, page.cursor, page.count));
+  }
+  setUnread(caller: GroupCaller, userId: string, unread: number) {
+    return capture(() => this.receipts.setUnread(caller, userId, unread));
+  }
+  systemNotice(caller: GroupCaller, content: string, userIds?: string[]) {
+    return capture(() => this.adminMessages.notify(caller, content, userIds));
+  }
+  deleteMessagesBySender(caller: GroupCaller, sender: string) {
+    return capture(() => this.adminMessages.deleteBySender(caller, sender));
+  }
+  clearMessages(caller: GroupCaller, upTo?: number) {
+    return capture(() => this.adminMessages.clear(caller, upTo));
+  }
+  messageKeys(seqs: number[]) {
+    return capture(() => this.adminMessages.keys(seqs));
+  }
+
+  // ---------------------------------------------------------------- attributes, counters, topics (group/attributes.ts, group/topics.ts)
+
+
+  readAttributes(caller: GroupCaller, keys?: string[]) {
+    return capture(() => this.attributes.read(caller, keys));
+  }
+  writeAttributes(caller: GroupCaller, change: AttributeWrite, expectedVersion?: number) {
+    return capture(() => this.attributes.write(caller, change, expectedVersion));
+  }
+  counters(caller: GroupCaller, keys?: string[]) {
+    return capture(() => this.attributes.counters(caller, keys));
+  }
+  updateCounters(caller: GroupCaller, mode: CounterMode, changes: CounterChange[]) {
+    return capture(() => this.attributes.updateCounters(caller, mode, changes));
+  }
+  deleteCounters(caller: GroupCaller, keys?: string[]) {
+    return capture(() => this.attributes.deleteCounters(caller, keys));
+  }
+  createTopic(caller: GroupCaller, input: CreateTopicInput) {
+    return capture(() => this.topics.create(caller, input));
+  }
+  readTopics(caller: GroupCaller, topicIds?: string[]) {
+    return capture(() => this.topics.read(caller, topicIds));
+  }
+  modifyTopic(caller: GroupCaller, topicId: string, changes: TopicChanges) {
+    return capture(() => this.topics.modify(caller, topicId, changes));
+  }
+  destroyTopics(caller: GroupCaller, topicIds: string[]) {
+    return capture(() => this.topics.destroy(caller, topicIds));
+  }
+  /** The live topic of this community (11000 without topics, 10010 for no such topic). */
+  topicOf(topicId: string) {
+    return capture(() => this.topics.topicOf(topicId));
   }
 }

@@ -11,6 +11,7 @@ export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
   "im_open_login_svc/multiaccount_import": 100,
   "im_open_login_svc/account_delete": 100,
   "im_open_login_svc/account_check": 100,
+  "group_open_http_svc/get_appid_group_list": 1,
 };
 
 export const AppSettings = z.object({

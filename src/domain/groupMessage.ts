@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { UserId } from "./account.ts";
 import { MsgPriority } from "./group.ts";
+import type { TopicProfile } from "./groupTopics.ts";
 import { MsgBody, MsgRandom } from "./message.ts";
 
 export interface GroupMessage {
@@ -92,4 +93,11 @@ export type GroupEvent =
   /** TIMGroupSystemNoticeElem: addressed to the user, not shown in the group. */
   | { kind: "groupSystemNotice"; groupId: string; operationType: number; operatorId: string; time: number; message?: string }
   /** The user's group list changed (joined, left, dismissed, profile): fetch it again. */
-  | { kind: "groupListUpdated"; groupId: string };
+  | { kind: "groupListUpdated"; groupId: string }
+  /** GROUP_ATTRIBUTES_UPDATED: the group's attributes as they now are, all of them. */
+  | { kind: "groupAttributesUpdated"; groupId: string; groupAttributes: Record<string, string> }
+  /** GROUP_COUNTER_UPDATED: the counters that changed, with their new values, and those deleted. */
+  | { kind: "groupCounterUpdated"; groupId: string; counters: Record<string, number>; deletedKeys: string[] }
+  /** A Community topic was created, changed or destroyed (TOPIC_CREATED, TOPIC_UPDATED, TOPIC_DELETED). */
+  | { kind: "topicCreated" | "topicUpdated"; groupId: string; topic: TopicProfile }
+  | { kind: "topicDeleted"; groupId: string; topicIds: string[] };

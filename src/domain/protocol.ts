@@ -8,6 +8,7 @@ import { Platform } from "./devices.ts";
 import { UserId } from "./account.ts";
 import { ApplyJoinOption, AssignableRole, GroupType, MsgFlag } from "./group.ts";
 import { GroupMessageDraft } from "./groupMessage.ts";
+import { maxTopicsPerCommunity } from "./groupTopics.ts";
 
 /** Text frame a client sends to keep its connection alive; answered "pong" without waking the actor. */
 export const heartbeatPing = "ping";
@@ -42,6 +43,9 @@ const MessageKey = z.string().min(1).max(80);
 const UserIds = (max: number) => z.array(UserId).min(1).max(max);
 /** A group id as clients send it (its rules are checked where groups are created). */
 const GroupIdField = z.string().min(1).max(64);
+/** A topic id: the community's id, @TOPIC#_ and a suffix of up to 48 bytes. */
+const TopicIdField = z.string().min(1).max(128);
+const AttributeKeys = z.array(z.string()).max(64);
 
 /** The data of each op, by op name. */
 export const OpData = {
@@ -149,6 +153,36 @@ export const OpData = {
   setGroupMessageRead: z.object({ groupID: GroupIdField, seq: Cursor.optional() }),
   pinGroupConversation: z.object({ groupID: GroupIdField, pinned: z.boolean() }),
   deleteGroupConversation: z.object({ groupID: GroupIdField }),
+
+  // group attributes (`version`: the one the last read answered; a write against an older one is refused with 10056)
+  getGroupAttributes: z.object({ groupID: GroupIdField, keyList: AttributeKeys.optional() }),
+  setGroupAttributes: z.object({ groupID: GroupIdField, groupAttributes: z.record(z.string(), z.string()), version: Cursor.optional() }),
+  /** An empty or absent keyList deletes every attribute. */
+  deleteGroupAttributes: z.object({ groupID: GroupIdField, keyList: AttributeKeys.optional(), version: Cursor.optional() }),
+
+  // Community topics
+  createTopicInCommunity: z.object({
+    groupID: GroupIdField,
+    topicName: z.string(),
+    topicID: TopicIdField.optional(),
+    avatar: z.string().optional(),
+    notification: z.string().optional(),
+    introduction: z.string().optional(),
+    customData: z.string().optional(),
+  }),
+  /** An empty or absent topicIDList lists every topic. */
+  getTopicList: z.object({ groupID: GroupIdField, topicIDList: z.array(TopicIdField).max(maxTopicsPerCommunity).optional() }),
+  updateTopicProfile: z.object({
+    groupID: GroupIdField,
+    topicID: TopicIdField,
+    topicName: z.string().optional(),
+    avatar: z.string().optional(),
+    notification: z.string().optional(),
+    introduction: z.string().optional(),
+    customData: z.string().optional(),
+    muteAllMembers: z.boolean().optional(),
+  }),
+  deleteTopicFromCommunity: z.object({ groupID: GroupIdField, topicIDList: z.array(TopicIdField).min(1).max(maxTopicsPerCommunity) }),
 } as const;
 export type OpName = keyof typeof OpData;
 

@@ -86,7 +86,7 @@ export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string 
       const limit = host.frameRate(ws);
       const verdict = admitFrame(connection.limit, limit, now);
       if (verdict === "close") return cut(ws, connection, CloseCode.rateLimited, "too many frames");
-      if (verdict === "refuse") return fail(ws, null, ErrorCode.restRateLimited, `at most ${limit} frames per second; slow down or be disconnected`);
+      if (verdict === "refuse") return fail(ws, peekId(raw), ErrorCode.restRateLimited, `at most ${limit} frames per second; slow down or be disconnected`);
     }
 
     if (typeof raw !== "string") return fail(ws, null, ErrorCode.invalidParameter, "frames are JSON text; binary frames are not accepted");
@@ -134,6 +134,14 @@ export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string 
     console.error(JSON.stringify({ event: "ws_internal_error", op, message: String((error as Error)?.stack ?? error) }));
     fail(ws, id, error instanceof ImError ? error.code : ErrorCode.messageServiceInternal, "internal error; the request may be retried");
   }
+}
+
+/** A refused frame's id, when it leads the frame as the SDK writes it: read without parsing the frame. */
+function peekId(raw: string | ArrayBuffer): ResponseFrame["id"] {
+  if (typeof raw !== "string") return null;
+  const match = /^\s*\{\s*"id"\s*:\s*(?:(\d{1,15})|"([A-Za-z0-9_.:-]{1,64})")/.exec(raw.slice(0, 100));
+  if (!match) return null;
+  return match[1] !== undefined ? Number(match[1]) : match[2]!;
 }
 
 function describe(error: z.ZodError): string {

@@ -1,6 +1,7 @@
 /** openim: one-to-one messages, read state, online status. */
 import { z } from "zod";
 import type { SendResult } from "../actors/UserActor.ts";
+import { groupNamed } from "../actors/group/entry.ts";
 import { userActor, type UserRef } from "../actors/refs.ts";
 import { UserId } from "../domain/account.ts";
 import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
@@ -226,6 +227,18 @@ export const modifyC2cMsg = command({
   },
 });
 
+/** Edits a stored group message: its body, and its CloudCustomData when given; members' devices are told. */
+export const modifyGroupMsg = command({
+  body: z.object({ GroupId: z.string(), MsgSeq: MsgSeq, MsgBody: MsgBody, CloudCustomData: optional(z.string()) }),
+  paramErrorCode,
+  fieldErrorCodes,
+  async handle(ctx, body) {
+    const group = groupNamed(ctx.env, ctx.app.sdkAppId, body.GroupId);
+    unwrap(await group.modifyMessage({ appAdmin: true }, body.MsgSeq, body.MsgBody, body.CloudCustomData));
+    return {};
+  },
+});
+
 export const adminSetMsgRead = command({
   body: z.object({ Report_Account: UserId, Peer_Account: UserId, MsgReadTime: optional(z.number().int().min(0)) }),
   paramErrorCode,
@@ -290,6 +303,7 @@ export const openim = {
   admin_getroammsg: adminGetroammsg,
   admin_msgwithdraw: adminMsgwithdraw,
   modify_c2c_msg: modifyC2cMsg,
+  modify_group_msg: modifyGroupMsg,
   admin_set_msg_read: adminSetMsgRead,
   get_c2c_unread_msg_num: getC2cUnreadMsgNum,
   query_online_status: queryOnlineStatus,

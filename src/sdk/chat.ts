@@ -4,25 +4,63 @@
  * messages in memory, catches up by sequence after every reconnect, and
  * emits each change once.
  */
-import type { Conversation as ServerConversation, SyncPage, UserEvent } from "../domain/events.ts";
+import type { Conversation as ServerConversation, GroupConversation as ServerGroupConversation, SyncPage, UserEvent } from "../domain/events.ts";
+import type { GroupEvent, GroupMessage, GroupSendResult } from "../domain/groupMessage.ts";
 import type { StoredC2CMessage } from "../domain/message.ts";
 import type { EventFrame } from "../domain/protocol.ts";
 import { ChatError, EVENT, SdkErrorCode, TYPES } from "./constants.ts";
 import { Connection } from "./connection.ts";
-import { Emitter, type Handler } from "./emitter.ts";
+import { Emitter } from "./emitter.ts";
+import { GroupApi, type CreateGroupOptions, type Group, type UpdateGroupOptions } from "./groups.ts";
+import { GroupStream } from "./groupStream.ts";
 import {
   bodyOf,
   c2cConversationID,
   conversationFromServer,
   elementOf,
   emptyConversation,
+  fromGroupServer,
   fromServer,
+  groupConversationID,
+  groupMessageID,
+  groupOf,
+  isGroupConversation,
   lastMessageOf,
   recalledLast,
   peerOf,
+  systemNoticeMessage,
+  tipMessage,
   type Conversation,
   type Message,
 } from "./model.ts";
+
+/** What is applied while the conversation list is on its way: user events and group messages. */
+type Applied = UserEvent | { kind: "groupMessage"; seq: number; message: Message; unread: boolean };
+
+/** What each event's handlers receive in `data`. */
+export interface EventData {
+  sdkStateReady: object;
+  sdkStateNotReady: object;
+  onMessageReceived: Message[];
+  onMessageModified: Message[];
+  onMessageRevoked: Message[];
+  onMessageReadByPeer: Message[];
+  onMessageReadReceiptReceived: { conversationID: string; messageID: string; readCount: number; unreadCount: number }[];
+  onConversationListUpdated: Conversation[];
+  onTotalUnreadMessageCountUpdated: number;
+  onGroupListUpdated: Group[];
+  onProfileUpdated: Profile[];
+  onUserStatusUpdated: unknown;
+  blacklistUpdated: string[];
+  onFriendListUpdated: Friend[];
+  onFriendGroupListUpdated: unknown;
+  onFriendApplicationListUpdated: Awaited<ReturnType<Chat["getFriendApplicationList"]>>["data"];
+  kickedOut: { type: string; code?: number; message?: string };
+  error: unknown;
+  netStateChange: { state: string };
+}
+export type EventName = keyof EventData;
+export type EventHandler<K extends EventName> = (event: { name: K; data: EventData[K] }) => void;
 
 export interface CreateOptions {
   SDKAppID: number;
@@ -71,7 +109,7 @@ export class Chat {
   /** Key and sync sequence of the message each conversation shows, to tell which changes touch it. */
   private lastKeys = new Map<string, { key: string; seq: number }>();
   /** Events applied while the conversation list is being fetched. */
-  private appliedWhileLoading?: UserEvent[];
+  private appliedWhileLoading?: Applied[];
   private recent = new Map<string, Message[]>();
   private seqOf = new Map<string, number>();
   /** MsgRandoms of messages this instance is sending or sent, so their echo is not "received". */
@@ -79,6 +117,28 @@ export class Chat {
   private onlineOnlySeen = new Set<string>();
   /** Nick and avatar of users seen in conversations, for conversation and message objects. */
   private people = new Map<string, { nick: string; avatar: string }>();
+  /** The user's groups as last listed. */
+  private groupList = new Map<string, Group>();
+  private readonly groupApi = new GroupApi({
+    call: (op, data) => this.call(op, data),
+    me: () => this.userID ?? "",
+    people: async (userIDs) => {
+      await this.learnPeople(userIDs);
+      return this.people;
+    },
+  });
+  private readonly groupStream = new GroupStream({
+    call: (op, data) => this.call(op, data),
+    groupList: async () => (await this.refreshGroupList()).map((g) => ({ groupId: g.groupID, lastSeq: g.lastMessage.lastSequence })),
+    message: (m) => this.onGroupMessage(m),
+    event: (e) => this.onGroupEvent(e),
+    error: (error) => this.connection && this.emit(EVENT.ERROR, error),
+    saved: () => {
+      const saved = this.store()?.get(`${this.cursorKey()}:groups`);
+      return saved ? (JSON.parse(saved) as Record<string, number>) : null;
+    },
+    save: (lastSeqs) => this.store()?.set(`${this.cursorKey()}:groups`, JSON.stringify(lastSeqs)),
+  });
 
   constructor(options: CreateOptions) {
     if (!options || !Number.isInteger(options.SDKAppID)) throw new ChatError(SdkErrorCode.invalidParameter, "create() needs a numeric SDKAppID");
@@ -88,12 +148,16 @@ export class Chat {
     this.options = options;
   }
 
-  on(name: string, handler: Handler): void {
-    this.emitter.on(name, handler);
+  on<K extends EventName>(name: K, handler: EventHandler<K>): void {
+    this.emitter.on(name, handler as never);
   }
 
-  off(name: string, handler: Handler): void {
-    this.emitter.off(name, handler);
+  off<K extends EventName>(name: K, handler: EventHandler<K>): void {
+    this.emitter.off(name, handler as never);
+  }
+
+  private emit<K extends EventName>(name: K, data: EventData[K]): void {
+    this.emitter.emit(name, data);
   }
 
   isReady(): boolean {
@@ -114,24 +178,29 @@ export class Chat {
     url.searchParams.set("userid", options.userID);
     url.searchParams.set("platform", this.options.platform ?? "Web");
     url.searchParams.set("device", this.options.deviceID ?? randomDevice());
+    const groupsUrl = new URL("/v1/groups", url);
+    groupsUrl.search = url.search;
     this.connection = new Connection({
       url: url.toString(),
       userSig: options.userSig,
       onLogin: (data, isReconnect) => this.afterLogin(data.seq, isReconnect),
       onEvent: (frame) => this.onEvent(frame),
-      onNetState: (state) => this.emitter.emit(EVENT.NET_STATE_CHANGE, { state }),
+      onNetState: (state) => this.emit(EVENT.NET_STATE_CHANGE, { state }),
       onEnd: (reason) => {
         this.reset();
-        this.emitter.emit(EVENT.KICKED_OUT, reason);
-        this.emitter.emit(EVENT.SDK_NOT_READY, {});
+        this.emit(EVENT.KICKED_OUT, reason);
+        this.emit(EVENT.SDK_NOT_READY, {});
       },
     });
     try {
-      await this.connection.start();
+      await Promise.all([this.connection.start(), this.groupStream.start(groupsUrl.toString(), options.userSig)]);
     } catch (error) {
+      this.connection?.stop();
       this.reset();
       throw error;
     }
+    this.ready = true;
+    this.emit(EVENT.SDK_READY, {});
     return ok({ repeatLogin: false });
   }
 
@@ -141,11 +210,13 @@ export class Chat {
     await connection.request("logout", {}, 2000).catch(() => undefined);
     connection.stop();
     this.reset();
-    this.emitter.emit(EVENT.SDK_NOT_READY, {});
+    this.emit(EVENT.SDK_NOT_READY, {});
     return ok({});
   }
 
   private reset(): void {
+    this.groupStream.stop();
+    this.groupList.clear();
     this.connection = undefined;
     this.ready = false;
     this.userID = undefined;
@@ -177,10 +248,6 @@ export class Chat {
     }
     await this.catchUp();
     await this.loadConversations();
-    if (!this.ready) {
-      this.ready = true;
-      this.emitter.emit(EVENT.SDK_READY, {});
-    }
   }
 
   // ------------------------------------------------------------------ requests
@@ -232,7 +299,7 @@ export class Chat {
   /** A catch-up started by a live event: a failure is reported, and the next event or reconnect tries again. */
   private catchUpSoon(): void {
     this.catchUp().catch((error: unknown) => {
-      if (this.connection) this.emitter.emit(EVENT.ERROR, error);
+      if (this.connection) this.emit(EVENT.ERROR, error);
     });
   }
 
@@ -271,20 +338,20 @@ export class Chat {
         const echo = message.flow === "out" && this.sentHere.delete(message.random);
         this.remember(message);
         this.touchConversation(message, !echo && message.flow === "in", e.seq);
-        if (!echo) this.emitter.emit(EVENT.MESSAGE_RECEIVED, [message]);
+        if (!echo) this.emit(EVENT.MESSAGE_RECEIVED, [message]);
         return;
       }
       case "messageRevoked": {
         const message = this.find(e.peer, e.key);
         if (message) message.isRevoked = true;
         this.changeLast(c2cConversationID(e.peer), e.key, (last) => (message ? lastMessageOf(message) : recalledLast(last)));
-        this.emitter.emit(EVENT.MESSAGE_REVOKED, [message ?? { ID: e.key, conversationID: c2cConversationID(e.peer), isRevoked: true }]);
+        this.emit(EVENT.MESSAGE_REVOKED, [message ?? ({ ID: e.key, conversationID: c2cConversationID(e.peer), isRevoked: true } as Message)]);
         return;
       }
       case "messageModified": {
         const message = fromServer(e.message, me);
         this.replace(message);
-        this.emitter.emit(EVENT.MESSAGE_MODIFIED, [message]);
+        this.emit(EVENT.MESSAGE_MODIFIED, [message]);
         return;
       }
       case "messagesDeleted": {
@@ -308,7 +375,7 @@ export class Chat {
         const upTo = list.findIndex((m) => m.ID === e.key);
         const read = list.filter((m, i) => m.flow === "out" && !m.isPeerRead && (upTo < 0 || i <= upTo));
         for (const m of read) m.isPeerRead = true;
-        this.emitter.emit(EVENT.MESSAGE_READ_BY_PEER, read);
+        this.emit(EVENT.MESSAGE_READ_BY_PEER, read);
         return;
       }
       case "readReceipts": {
@@ -317,7 +384,7 @@ export class Chat {
           const m = this.find(e.peer, key);
           if (m) m.readReceiptInfo = { readCount: 1, unreadCount: 0 };
         }
-        this.emitter.emit(
+        this.emit(
           EVENT.MESSAGE_READ_RECEIPT_RECEIVED,
           e.keys.map((messageID) => ({ conversationID, messageID, readCount: 1, unreadCount: 0 })),
         );
@@ -335,20 +402,113 @@ export class Chat {
         this.conversationsChanged();
         return;
       }
+      case "groupRead": {
+        const c = this.conversations.get(groupConversationID(e.groupId));
+        if (!c) return;
+        // Read on another device up to readSeq: what is newer stays unread.
+        c.unreadCount = Math.min(c.unreadCount, Math.max(0, this.groupStream.lastSeq(e.groupId) - e.readSeq));
+        c.groupAtInfoList = c.groupAtInfoList.filter((a) => a.messageSequence > e.readSeq);
+        this.conversationsChanged();
+        return;
+      }
+      case "groupConversationPinned": {
+        const c = this.conversations.get(groupConversationID(e.groupId));
+        if (c) c.isPinned = e.pinned;
+        this.conversationsChanged();
+        return;
+      }
+      case "groupConversationDeleted": {
+        this.conversations.delete(groupConversationID(e.groupId));
+        this.lastKeys.delete(groupConversationID(e.groupId));
+        this.conversationsChanged();
+        return;
+      }
     }
+  }
+
+  // ------------------------------------------------------------------ group events (the group connection)
+
+  private onGroupMessage(m: GroupMessage): void {
+    const me = this.userID!;
+    const message = this.withPerson(fromGroupServer(m, me));
+    if (m.seq) bounded(this.seqOf, message.ID, m.seq);
+    const echo = message.flow === "out" && this.sentHere.delete(message.random);
+    const type = this.groupList.get(m.groupId)?.type ?? this.conversations.get(message.conversationID)?.groupProfile?.type;
+    // Meeting groups and live rooms keep no unread counts, nor do messages targeted at others.
+    const unread = m.from !== me && type !== TYPES.GRP_MEETING && type !== TYPES.GRP_AVCHATROOM && (!m.to || m.to.includes(me));
+    this.remember(message);
+    this.appliedWhileLoading?.push({ kind: "groupMessage", seq: m.seq, message, unread });
+    this.touchConversation(message, unread, m.seq);
+    if (!echo) this.emit(EVENT.MESSAGE_RECEIVED, [message]);
+  }
+
+  private onGroupEvent(e: Exclude<GroupEvent, { kind: "groupMessage" }>): void {
+    const me = this.userID!;
+    switch (e.kind) {
+      case "groupMessageRevoked": {
+        const id = groupConversationID(e.groupId);
+        const key = groupMessageID(e.groupId, e.seq, 0);
+        const message = this.recent.get(id)?.find((m) => m.ID === key);
+        if (message) message.isRevoked = true;
+        this.changeLast(id, key, (last) => (message ? lastMessageOf(message) : recalledLast(last)));
+        this.emit(EVENT.MESSAGE_REVOKED, [message ?? ({ ID: key, conversationID: id, conversationType: TYPES.CONV_GROUP, to: e.groupId, sequence: e.seq, isRevoked: true } as Message)]);
+        return;
+      }
+      case "groupMessageModified": {
+        const message = this.withPerson(fromGroupServer(e.message, me));
+        this.replace(message);
+        this.emit(EVENT.MESSAGE_MODIFIED, [message]);
+        return;
+      }
+      case "groupTip":
+        this.emit(EVENT.MESSAGE_RECEIVED, [tipMessage(e, me)]);
+        return;
+      case "groupSystemNotice":
+        void this.relayNotice(e, me);
+        return;
+      case "groupListUpdated":
+        this.refreshGroupList().catch((error: unknown) => this.connection && this.emit(EVENT.ERROR, error));
+        return;
+    }
+  }
+
+  /** A system notice names its group: one the user is not in (yet, or any more) is looked up. */
+  private async relayNotice(e: Extract<GroupEvent, { kind: "groupSystemNotice" }>, me: string): Promise<void> {
+    const name = this.groupList.get(e.groupId)?.name ?? (await this.groupApi.searchGroupByID(e.groupId).then((r) => r.data.group.name, () => ""));
+    this.emit(EVENT.MESSAGE_RECEIVED, [systemNoticeMessage(e, me, name)]);
+  }
+
+  /** Lists the user's groups again: GROUP_LIST_UPDATED when they changed, and group conversations show their names. */
+  private async refreshGroupList(): Promise<Group[]> {
+    const { groupList } = (await this.groupApi.getGroupList()).data;
+    const summary = (list: Iterable<Group>) => JSON.stringify([...list].map((g) => [g.groupID, g.name, g.ownerID, g.memberCount]));
+    const changed = summary(groupList) !== summary(this.groupList.values());
+    this.groupList = new Map(groupList.map((g) => [g.groupID, g]));
+    if (!changed) return groupList;
+    let named = false;
+    for (const c of this.conversations.values()) {
+      const g = c.groupProfile && this.groupList.get(c.groupProfile.groupID);
+      if (g && (c.groupProfile!.name !== g.name || c.groupProfile!.type !== g.type)) {
+        c.groupProfile = { ...c.groupProfile!, name: g.name, type: g.type };
+        named = true;
+      }
+    }
+    if (named) this.conversationsChanged();
+    this.emit(EVENT.GROUP_LIST_UPDATED, groupList);
+    return groupList;
   }
 
   private async relayRelationEvent(name: string, data: unknown): Promise<void> {
     try {
-      if (name === "friendListUpdated") this.emitter.emit(EVENT.FRIEND_LIST_UPDATED, (await this.getFriendList()).data);
-      else if (name === "friendApplicationListUpdated") this.emitter.emit(EVENT.FRIEND_APPLICATION_LIST_UPDATED, (await this.getFriendApplicationList()).data);
-      else if (name === "blacklistUpdated") this.emitter.emit(EVENT.BLACKLIST_UPDATED, (await this.getBlacklist()).data);
+      if (name === "friendListUpdated") this.emit(EVENT.FRIEND_LIST_UPDATED, (await this.getFriendList()).data);
+      else if (name === "friendApplicationListUpdated") this.emit(EVENT.FRIEND_APPLICATION_LIST_UPDATED, (await this.getFriendApplicationList()).data);
+      else if (name === "blacklistUpdated") this.emit(EVENT.BLACKLIST_UPDATED, (await this.getBlacklist()).data);
       else if (name === "profileUpdated") {
         const userID = (data as { userID: string }).userID;
-        this.emitter.emit(EVENT.PROFILE_UPDATED, (await this.getUserProfile({ userIDList: [userID] })).data);
+        this.emit(EVENT.PROFILE_UPDATED, (await this.getUserProfile({ userIDList: [userID] })).data);
       }
     } catch (error) {
-      this.emitter.emit(EVENT.ERROR, error);
+      this.emit(EVENT.ERROR, error);
     }
   }
 
@@ -383,18 +543,33 @@ export class Chat {
   private touchConversation(message: Message, unread: boolean, seq: number): void {
     const id = message.conversationID;
     const existing = this.conversations.get(id);
-    const peer = peerOf(id);
-    const base = existing ?? emptyConversation(peer);
-    base.unreadCount += unread ? 1 : 0;
-    if (!existing) void this.learnPeople([peer]);
+    const base = existing ?? emptyConversation(id);
+    const last = this.lastKeys.get(id);
+    if (message.conversationType === TYPES.CONV_GROUP) {
+      // The server's count already holds the group's messages up to the one its list showed.
+      if (unread && seq > (last?.seq ?? 0)) this.countGroupUnread(base, message);
+      const group = this.groupList.get(message.to);
+      if (!existing && group) base.groupProfile = { groupID: group.groupID, name: group.name, type: group.type, avatar: group.avatar };
+    } else {
+      base.unreadCount += unread ? 1 : 0;
+      if (!existing) void this.learnPeople([base.userProfile.userID]);
+    }
     this.conversations.set(id, base);
     // A send's answer can arrive after newer messages were applied: the list shows the newest.
-    const last = this.lastKeys.get(id);
     if (!last || seq === 0 || seq >= last.seq) {
       base.lastMessage = lastMessageOf(message);
       if (seq) this.lastKeys.set(id, { key: message.ID, seq });
     }
     this.conversationsChanged();
+  }
+
+  private countGroupUnread(c: Conversation, message: Message): void {
+    c.unreadCount++;
+    const me = message.atUserList.includes(this.userID!);
+    const all = message.atUserList.includes(TYPES.MSG_AT_ALL);
+    if (me || all) {
+      c.groupAtInfoList.push({ groupID: message.to, messageSequence: message.sequence, atType: me && all ? TYPES.CONV_AT_ALL_AT_ME : me ? TYPES.CONV_AT_ME : TYPES.CONV_AT_ALL });
+    }
   }
 
   /** Shows a change of message `key` on its conversation, if it is the message the list shows. */
@@ -419,14 +594,14 @@ export class Chat {
       else this.lastKeys.delete(id);
       this.conversationsChanged();
     } catch (error) {
-      if (this.connection) this.emitter.emit(EVENT.ERROR, error);
+      if (this.connection) this.emit(EVENT.ERROR, error);
     }
   }
 
   private async loadConversations(): Promise<void> {
     const list: Conversation[] = [];
     const lastKeys = new Map<string, { key: string; seq: number }>();
-    const applied: UserEvent[] = (this.appliedWhileLoading = []);
+    const applied: Applied[] = (this.appliedWhileLoading = []);
     try {
       await this.fetchConversations(list, lastKeys);
     } finally {
@@ -437,14 +612,18 @@ export class Chat {
     // The list can be older than events applied while it was on its way: those count again on top.
     for (const e of applied) this.applyToList(e);
     this.conversationsChanged();
-    void this.learnPeople(list.map((c) => peerOf(c.conversationID)));
+    void this.learnPeople(list.map((c) => c.userProfile.userID).filter(Boolean));
   }
 
   private async fetchConversations(list: Conversation[], lastKeys: Map<string, { key: string; seq: number }>): Promise<void> {
     for (let offset = 0; ; offset += 100) {
-      const page = await this.call<{ conversations: ServerConversation[]; complete: boolean }>("getConversationList", { offset, limit: 100 });
+      const page = await this.call<{ conversations: (ServerConversation | ServerGroupConversation)[]; complete: boolean }>("getConversationList", { offset, limit: 100 });
       list.push(...page.conversations.map((c) => conversationFromServer(c, this.userID!)));
-      for (const c of page.conversations) if (c.lastMessage) lastKeys.set(c2cConversationID(c.peer), { key: c.lastMessage.key, seq: c.lastMessage.seq });
+      for (const c of page.conversations) {
+        if (!c.lastMessage) continue;
+        if ("groupId" in c) lastKeys.set(groupConversationID(c.groupId), { key: groupMessageID(c.groupId, c.lastMessage.seq, c.lastMessage.random), seq: c.lastMessage.seq });
+        else lastKeys.set(c2cConversationID(c.peer), { key: c.lastMessage.key, seq: c.lastMessage.seq });
+      }
       if (page.complete) break;
     }
   }
@@ -454,8 +633,10 @@ export class Chat {
    * fetched: messages and reads newer than a conversation's last message are
    * not in it; the rest is idempotent.
    */
-  private applyToList(e: UserEvent): void {
-    if (!("peer" in e) && !("message" in e)) return;
+  private applyToList(e: Applied): void {
+    if (e.kind === "groupMessage") return this.touchConversation(e.message, e.unread, e.seq);
+    // Group conversation events are idempotent on any list.
+    if ("groupId" in e) return this.apply(e);
     const id = c2cConversationID("peer" in e ? e.peer : e.message.peer);
     const newer = e.seq > (this.lastKeys.get(id)?.seq ?? 0);
     const c = this.conversations.get(id);
@@ -506,17 +687,21 @@ export class Chat {
   }
 
   private conversationsChanged(): void {
-    this.emitter.emit(EVENT.CONVERSATION_LIST_UPDATED, this.sortedConversations());
-    this.emitter.emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, this.getTotalUnreadMessageCount());
+    this.emit(EVENT.CONVERSATION_LIST_UPDATED, this.sortedConversations());
+    this.emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, this.getTotalUnreadMessageCount());
   }
 
   // ------------------------------------------------------------------ messages
 
-  private createMessage(type: string, options: { to: string; conversationType?: string; payload: Record<string, unknown>; needReadReceipt?: boolean; cloudCustomData?: string }): Message {
+  private createMessage(
+    type: string,
+    options: { to: string; conversationType?: string; payload: Record<string, unknown>; needReadReceipt?: boolean; cloudCustomData?: string; priority?: string },
+  ): Message {
     if (!this.userID) throw new ChatError(SdkErrorCode.notLoggedIn, "log in before creating messages");
     if (!options || typeof options.to !== "string" || !options.to) throw new ChatError(SdkErrorCode.invalidParameter, "the message needs `to`");
-    if ((options.conversationType ?? TYPES.CONV_C2C) !== TYPES.CONV_C2C) {
-      throw new ChatError(SdkErrorCode.invalidParameter, "only one-to-one (C2C) conversations are supported in this version");
+    const conversationType = options.conversationType ?? TYPES.CONV_C2C;
+    if (conversationType !== TYPES.CONV_C2C && conversationType !== TYPES.CONV_GROUP) {
+      throw new ChatError(SdkErrorCode.invalidParameter, "conversationType must be TYPES.CONV_C2C or TYPES.CONV_GROUP");
     }
     const element = elementOf(type, options.payload ?? {});
     const random = crypto.getRandomValues(new Uint32Array(1))[0]!;
@@ -543,6 +728,14 @@ export class Chat {
         this.userID,
       ),
       status: "unSend",
+      ...(conversationType === TYPES.CONV_GROUP
+        ? {
+            conversationID: groupConversationID(options.to),
+            conversationType,
+            priority: options.priority ?? TYPES.MSG_PRIORITY_NORMAL,
+            atUserList: Array.isArray(options.payload.atUserList) ? (options.payload.atUserList as string[]) : [],
+          }
+        : {}),
     };
   }
 
@@ -555,6 +748,8 @@ export class Chat {
   createLocationMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_LOCATION, o);
   createCustomMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_CUSTOM, o);
   createMergerMessage = (o: Parameters<Chat["createMessage"]>[1]) => this.createMessage(TYPES.MSG_MERGER, o);
+  /** A group text message mentioning `payload.atUserList` (user IDs, or TYPES.MSG_AT_ALL for everyone). */
+  createTextAtMessage = (o: Parameters<Chat["createMessage"]>[1] & { payload: { text: string; atUserList: string[] } }) => this.createMessage(TYPES.MSG_TEXT, o);
 
   /** A copy of `message` to send on to someone else (its first element, as Tencent's forward does). */
   createForwardMessage(options: { to: string; conversationType?: string; payload: Message }): Message {
@@ -566,6 +761,7 @@ export class Chat {
   /** Sends a created message. While disconnected it waits up to 10 s for the connection, then fails. */
   async sendMessage(message: Message): Promise<Response<{ message: Message }>> {
     if (!message || message.flow !== "out" || typeof message.random !== "number") throw new ChatError(SdkErrorCode.invalidParameter, "sendMessage() takes a message made by a create…Message method");
+    if (message.conversationType === TYPES.CONV_GROUP) return this.sendGroupMessage(message);
     // The server pushes the sender's copy to this device too, possibly before it answers.
     this.sentHere.add(message.random);
     try {
@@ -588,14 +784,63 @@ export class Chat {
     }
   }
 
+  private async sendGroupMessage(message: Message): Promise<Response<{ message: Message }>> {
+    const groupID = message.to;
+    // The group's copy reaches this device too, possibly before the answer.
+    this.sentHere.add(message.random);
+    try {
+      const atUsers = message.atUserList.filter((u) => u !== TYPES.MSG_AT_ALL);
+      const sent = await this.call<GroupSendResult>(
+        "sendGroupMessage",
+        {
+          groupID,
+          random: message.random,
+          body: bodyOf(message),
+          cloudCustomData: message.cloudCustomData || undefined,
+          priority: message.priority,
+          atUsers: atUsers.length > 0 ? atUsers : undefined,
+          atAll: message.atUserList.includes(TYPES.MSG_AT_ALL) || undefined,
+          needReadReceipt: message.needReadReceipt || undefined,
+        },
+        sendTimeoutMs,
+      );
+      // Past the group's message rate the server drops the message (MsgDropReason); 10023 is Tencent's code for it.
+      if (sent.dropReason) throw new ChatError(10023, "the group's message rate is exceeded: the message was dropped");
+      Object.assign(message, { ID: groupMessageID(groupID, sent.seq, sent.random), time: sent.time, sequence: sent.seq, status: "success" as const });
+      this.groupStream.sent(groupID, sent.seq);
+      // Already applied, or counted as applied: no echo will be handed on.
+      if (sent.seq === 0 || this.groupStream.lastSeq(groupID) >= sent.seq) this.sentHere.delete(message.random);
+      if (sent.seq) bounded(this.seqOf, message.ID, sent.seq);
+      this.remember(message);
+      this.touchConversation(message, false, sent.seq);
+      return ok({ message });
+    } catch (error) {
+      this.sentHere.delete(message.random);
+      message.status = "fail";
+      throw error;
+    }
+  }
+
   async revokeMessage(message: Message): Promise<Response<{ message: Message }>> {
-    await this.call("revokeMessage", { peer: peerOf(message?.conversationID), key: message.ID });
+    if (isGroupConversation(message?.conversationID)) await this.call("revokeGroupMessage", { groupID: groupOf(message.conversationID), seq: message.sequence });
+    else await this.call("revokeMessage", { peer: peerOf(message?.conversationID), key: message.ID });
     message.isRevoked = true;
     return ok({ message });
   }
 
   /** Sends the message's changed payload or cloudCustomData. */
   async modifyMessage(message: Message): Promise<Response<{ message: Message }>> {
+    if (isGroupConversation(message?.conversationID)) {
+      const modified = await this.call<GroupMessage>("modifyGroupMessage", {
+        groupID: groupOf(message.conversationID),
+        seq: message.sequence,
+        body: bodyOf(message),
+        cloudCustomData: message.cloudCustomData || undefined,
+      });
+      const result = this.withPerson(fromGroupServer(modified, this.userID!));
+      this.replace(result);
+      return ok({ message: result });
+    }
     const modified = await this.call<StoredC2CMessage>("modifyMessage", {
       peer: peerOf(message?.conversationID),
       key: message.ID,
@@ -617,9 +862,18 @@ export class Chat {
 
   /** One page (oldest first) of a conversation's history, before `nextReqMessageID`. */
   async getMessageList(options: { conversationID: string; nextReqMessageID?: string }): Promise<Response<{ messageList: Message[]; nextReqMessageID: string; isCompleted: boolean }>> {
-    const peer = peerOf(options?.conversationID);
+    const group = isGroupConversation(options?.conversationID);
+    const peer = group ? "" : peerOf(options?.conversationID);
     const before = options.nextReqMessageID ? this.seqOf.get(options.nextReqMessageID) : undefined;
     if (options.nextReqMessageID && before === undefined) throw new ChatError(SdkErrorCode.invalidParameter, "nextReqMessageID is not a message this instance has seen");
+    if (group) {
+      const groupPage = await this.call<{ messages: GroupMessage[]; complete: boolean }>("getGroupMessageList", { groupID: groupOf(options.conversationID), before, limit: messagePage });
+      const messageList = groupPage.messages.map((m) => {
+        bounded(this.seqOf, groupMessageID(m.groupId, m.seq, m.random), m.seq);
+        return this.withPerson(fromGroupServer(m, this.userID!));
+      }).reverse();
+      return ok({ messageList, nextReqMessageID: messageList[0]?.ID ?? "", isCompleted: groupPage.complete });
+    }
     const page = await this.call<{ messages: StoredC2CMessage[]; complete: boolean }>("getMessageList", { peer, before, limit: messagePage });
     const messageList = page.messages.map((m) => {
       bounded(this.seqOf, m.key, m.seq);
@@ -629,7 +883,17 @@ export class Chat {
   }
 
   async setMessageRead(options: { conversationID: string }): Promise<Response<object>> {
-    await this.call("setMessageRead", { peer: peerOf(options?.conversationID) });
+    if (!isGroupConversation(options?.conversationID)) {
+      await this.call("setMessageRead", { peer: peerOf(options?.conversationID) });
+      return ok({});
+    }
+    await this.call("setGroupMessageRead", { groupID: groupOf(options.conversationID) });
+    const c = this.conversations.get(options.conversationID);
+    if (c && (c.unreadCount > 0 || c.groupAtInfoList.length > 0)) {
+      c.unreadCount = 0;
+      c.groupAtInfoList = [];
+      this.conversationsChanged();
+    }
     return ok({});
   }
 
@@ -647,7 +911,7 @@ export class Chat {
   }
 
   async getConversationProfile(conversationID: string): Promise<Response<{ conversation: Conversation }>> {
-    const c = this.conversations.get(conversationID) ?? emptyConversation(peerOf(conversationID));
+    const c = this.conversations.get(conversationID) ?? emptyConversation(conversationID);
     return ok({ conversation: c });
   }
 
@@ -655,12 +919,28 @@ export class Chat {
     const ids = typeof options === "string" ? [options] : options?.conversationIDList;
     if (!Array.isArray(ids) || ids.length === 0) throw new ChatError(SdkErrorCode.invalidParameter, "deleteConversation() needs a conversationID");
     const clearHistory = typeof options === "string" ? true : options.clearHistoryMessage ?? true;
-    for (const id of ids) await this.call("deleteConversation", { peer: peerOf(id), clearHistory });
+    for (const id of ids) {
+      if (!isGroupConversation(id)) {
+        await this.call("deleteConversation", { peer: peerOf(id), clearHistory });
+        continue;
+      }
+      await this.call("deleteGroupConversation", { groupID: groupOf(id) });
+      this.conversations.delete(id);
+      this.lastKeys.delete(id);
+      this.conversationsChanged();
+    }
     return ok({ conversationIDList: ids });
   }
 
   async pinConversation(options: { conversationID: string; isPinned: boolean }): Promise<Response<{ conversationID: string }>> {
-    await this.call("pinConversation", { peer: peerOf(options?.conversationID), pinned: Boolean(options.isPinned) });
+    if (isGroupConversation(options?.conversationID)) {
+      await this.call("pinGroupConversation", { groupID: groupOf(options.conversationID), pinned: Boolean(options.isPinned) });
+      const c = this.conversations.get(options.conversationID);
+      if (c && c.isPinned !== Boolean(options.isPinned)) {
+        c.isPinned = Boolean(options.isPinned);
+        this.conversationsChanged();
+      }
+    } else await this.call("pinConversation", { peer: peerOf(options?.conversationID), pinned: Boolean(options.isPinned) });
     return ok({ conversationID: options.conversationID });
   }
 
@@ -669,6 +949,29 @@ export class Chat {
     for (const c of this.conversations.values()) total += c.unreadCount;
     return total;
   }
+
+  // ------------------------------------------------------------------ groups (groups.ts)
+
+  getGroupList = () => this.groupApi.getGroupList();
+  getGroupProfile = (o: { groupID: string }) => this.groupApi.getGroupProfile(o);
+  searchGroupByID = (groupID: string) => this.groupApi.searchGroupByID(groupID);
+  createGroup = (o: CreateGroupOptions) => this.groupApi.createGroup(o);
+  dismissGroup = (groupID: string) => this.groupApi.dismissGroup(groupID);
+  updateGroupProfile = (o: UpdateGroupOptions) => this.groupApi.updateGroupProfile(o);
+  joinGroup = (o: { groupID: string; applyMessage?: string }) => this.groupApi.joinGroup(o);
+  quitGroup = (groupID: string) => this.groupApi.quitGroup(groupID);
+  changeGroupOwner = (o: { groupID: string; newOwnerID: string }) => this.groupApi.changeGroupOwner(o);
+  getGroupMemberList = (o: { groupID: string; count?: number; offset?: number }) => this.groupApi.getGroupMemberList(o);
+  getGroupMemberProfile = (o: { groupID: string; userIDList: string[] }) => this.groupApi.getGroupMemberProfile(o);
+  addGroupMember = (o: { groupID: string; userIDList: string[] }) => this.groupApi.addGroupMember(o);
+  deleteGroupMember = (o: { groupID: string; userIDList: string[]; reason?: string }) => this.groupApi.deleteGroupMember(o);
+  setGroupMemberRole = (o: { groupID: string; userID: string; role: string }) => this.groupApi.setGroupMemberRole(o);
+  setGroupMemberMuteTime = (o: { groupID: string; userID: string; muteTime: number }) => this.groupApi.setGroupMemberMuteTime(o);
+  setGroupMemberNameCard = (o: { groupID: string; userID?: string; nameCard: string }) => this.groupApi.setGroupMemberNameCard(o);
+  setGroupMemberCustomField = (o: { groupID: string; userID?: string; memberCustomField: { key: string; value: string }[] }) => this.groupApi.setGroupMemberCustomField(o);
+  setMessageRemindType = (o: { groupID: string; messageRemindType: string }) => this.groupApi.setMessageRemindType(o);
+  getGroupApplicationList = (o?: { groupID?: string }) => this.groupApi.getGroupApplicationList(o);
+  handleGroupApplication = (o: Parameters<GroupApi["handleGroupApplication"]>[0]) => this.groupApi.handleGroupApplication(o);
 
   // ------------------------------------------------------------------ profiles
 

@@ -8,8 +8,9 @@
 import { EVENT, TYPES } from "./constants.ts";
 import { Chat, type CreateOptions } from "./chat.ts";
 
-export { Chat, type CreateOptions, type Friend, type Profile, type Response } from "./chat.ts";
+export { Chat, type CreateOptions, type EventData, type EventHandler, type EventName, type Friend, type Profile, type Response } from "./chat.ts";
 export { ChatError, EVENT, SdkErrorCode, TYPES } from "./constants.ts";
+export type { CreateGroupOptions, Group, GroupApplication, GroupMember, UpdateGroupOptions } from "./groups.ts";
 export type { Conversation, Message } from "./model.ts";
 
 export function create(options: CreateOptions): Chat {

@@ -2,7 +2,8 @@
  * The SDK's Message and Conversation objects, with @tencentcloud/chat's field
  * names, and their mapping to and from the server's message model.
  */
-import type { Conversation as ServerConversation } from "../domain/events.ts";
+import type { Conversation as ServerConversation, GroupConversation as ServerGroupConversation } from "../domain/events.ts";
+import type { GroupEvent, GroupMessage } from "../domain/groupMessage.ts";
 import type { MsgBody, MsgElem, StoredC2CMessage } from "../domain/message.ts";
 import { ChatError, SdkErrorCode, TYPES } from "./constants.ts";
 
@@ -29,9 +30,11 @@ export interface Message {
   nick: string;
   avatar: string;
   cloudCustomData: string;
-  /** The message's sequence (Tencent's MsgSeq). */
+  /** The message's sequence (Tencent's MsgSeq; a group's own sequence in groups). */
   sequence: number;
   random: number;
+  /** Group messages: the members mentioned, TYPES.MSG_AT_ALL for everyone. */
+  atUserList: string[];
   /** The elements as sent; the first one is also `type` and `payload`. */
   _elements: MsgElem[];
 }
@@ -49,12 +52,29 @@ export interface Conversation {
     isRevoked: boolean;
     isPeerRead: boolean;
   } | null;
+  /** One-to-one conversations: the peer (empty userID in group conversations). */
   userProfile: { userID: string; nick?: string; avatar?: string };
+  /** Group conversations: the group. */
+  groupProfile?: { groupID: string; name: string; type: string; avatar: string };
+  /** Unread messages of a group conversation that mention the user or everyone. */
+  groupAtInfoList: { groupID: string; messageSequence: number; atType: number }[];
   isPinned: boolean;
   draftText: string;
 }
 
 export const c2cConversationID = (userID: string) => `${TYPES.CONV_C2C}${userID}`;
+export const groupConversationID = (groupID: string) => `${TYPES.CONV_GROUP}${groupID}`;
+export const isGroupConversation = (conversationID: unknown): conversationID is string =>
+  typeof conversationID === "string" && conversationID.startsWith(TYPES.CONV_GROUP) && conversationID.length > TYPES.CONV_GROUP.length;
+
+/** The group of a group conversation ID; throws for other kinds. */
+export function groupOf(conversationID: unknown): string {
+  if (!isGroupConversation(conversationID)) throw new ChatError(SdkErrorCode.invalidParameter, `conversationID must be "GROUP<groupID>" (got ${JSON.stringify(conversationID)})`);
+  return conversationID.slice(TYPES.CONV_GROUP.length);
+}
+
+/** A group message's ID: its group and MsgSeq (messages not stored, seq 0, by their Random). */
+export const groupMessageID = (groupID: string, seq: number, random: number) => (seq ? `${groupID}-${seq}` : `${groupID}-0-${random}`);
 
 /** The peer of a one-to-one conversation ID; throws for other kinds. */
 export function peerOf(conversationID: unknown): string {
@@ -183,12 +203,12 @@ export function elementOf(type: string, p: Payload): MsgElem {
 
 /** A Message built from a server copy. */
 export function fromServer(m: StoredC2CMessage, me: string): Message {
-  const first = m.body[0]!;
+  const first = m.body[0];
   const peer = m.flow === "out" ? m.to : m.from;
   return {
     ID: m.key,
-    type: first.MsgType,
-    payload: payloadOf(first),
+    type: first?.MsgType ?? "",
+    payload: first ? payloadOf(first) : {},
     conversationID: c2cConversationID(peer),
     conversationType: TYPES.CONV_C2C,
     to: m.to,
@@ -208,7 +228,84 @@ export function fromServer(m: StoredC2CMessage, me: string): Message {
     cloudCustomData: m.cloudCustomData ?? "",
     sequence: m.msgSeq,
     random: m.random,
+    atUserList: [],
     _elements: m.body,
+  };
+}
+
+/** A Message built from a group's stored message. */
+export function fromGroupServer(m: GroupMessage, me: string): Message {
+  const first = m.body[0]!;
+  return {
+    ID: groupMessageID(m.groupId, m.seq, m.random),
+    type: first.MsgType,
+    payload: payloadOf(first),
+    conversationID: groupConversationID(m.groupId),
+    conversationType: TYPES.CONV_GROUP,
+    to: m.groupId,
+    from: m.from,
+    flow: m.from === me ? "out" : "in",
+    time: m.time,
+    status: "success",
+    isRevoked: m.isRevoked,
+    isModified: m.isModified,
+    isPeerRead: false,
+    isDeleted: false,
+    needReadReceipt: m.needReadReceipt ?? false,
+    readReceiptInfo: { readCount: 0, unreadCount: 0 },
+    priority: m.priority,
+    nick: "",
+    avatar: "",
+    cloudCustomData: m.cloudCustomData ?? "",
+    sequence: m.seq,
+    random: m.random,
+    atUserList: [...(m.atUsers ?? []), ...(m.atAll ? [TYPES.MSG_AT_ALL] : [])],
+    _elements: m.body,
+  };
+}
+
+/** The server's group profile field names, as Tencent's SDK names them. */
+const groupFieldNames: Record<string, string> = {
+  faceUrl: "avatar",
+  ownerAccount: "ownerID",
+  applyJoinOption: "joinOption",
+  muteAllMember: "muteAllMembers",
+  appDefinedData: "groupCustomField",
+};
+
+export function renameGroupFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [groupFieldNames[k] ?? k, v]));
+}
+
+let noticeCount = 0;
+
+/** A group tip (TIMGroupTipElem) as the message it is shown as in the group. */
+export function tipMessage(e: Extract<GroupEvent, { kind: "groupTip" }>, me: string): Message {
+  const { muteUntil, ...profile } = e.profile ?? {};
+  const payload: Payload = { operatorID: e.operatorId, operationType: e.operationType, userIDList: e.userIds };
+  if (muteUntil !== undefined) payload.memberList = e.userIds.map((userID) => ({ userID, muteTime: Math.max(0, Number(muteUntil) - e.time) }));
+  if (Object.keys(profile).length > 0) payload.newGroupProfile = renameGroupFields(profile);
+  return notice(TYPES.MSG_GRP_TIP, payload, groupConversationID(e.groupId), TYPES.CONV_GROUP, e.groupId, e.time, me);
+}
+
+/** A group system notice (TIMGroupSystemNoticeElem), addressed to the user in the system conversation. */
+export function systemNoticeMessage(e: Extract<GroupEvent, { kind: "groupSystemNotice" }>, me: string, groupName: string): Message {
+  const payload: Payload = { operatorID: e.operatorId, operationType: e.operationType, groupProfile: { groupID: e.groupId, name: groupName }, handleMessage: e.message ?? "" };
+  if (e.operationType === 255) payload.userDefinedField = e.message ?? "";
+  return notice(TYPES.MSG_GRP_SYS_NOTICE, payload, TYPES.CONV_SYSTEM, TYPES.CONV_SYSTEM, me, e.time, me);
+}
+
+function notice(type: string, payload: Payload, conversationID: string, conversationType: string, to: string, time: number, me: string): Message {
+  const random = ++noticeCount;
+  return {
+    ...fromServer(
+      { key: `${conversationID}-notice-${time}-${random}`, from: TYPES.CONV_SYSTEM, to, msgSeq: 0, random, time, body: [], seq: 0, peer: to, flow: "in", isRevoked: false, isModified: false, isPeerRead: false, receiptRead: false },
+      me,
+    ),
+    type,
+    payload,
+    conversationID,
+    conversationType,
   };
 }
 
@@ -247,14 +344,35 @@ export function recalledLast(last: NonNullable<Conversation["lastMessage"]>): No
   return { ...last, messageForShow: recalledText, isRevoked: true };
 }
 
-/** A conversation with `peer` that has no last message yet. */
-export function emptyConversation(peer: string): Conversation {
-  return { conversationID: c2cConversationID(peer), type: TYPES.CONV_C2C, unreadCount: 0, lastMessage: null, userProfile: { userID: peer }, isPinned: false, draftText: "" };
+/** A conversation (one-to-one or group) that has no last message yet. */
+export function emptyConversation(conversationID: string): Conversation {
+  const group = isGroupConversation(conversationID);
+  const id = group ? groupOf(conversationID) : peerOf(conversationID);
+  return {
+    conversationID,
+    type: group ? TYPES.CONV_GROUP : TYPES.CONV_C2C,
+    unreadCount: 0,
+    lastMessage: null,
+    userProfile: { userID: group ? "" : id },
+    ...(group ? { groupProfile: { groupID: id, name: "", type: "", avatar: "" } } : {}),
+    groupAtInfoList: [],
+    isPinned: false,
+    draftText: "",
+  };
 }
 
-export function conversationFromServer(c: ServerConversation, me: string): Conversation {
+export function conversationFromServer(c: ServerConversation | ServerGroupConversation, me: string): Conversation {
+  if ("groupId" in c) {
+    return {
+      ...emptyConversation(groupConversationID(c.groupId)),
+      groupProfile: { groupID: c.groupId, name: c.name, type: c.groupType, avatar: "" },
+      unreadCount: c.unreadCount,
+      lastMessage: c.lastMessage ? lastMessageOf(fromGroupServer(c.lastMessage, me)) : null,
+      isPinned: c.pinned,
+    };
+  }
   return {
-    ...emptyConversation(c.peer),
+    ...emptyConversation(c2cConversationID(c.peer)),
     unreadCount: c.unreadCount,
     lastMessage: c.lastMessage ? lastMessageOf(fromServer(c.lastMessage, me)) : null,
     isPinned: c.pinned,

@@ -160,4 +160,19 @@ export class GroupDirectory {
     }
     return counts;
   }
+
+  /**
+   * A page of the app's groups for get_appid_group_list, whose cursor (Next) is a number: the
+   * row's rowid, which new groups only raise, so a page never repeats or skips a group.
+   */
+  async page(after: number, limit: number, type?: string): Promise<{ groups: { groupId: string; next: number }[]; total: number }> {
+    const typeFilter = type ? " AND type = ?3" : "";
+    const params = type ? [this.sdkAppId, after, type] : [this.sdkAppId, after];
+    const [page, count] = await this.db.batch<{ group_id: string; next: number } | { n: number }>([
+      this.db.prepare(`SELECT group_id, rowid AS next FROM groups WHERE sdkappid = ?1 AND rowid > ?2${typeFilter} ORDER BY rowid LIMIT ${Math.floor(limit)}`).bind(...params),
+      this.db.prepare(`SELECT COUNT(*) AS n FROM groups WHERE sdkappid = ?1${type ? " AND type = ?2" : ""}`).bind(...(type ? [this.sdkAppId, type] : [this.sdkAppId])),
+    ]);
+    const rows = page!.results as { group_id: string; next: number }[];
+    return { groups: rows.map((r) => ({ groupId: r.group_id, next: r.next })), total: (count!.results[0] as { n: number }).n };
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The web chat page in real Chromium (Debian's chromium driven by
  * playwright-core): two people chat, one goes offline and comes back to the
- * messages they missed. Screenshots go to test-results/web-chat/.
+ * messages they missed; then a group conversation beside a one-to-one one.
+ * Screenshots go to test-results/web-chat/.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -88,6 +89,54 @@ describe.skipIf(!executablePath && !process.env.CI)("the web chat page in Chromi
     await b.screenshot({ path: join(shots, "3-bob-back-with-missed-messages.png") });
     const texts = await b.locator("#messages li .body").allTextContents();
     expect(texts).toEqual(["Hi Bob 👋", "Hello 🎉", "Are you there?", "Message recalled", "Call me"]);
+  });
+
+  it("chats in a group: create it, add the other user, exchange messages, see tips, members and unread", async () => {
+    const owner = `gowner_${stamp}`;
+    const guest = `gguest_${stamp}`;
+    const contextA = await browser.newContext({ viewport: { width: 1100, height: 640 } });
+    const contextB = await browser.newContext({ viewport: { width: 1100, height: 640 } });
+    const a = await signIn(contextA, owner);
+    const b = await signIn(contextB, guest);
+
+    await a.fill("#group-name", "Launch team");
+    await a.selectOption("#group-type", "Private");
+    await a.click("#new-group button");
+    await a.waitForSelector('#peer-title:has-text("Launch team")');
+    const groupID = (await a.locator("#group-id").textContent())!;
+    expect(groupID).toMatch(/^@TGS#/);
+    await a.waitForSelector(`#members li[data-user="${owner}"] .role:has-text("Owner")`);
+
+    await a.fill("#member-id", guest);
+    await a.click("#add-member button");
+    await a.waitForSelector(`#members li[data-user="${guest}"]`);
+    await a.waitForSelector(`#messages li.tip:has-text("${guest} joined the group")`);
+
+    // The guest is told, and the group is in the guest's list before any message.
+    await b.waitForSelector(`#requests li:has-text("${owner} added you to Launch team")`);
+    await b.waitForSelector(`#conversations li[data-group="${groupID}"]:has-text("Launch team")`);
+    await send(a, "Welcome to the launch team 🚀");
+    const unread = b.locator(`#conversations li[data-group="${groupID}"] .badge`);
+    await expect.poll(() => unread.textContent(), { timeout: 10_000 }).toBe("1");
+    await expect.poll(() => b.locator(`#conversations li[data-group="${groupID}"] .last`).textContent()).toBe("Welcome to the launch team 🚀");
+    await b.screenshot({ path: join(shots, "4-guest-sees-group-unread.png") });
+
+    await b.click(`#conversations li[data-group="${groupID}"]`);
+    await b.waitForSelector(`#messages li.in:has-text("Welcome to the launch team 🚀") .from:has-text("${owner}")`);
+    await b.waitForSelector(`#messages li.tip:has-text("${guest} joined the group")`);
+    await b.waitForSelector(`#members li[data-user="${owner}"] .role:has-text("Owner")`);
+    await expect.poll(() => b.locator(`#conversations li[data-group="${groupID}"] .badge`).count()).toBe(0);
+    await send(b, "Glad to be here");
+    await a.waitForSelector(`#messages li.in:has-text("Glad to be here") .from:has-text("${guest}")`);
+    await a.screenshot({ path: join(shots, "5-owner-group-chat.png") });
+
+    // One-to-one chat goes on beside the group.
+    await b.fill("#peer-id", owner);
+    await b.click("#new-chat button");
+    await send(b, "Quick question, just you");
+    await expect.poll(() => a.locator(`#conversations li[data-peer="${guest}"] .badge`).textContent(), { timeout: 10_000 }).toBe("1");
+    await expect.poll(() => a.locator(`#conversations li[data-group="${groupID}"] .last`).textContent()).toBe("Glad to be here");
+    await a.screenshot({ path: join(shots, "6-owner-group-and-one-to-one.png") });
   });
 
   it("answers a sign-in without a valid user ID with 400", async () => {

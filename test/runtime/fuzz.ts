@@ -30,7 +30,7 @@ export function fcOptions(numRuns: number): fc.Parameters<unknown> {
 }
 
 /** Codes that mean "internal error, retry": an input must never produce them. */
-export const internalErrorCodes = new Set([91000, 30006, 40006, 50000, 70500]);
+export const internalErrorCodes = new Set([91000, 30006, 40006, 50000, 70500, 10002]);
 
 /** Close codes docs/PROTOCOL.md documents. */
 export const documentedCloseCodes = new Set([1000, 1009, 4001, 4002, 4003, 4004, 4008]);

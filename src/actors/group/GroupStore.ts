@@ -3,8 +3,9 @@
  * pending join requests and invitations, and its messages, stored once and
  * read by every member by sequence. Synchronous, as Durable Object SQLite is.
  */
-import type { GroupMember, GroupProfile, MsgPriority } from "../../domain/group.ts";
+import type { GroupAttribute, GroupMember, GroupProfile, MsgPriority } from "../../domain/group.ts";
 import type { GroupMessage } from "../../domain/groupMessage.ts";
+import type { TopicProfile } from "../../domain/groupTopics.ts";
 import type { MsgBody } from "../../domain/message.ts";
 
 const migrations: string[][] = [
@@ -48,6 +49,22 @@ const migrations: string[][] = [
       stored_at INTEGER NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS messages_by_random ON messages (sender, random)`,
+  ],
+  [
+    // A Community's topics; a destroyed one stays as a marker until its id is used again.
+    `CREATE TABLE IF NOT EXISTS topics (
+      topic_id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      face_url TEXT NOT NULL DEFAULT '',
+      notification TEXT NOT NULL DEFAULT '',
+      introduction TEXT NOT NULL DEFAULT '',
+      custom_string TEXT NOT NULL DEFAULT '',
+      mute_all INTEGER NOT NULL DEFAULT 0,
+      create_time INTEGER NOT NULL,
+      next_msg_seq INTEGER NOT NULL DEFAULT 1,
+      last_msg_time INTEGER NOT NULL DEFAULT 0,
+      destroyed INTEGER NOT NULL DEFAULT 0
+    )`,
   ],
 ];
 
@@ -171,7 +188,7 @@ export class GroupStore {
 
   /** Removes everything: the group was dismissed. The id stays taken by this empty object's marker. */
   wipe(): void {
-    for (const table of ["members", "requests", "messages"]) this.exec(`DELETE FROM ${table}`);
+    for (const table of ["members", "requests", "messages", "topics"]) this.exec(`DELETE FROM ${table}`);
     this.exec("DELETE FROM meta WHERE k NOT IN ('schema_version', 'next_seq')");
   }
 
@@ -353,4 +370,103 @@ export class GroupStore {
   lastMessageTime(): number {
     return this.exec<{ t: number | null }>("SELECT MAX(time) AS t FROM messages").one().t ?? 0;
   }
+
+  // ---- attributes and counters (small, so one meta row each; wipe() clears them with the profile)
+
+  attributes(): { attributes: GroupAttribute[]; version: number } {
+    const raw = this.meta("attributes");
+    return { attributes: raw ? (JSON.parse(raw) as GroupAttribute[]) : [], version: Number(this.meta("attributes_version") ?? 0) };
+  }
+
+  setAttributes(attributes: GroupAttribute[], version: number): void {
+    this.setMeta("attributes", JSON.stringify(attributes));
+    this.setMeta("attributes_version", String(version));
+  }
+
+  counters(): Record<string, number> {
+    const raw = this.meta("counters");
+    return raw ? (JSON.parse(raw) as Record<string, number>) : {};
+  }
+
+  setCounters(counters: Record<string, number>): void {
+    this.setMeta("counters", JSON.stringify(counters));
+  }
+
+  // ---- Community topics
+
+  /** A topic, live or destroyed. */
+  topic(topicId: string): (TopicProfile & { destroyed: boolean }) | null {
+    const row = this.exec<TopicRow>("SELECT * FROM topics WHERE topic_id = ?", topicId).toArray()[0];
+    return row ? { ...toTopic(row), destroyed: row.destroyed === 1 } : null;
+  }
+
+  /** Live topics in creation order. */
+  topics(): TopicProfile[] {
+    return this.exec<TopicRow>("SELECT * FROM topics WHERE destroyed = 0 ORDER BY create_time, topic_id").toArray().map(toTopic);
+  }
+
+  topicCount(): number {
+    return this.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics WHERE destroyed = 0").one().n;
+  }
+
+  /** Stores a topic, new or changed (a new one replaces a destroyed one's marker). */
+  putTopic(topic: TopicProfile): void {
+    this.exec(
+      `INSERT OR REPLACE INTO topics (topic_id, name, face_url, notification, introduction, custom_string, mute_all, create_time, next_msg_seq, last_msg_time, destroyed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+      topic.topicId,
+      topic.name,
+      topic.faceUrl,
+      topic.notification,
+      topic.introduction,
+      topic.customString,
+      topic.muteAllMember ? 1 : 0,
+      topic.createTime,
+      topic.nextMsgSeq,
+      topic.lastMsgTime,
+    );
+  }
+
+  markTopicDestroyed(topicId: string): void {
+    this.exec("UPDATE topics SET destroyed = 1 WHERE topic_id = ?", topicId);
+  }
+
+  /** A message was sent in the topic: its next sequence moves on; answers the sequence taken. */
+  takeTopicSeq(topicId: string, timeSeconds: number): number {
+    const row = this.exec<{ next_msg_seq: number }>(
+      "UPDATE topics SET next_msg_seq = next_msg_seq + 1, last_msg_time = ? WHERE topic_id = ? AND destroyed = 0 RETURNING next_msg_seq",
+      timeSeconds,
+      topicId,
+    ).toArray()[0];
+    return row ? row.next_msg_seq - 1 : 0;
+  }
+}
+
+type TopicRow = {
+  topic_id: string;
+  name: string;
+  face_url: string;
+  notification: string;
+  introduction: string;
+  custom_string: string;
+  mute_all: number;
+  create_time: number;
+  next_msg_seq: number;
+  last_msg_time: number;
+  destroyed: number;
+};
+
+function toTopic(row: TopicRow): TopicProfile {
+  return {
+    topicId: row.topic_id,
+    name: row.name,
+    faceUrl: row.face_url,
+    notification: row.notification,
+    introduction: row.introduction,
+    customString: row.custom_string,
+    muteAllMember: row.mute_all === 1,
+    createTime: row.create_time,
+    nextMsgSeq: row.next_msg_seq,
+    lastMsgTime: row.last_msg_time,
+  };
 }

@@ -62,7 +62,7 @@ export interface CreateGroupInput {
   appDefinedData?: DefinedDataItem[];
   members?: { userId: string; role?: AssignableRole; appMemberDefinedData?: DefinedDataItem[] }[];
   supportTopic?: boolean;
-  /** import_group: when the group was created (unix seconds). */
+  /** import_group: when the group was created (unix seconds). An imported group is created silently. */
   createTime?: number;
 }
 
@@ -145,7 +145,7 @@ export class GroupMembership {
     });
     await this.host.flushDirectory();
     const operator = caller.userId ?? input.owner ?? "";
-    this.notice(everyone, GroupNoticeType.created, operator);
+    if (input.createTime === undefined) this.notice(everyone, GroupNoticeType.created, operator);
     this.host.publish({ kind: "groupListUpdated", groupId: this.host.groupId }, everyone);
     return { groupId: this.host.groupId };
   }

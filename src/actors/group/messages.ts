@@ -86,11 +86,22 @@ export class GroupMessages {
     return { messages, complete: rows.length <= count };
   }
 
-  /** Messages after `after`, oldest first: a member's device catching up. */
-  after(caller: GroupCaller, after: number, limit: number): { messages: GroupMessage[]; complete: boolean; nextSeq: number } {
+  /**
+   * Messages after `after`, oldest first: a member's device catching up. `through` is the last
+   * MsgSeq the page covers, including messages it leaves out (targeted at others): ask from there.
+   */
+  after(caller: GroupCaller, after: number, limit: number): { messages: GroupMessage[]; complete: boolean; through: number; nextSeq: number } {
     const from = this.visibleFrom(caller);
     const rows = this.host.store.after(this.host.groupId, after, from, limit + 1);
-    return { messages: rows.slice(0, limit).filter((m) => this.visibleTo(m, caller)), complete: rows.length <= limit, nextSeq: this.host.store.nextSeq() };
+    const page = rows.slice(0, limit);
+    const complete = rows.length <= limit;
+    const nextSeq = this.host.store.nextSeq();
+    return {
+      messages: page.filter((m) => this.visibleTo(m, caller)),
+      complete,
+      through: complete ? Math.max(after, nextSeq - 1) : page.at(-1)!.seq,
+      nextSeq,
+    };
   }
 
   async recall(caller: GroupCaller, seqs: number[]): Promise<{ seq: number; code: number }[]> {
@@ -134,6 +145,7 @@ export class GroupMessages {
 
   /** The member read up to `seq` (clamped to the newest); returns the read point kept. */
   markRead(caller: GroupCaller, seq: number): number {
+    this.host.profile();
     const { member } = this.host.actorOf(caller);
     if (!member) throw groupError(GroupErrorCode.noPermission, "you are not a member of this group");
     const readSeq = Math.min(seq, this.host.store.nextSeq() - 1);

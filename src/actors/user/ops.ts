@@ -27,6 +27,7 @@ import type { GroupActor } from "../GroupActor.ts";
 import type { GroupCaller } from "../group/host.ts";
 import { createGroup, groupNamed } from "../group/entry.ts";
 import { GroupDirectory } from "../../store/groups.ts";
+import { clientTopic, type TopicProfile } from "../../domain/groupTopics.ts";
 import type { UserActor } from "../UserActor.ts";
 
 export interface OpContext {
@@ -176,7 +177,48 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
     }),
   pinGroupConversation: (c, d) => c.actor.pinGroupConversation(d.groupID, d.pinned),
   deleteGroupConversation: (c, d) => c.actor.deleteGroupConversation(d.groupID),
+
+  getGroupAttributes: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.readAttributes(caller, d.keyList), attributeMap)),
+  setGroupAttributes: (c, d) =>
+    group(c, d.groupID, async (g, caller) => wrap(await g.writeAttributes(caller, { mode: "modify", attributes: Object.entries(d.groupAttributes).map(([key, value]) => ({ key, value })) }, d.version), attributeMap)),
+  deleteGroupAttributes: (c, d) =>
+    group(c, d.groupID, async (g, caller) =>
+      wrap(await g.writeAttributes(caller, d.keyList?.length ? { mode: "delete", keys: d.keyList } : { mode: "set", attributes: [] }, d.version), attributeMap),
+    ),
+  createTopicInCommunity: (c, d) =>
+    group(c, d.groupID, async (g, caller) =>
+      wrap(await g.createTopic(caller, { name: d.topicName, ...topicFields(d), ...(d.topicID ? { topicId: d.topicID } : {}) }), (t) => ({ topicID: t.topicId })),
+    ),
+  getTopicList: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.readTopics(caller, d.topicIDList), (read) => topicLists(read.topics))),
+  updateTopicProfile: (c, d) =>
+    group(c, d.groupID, async (g, caller) =>
+      wrap(await g.modifyTopic(caller, d.topicID, { ...topicFields(d), ...(d.topicName !== undefined ? { name: d.topicName } : {}), ...(d.muteAllMembers !== undefined ? { muteAllMember: d.muteAllMembers } : {}) }), (t) => ({
+        topic: clientTopic(t),
+      })),
+    ),
+  deleteTopicFromCommunity: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.destroyTopics(caller, d.topicIDList), topicLists)),
 };
+
+/** Attributes as @tencentcloud/chat answers them: `{groupAttributes: {key: value}}`, with the version a later write may name. */
+const attributeMap = (read: { attributes: { key: string; value: string }[]; version: number }) => ({
+  groupAttributes: Object.fromEntries(read.attributes.map((a) => [a.key, a.value])),
+  version: read.version,
+});
+
+const topicFields = (d: { avatar?: string; notification?: string; introduction?: string; customData?: string }) => ({
+  ...(d.avatar !== undefined ? { faceUrl: d.avatar } : {}),
+  ...(d.notification !== undefined ? { notification: d.notification } : {}),
+  ...(d.introduction !== undefined ? { introduction: d.introduction } : {}),
+  ...(d.customData !== undefined ? { customString: d.customData } : {}),
+});
+
+/** Per-topic results split as @tencentcloud/chat does: successTopicList and failureTopicList. */
+function topicLists(results: { topicId: string; topic?: TopicProfile; code?: number; info?: string }[]) {
+  return {
+    successTopicList: results.filter((r) => !r.code).map((r) => (r.topic ? clientTopic(r.topic) : { topicID: r.topicId })),
+    failureTopicList: results.filter((r) => r.code).map((r) => ({ topicID: r.topicId, code: r.code, message: r.info ?? "" })),
+  };
+}
 
 function wrap<T, U>(outcome: Outcome<T>, shape: (value: T) => U): Outcome<U> {
   return outcome.ok ? { ok: true, value: shape(outcome.value) } : outcome;
