@@ -60,7 +60,7 @@ describe("a benchmark's server", () => {
 describe("npm run bench:group", () => {
   it("runs small in seconds and prints what it measured: every message to every online member once, the cost per message counted", async () => {
     const args = ["--members", "30", "--online", "8", "--senders", "2", "--rate", "5", "--seconds", "2"];
-    args.push("--community-members", "120", "--community-online", "10", "--big-members", "150", "--groups", "6");
+    args.push("--community-members", "120", "--community-online", "10", "--community-rate", "5", "--big-members", "150", "--groups", "6");
     const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, "bench", "group.ts"), ...args], {
       cwd: repoRoot,
       env: { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" },
