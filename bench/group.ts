@@ -22,8 +22,8 @@
  *                               last receipt (an actor evicted meanwhile counts again from 0);
  *                               `perMessage` has each part and SQLite rows written
  *   community   the same for a Community group of --community-members (100,000) imported members
- *               with --community-online (2,000) online, at --community-rate (4; the issue sets
- *               none, and 2,000 sockets at 40/s is 80,000 deliveries/s, beyond this machine)
+ *               with --community-online (2,000) online, at --community-rate (4: 2,000 sockets at
+ *               40/s would be 80,000 deliveries/s, several times what one machine delivers)
  *   bigGroup    creating a Public group of --big-members (6,000: the owner and 5,999 members) and
  *               paging its member list 100 at a time
  *   manyGroups  a user in --groups (500) groups with one unread message in each: its login over
@@ -38,12 +38,13 @@
  * clients (sendGroupMessage over /v1/connect), as an app's users would.
  *
  * Options: --members --online --rate --seconds --senders --community-members --community-online
- * --community-rate --community-seconds --big-members --groups, and --skip-public,
- * --skip-community, --skip-big, --skip-many.
+ * --community-rate --community-seconds --big-members --groups, and --skip-baseline,
+ * --skip-public, --skip-community, --skip-big, --skip-many. BENCH_SERVER_LOG=file keeps
+ * what the server printed.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { DefaultAppConfig } from "../scripts/config.ts";
 import { join } from "node:path";
+import type { DefaultAppConfig } from "../scripts/config.ts";
 import { repoRoot, startServer, startServerWithOwnKey, type RunningServer } from "../scripts/dev-server.ts";
 import { generateUserSig } from "../src/domain/usersig.ts";
 
