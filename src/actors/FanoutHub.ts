@@ -18,6 +18,7 @@ import { CloseCode, handleFrame, type SessionHost } from "../gateway/session.ts"
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { closeSocket, send, SocketHub } from "../mechanisms/socketHub.ts";
 import { findAccount } from "../store/accounts.ts";
+import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { appActor } from "./refs.ts";
 
 interface Attachment {
@@ -49,6 +50,13 @@ export class FanoutHub extends DurableObject<Env> implements SessionHost {
     this.alarms = new AlarmScheduler(ctx.storage, [{ name: "deadlines", run: (now) => this.closePastDeadline(now) }], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String(error) })),
     );
+    // The runtime holds the counting view, so every entry (frame or call) is counted once.
+    return countEntries(this, ["usage"]);
+  }
+
+  /** Since this hub woke: its entries (deliveries, logins, socket events), the per-message cost. */
+  async usage(): Promise<EntryCounts> {
+    return entryCounts(this);
   }
 
   private get sdkAppId(): number {

@@ -16,6 +16,7 @@ import { actorOf, type Actor } from "../domain/groupRules.ts";
 import type { MsgBody } from "../domain/message.ts";
 import type { Env } from "../env.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
+import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { appActor, userActor, type GroupRef } from "./refs.ts";
 import { GroupDirectorySync } from "./group/directory.ts";
 import { GroupFanout } from "./group/fanout.ts";
@@ -72,6 +73,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.alarms = new AlarmScheduler(ctx.storage, [{ name: "directory", run: (now) => this.directory.run(now) }], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
+    // The runtime holds the counting view, so every entry (call or alarm) is counted once.
+    return countEntries(this, ["usage"]);
   }
 
   private get name(): GroupRef {
@@ -165,9 +168,9 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return capture(() => this.messages.markRead(caller, seq));
   }
 
-  /** Since this actor woke: SQLite rows written and calls made to fan-out hubs (the per-message cost). */
-  async usage(): Promise<{ rowsWritten: number; hubCalls: number }> {
-    return { ...this.store.usage, ...this.fanout.usage };
+  /** Since this actor woke: its entries, SQLite rows written and calls made to fan-out hubs (the per-message cost). */
+  async usage(): Promise<EntryCounts & { rowsWritten: number; hubCalls: number }> {
+    return { ...entryCounts(this), ...this.store.usage, ...this.fanout.usage };
   }
 
   override async alarm(): Promise<void> {

@@ -1,4 +1,7 @@
 /** What the benchmarks stand on: a server with a key of its own, and the usage counters of wrangler dev. */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDefaultAppConfig, type DefaultAppConfig } from "../../scripts/config.ts";
 import { repoRoot, startServerWithOwnKey, type RunningServer } from "../../scripts/dev-server.ts";
@@ -52,4 +55,30 @@ describe("a benchmark's server", () => {
       rowsWritten: 60,
     });
   });
+});
+
+describe("npm run bench:group", () => {
+  it("runs small in seconds and prints what it measured: every message to every online member once, the cost per message counted", async () => {
+    const args = ["--members", "30", "--online", "8", "--senders", "2", "--rate", "5", "--seconds", "2"];
+    args.push("--community-members", "120", "--community-online", "10", "--community-rate", "5", "--big-members", "150", "--groups", "6");
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, "bench", "group.ts"), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    for (const [run, online] of [[result.bareBroadcast, 8], [result.public, 8], [result.community, 10]] as const) {
+      expect(run).toMatchObject({ sent: 10, accepted: 10, dropped: 0, deliveries: 10 * online, lost: 0, duplicates: 0 });
+    }
+    for (const run of [result.public, result.community]) {
+      // One frame into the sender's actor, a call into the group's, and a call into each hub (of the app's 16) holding a member.
+      expect(run.perMessage).toMatchObject({ senderFrames: 1 });
+      expect(run.perMessage.groupCalls).toBeGreaterThanOrEqual(1);
+      expect(run.perMessage.hubCalls).toBeGreaterThanOrEqual(1);
+      expect(run.perMessage.hubCalls).toBeLessThanOrEqual(16);
+    }
+    expect(result.bigGroup).toMatchObject({ members: 150, pages: 2 });
+    expect(result.manyGroups).toMatchObject({ groups: 6, conversations: 6, unread: 6 });
+    expect(result.manyGroups.doRequests.groupCalls).toBe(0);
+  }, 180_000);
 });
