@@ -221,6 +221,7 @@ export class GroupStore {
 
   /** Removes everything: the group was dismissed. The id stays taken by this empty object's marker. */
   wipe(): void {
+    this.receivers = null;
     for (const table of ["members", "requests", "messages", "topics", "topic_messages"]) this.exec(`DELETE FROM ${table}`);
     this.exec("DELETE FROM meta WHERE k NOT IN ('schema_version', 'next_seq')");
   }
@@ -253,8 +254,19 @@ export class GroupStore {
 
   /** Members who receive messages (not MsgFlag Discard). */
   receivingMemberIds(): string[] {
-    return this.exec<{ user_id: string }>("SELECT user_id FROM members WHERE msg_flag <> 'Discard'").toArray().map((r) => r.user_id);
+    if (!this.receivers) {
+      const ids = this.exec<{ user_id: string }>("SELECT user_id FROM members WHERE msg_flag <> 'Discard'").toArray().map((r) => r.user_id);
+      this.receivers = { ids, set: new Set(ids) };
+    }
+    return this.receivers.ids;
   }
+
+  /**
+   * Who receives the group's messages, held in memory between membership changes: a message would
+   * otherwise read every member's row. The same array comes back until it changes, so what is
+   * derived from it (the members by hub) can be kept beside it.
+   */
+  private receivers: { ids: string[]; set: Set<string> } | null = null
 
   allMemberIds(): string[] {
     return this.exec<{ user_id: string }>("SELECT user_id FROM members").toArray().map((r) => r.user_id);
@@ -265,6 +277,7 @@ export class GroupStore {
   }
 
   addMember(member: StoredMember): boolean {
+    this.receivers = null;
     return (
       this.exec(
         `INSERT INTO members (user_id, role, join_time, join_seq, name_card, msg_flag, mute_until, data, last_send, read_seq)
@@ -284,10 +297,12 @@ export class GroupStore {
   }
 
   removeMember(userId: string): boolean {
+    this.receivers = null;
     return this.exec("DELETE FROM members WHERE user_id = ?", userId).rowsWritten > 0;
   }
 
   updateMember(member: StoredMember): void {
+    if (this.receivers && this.receivers.set.has(member.userId) !== (member.msgFlag !== "Discard")) this.receivers = null;
     this.exec(
       `UPDATE members SET role = ?, name_card = ?, msg_flag = ?, mute_until = ?, data = ?, last_send = ?, read_seq = ? WHERE user_id = ?`,
       member.role,

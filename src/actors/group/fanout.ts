@@ -25,9 +25,17 @@ export class GroupFanout {
     this.hubCount = hubCount;
   }
 
+  /** Members by hub, kept for a recipient list that comes back unchanged (the group's receivers). */
+  private partitions = new WeakMap<string[], { hubs: number; byHub: Map<number, string[]> }>();
+
   /** Queues `event` for these users' devices; sent at the end of the current turn. */
   publish(event: GroupEvent, userIds: string[], hubs: number): void {
-    for (const [hub, users] of byHub(userIds, hubs)) {
+    let partition = this.partitions.get(userIds);
+    if (!partition || partition.hubs !== hubs) {
+      partition = { hubs, byHub: byHub(userIds, hubs) };
+      this.partitions.set(userIds, partition);
+    }
+    for (const [hub, users] of partition.byHub) {
       const list = this.pending.get(hub);
       if (list) list.push({ event, userIds: users });
       else this.pending.set(hub, [{ event, userIds: users }]);
