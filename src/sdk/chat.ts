@@ -17,6 +17,7 @@ import { GroupStream } from "./groupStream.ts";
 import {
   bodyOf,
   c2cConversationID,
+  communityOf,
   conversationFromServer,
   elementOf,
   emptyConversation,
@@ -29,6 +30,8 @@ import {
   lastMessageOf,
   recalledLast,
   peerOf,
+  sentTo,
+  streamOf,
   systemNoticeMessage,
   tipMessage,
   type Conversation,
@@ -448,12 +451,13 @@ export class Chat {
     const me = this.userID!;
     switch (e.kind) {
       case "groupMessageRevoked": {
-        const id = groupConversationID(e.groupId);
-        const key = groupMessageID(e.groupId, e.seq, 0);
+        const to = sentTo(e);
+        const id = groupConversationID(to);
+        const key = groupMessageID(to, e.seq, 0);
         const message = this.recent.get(id)?.find((m) => m.ID === key);
         if (message) message.isRevoked = true;
         this.changeLast(id, key, (last) => (message ? lastMessageOf(message) : recalledLast(last)));
-        this.emit(EVENT.MESSAGE_REVOKED, [message ?? ({ ID: key, conversationID: id, conversationType: TYPES.CONV_GROUP, to: e.groupId, sequence: e.seq, isRevoked: true } as Message)]);
+        this.emit(EVENT.MESSAGE_REVOKED, [message ?? ({ ID: key, conversationID: id, conversationType: TYPES.CONV_GROUP, to, sequence: e.seq, isRevoked: true } as Message)]);
         return;
       }
       case "groupMessageModified": {
@@ -545,6 +549,8 @@ export class Chat {
 
   /** Counts a new message in its conversation; `seq` is its sync sequence (0: not stored). */
   private touchConversation(message: Message, unread: boolean, seq: number): void {
+    // The server keeps no conversation, read point or unread count per topic: topics stay out of the list.
+    if (communityOf(message.to) !== undefined) return;
     const id = message.conversationID;
     const existing = this.conversations.get(id);
     const base = existing ?? emptyConversation(id);
@@ -789,7 +795,9 @@ export class Chat {
   }
 
   private async sendGroupMessage(message: Message): Promise<Response<{ message: Message }>> {
-    const groupID = message.to;
+    // `to` is the group, or a topic of a Community: the topic's MsgSeq counts it.
+    const to = message.to;
+    const { groupID, topicID } = streamOf(message.conversationID);
     // The group's copy reaches this device too, possibly before the answer.
     this.sentHere.add(message.random);
     try {
@@ -798,6 +806,7 @@ export class Chat {
         "sendGroupMessage",
         {
           groupID,
+          topicID,
           random: message.random,
           body: bodyOf(message),
           cloudCustomData: message.cloudCustomData || undefined,
@@ -810,10 +819,10 @@ export class Chat {
       );
       // Past the group's message rate the server drops the message (MsgDropReason); 10023 is Tencent's code for it.
       if (sent.dropReason) throw new ChatError(10023, "the group's message rate is exceeded: the message was dropped");
-      Object.assign(message, { ID: groupMessageID(groupID, sent.seq, sent.random), time: sent.time, sequence: sent.seq, status: "success" as const });
-      this.groupStream.sent(groupID, sent.seq);
+      Object.assign(message, { ID: groupMessageID(to, sent.seq, sent.random), time: sent.time, sequence: sent.seq, status: "success" as const });
+      this.groupStream.sent(to, sent.seq);
       // Already applied, or counted as applied: no echo will be handed on.
-      if (sent.seq === 0 || this.groupStream.lastSeq(groupID) >= sent.seq) this.sentHere.delete(message.random);
+      if (sent.seq === 0 || this.groupStream.lastSeq(to) >= sent.seq) this.sentHere.delete(message.random);
       if (sent.seq) bounded(this.seqOf, message.ID, sent.seq);
       this.remember(message);
       this.touchConversation(message, false, sent.seq);
@@ -826,7 +835,7 @@ export class Chat {
   }
 
   async revokeMessage(message: Message): Promise<Response<{ message: Message }>> {
-    if (isGroupConversation(message?.conversationID)) await this.call("revokeGroupMessage", { groupID: groupOf(message.conversationID), seq: message.sequence });
+    if (isGroupConversation(message?.conversationID)) await this.call("revokeGroupMessage", { ...streamOf(message.conversationID), seq: message.sequence });
     else await this.call("revokeMessage", { peer: peerOf(message?.conversationID), key: message.ID });
     message.isRevoked = true;
     return ok({ message });
@@ -836,7 +845,7 @@ export class Chat {
   async modifyMessage(message: Message): Promise<Response<{ message: Message }>> {
     if (isGroupConversation(message?.conversationID)) {
       const modified = await this.call<GroupMessage>("modifyGroupMessage", {
-        groupID: groupOf(message.conversationID),
+        ...streamOf(message.conversationID),
         seq: message.sequence,
         body: bodyOf(message),
         cloudCustomData: message.cloudCustomData || undefined,
@@ -871,9 +880,9 @@ export class Chat {
     const before = options.nextReqMessageID ? this.seqOf.get(options.nextReqMessageID) : undefined;
     if (options.nextReqMessageID && before === undefined) throw new ChatError(SdkErrorCode.invalidParameter, "nextReqMessageID is not a message this instance has seen");
     if (group) {
-      const groupPage = await this.call<{ messages: GroupMessage[]; complete: boolean }>("getGroupMessageList", { groupID: groupOf(options.conversationID), before, limit: messagePage });
+      const groupPage = await this.call<{ messages: GroupMessage[]; complete: boolean }>("getGroupMessageList", { ...streamOf(options.conversationID), before, limit: messagePage });
       const messageList = groupPage.messages.map((m) => {
-        bounded(this.seqOf, groupMessageID(m.groupId, m.seq, m.random), m.seq);
+        bounded(this.seqOf, groupMessageID(sentTo(m), m.seq, m.random), m.seq);
         return this.withPerson(fromGroupServer(m, this.userID!));
       }).reverse();
       return ok({ messageList, nextReqMessageID: messageList[0]?.ID ?? "", isCompleted: groupPage.complete });
@@ -891,7 +900,10 @@ export class Chat {
       await this.call("setMessageRead", { peer: peerOf(options?.conversationID) });
       return ok({});
     }
-    await this.call("setGroupMessageRead", { groupID: groupOf(options.conversationID) });
+    const { groupID, topicID } = streamOf(options.conversationID);
+    // A topic has no read point to move (nor unread count).
+    if (topicID) return ok({});
+    await this.call("setGroupMessageRead", { groupID });
     const c = this.conversations.get(options.conversationID);
     if (c && (c.unreadCount > 0 || c.groupAtInfoList.length > 0)) {
       c.unreadCount = 0;
@@ -993,7 +1005,12 @@ export class Chat {
   deleteGroupAttributes = (o: Parameters<GroupDataApi["deleteGroupAttributes"]>[0]) => this.groupData.deleteGroupAttributes(o);
   initGroupAttributes = (o: Parameters<GroupDataApi["initGroupAttributes"]>[0]) => this.groupData.initGroupAttributes(o);
   createTopicInCommunity = (o: Parameters<GroupDataApi["createTopicInCommunity"]>[0]) => this.groupData.createTopicInCommunity(o);
-  getTopicList = (o: Parameters<GroupDataApi["getTopicList"]>[0]) => this.groupData.getTopicList(o);
+  /** The topics listed are followed from now on: their live messages are ordered, and caught up after a reconnect. */
+  getTopicList = async (o: Parameters<GroupDataApi["getTopicList"]>[0]) => {
+    const listed = await this.groupData.getTopicList(o);
+    this.groupStream.knowTopics(listed.data.successTopicList);
+    return listed;
+  };
   updateTopicProfile = (o: Parameters<GroupDataApi["updateTopicProfile"]>[0]) => this.groupData.updateTopicProfile(o);
   deleteTopicFromCommunity = (o: Parameters<GroupDataApi["deleteTopicFromCommunity"]>[0]) => this.groupData.deleteTopicFromCommunity(o);
 

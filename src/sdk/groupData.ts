@@ -8,7 +8,7 @@ import type { GroupEvent } from "../domain/groupMessage.ts";
 import type { TopicProfile } from "../domain/groupTopics.ts";
 import { ChatError, EVENT, SdkErrorCode } from "./constants.ts";
 import { needGroupID, ok, type Ok } from "./groups.ts";
-import { groupOf, type Message } from "./model.ts";
+import { groupOf, streamOf, type Message } from "./model.ts";
 
 export interface Topic {
   topicID: string;
@@ -180,7 +180,8 @@ export class GroupDataApi {
   /** A page of the members who have read the message (`filter` 0) or not (1); pass `cursor` on until `isCompleted`. */
   async readMembers(options: { message: Message; filter: 0 | 1; cursor?: string; count?: number }) {
     const message = options?.message;
-    const groupID = groupOf(message?.conversationID);
+    const { groupID, topicID } = streamOf(message?.conversationID);
+    if (topicID) throw new ChatError(SdkErrorCode.invalidParameter, "getGroupMessageReadMemberList(): topic messages have no read receipts");
     if (options.filter !== 0 && options.filter !== 1) throw new ChatError(SdkErrorCode.invalidParameter, "getGroupMessageReadMemberList() needs filter 0 (read) or 1 (unread)");
     const page = await this.call<{ userIds: string[]; cursor: string; finished: boolean }>("getGroupMessageReadMembers", {
       groupID,

@@ -75,7 +75,26 @@ export function groupOf(conversationID: unknown): string {
   return conversationID.slice(TYPES.CONV_GROUP.length);
 }
 
-/** A group message's ID: its group and MsgSeq (messages not stored, seq 0, by their Random). */
+/** Tencent's topic ids are `{groupID}@TOPIC#_{suffix}`; a group's own id never holds the separator. */
+const topicSeparator = "@TOPIC#_";
+
+/** The Community a topic id belongs to; undefined for a group's own id. */
+export function communityOf(id: string): string | undefined {
+  const at = id.indexOf(topicSeparator);
+  return at > 0 ? id.slice(0, at) : undefined;
+}
+
+/** The group, and the topic when it is one, that a group conversation ID ("GROUP{groupID}" or "GROUP{topicID}") names. */
+export function streamOf(conversationID: unknown): { groupID: string; topicID?: string } {
+  const id = groupOf(conversationID);
+  const groupID = communityOf(id);
+  return groupID === undefined ? { groupID: id } : { groupID, topicID: id };
+}
+
+/** Where a group message was sent: its topic, or its group. Its conversation is GROUP and this; its MsgSeq counts here. */
+export const sentTo = (m: Pick<GroupMessage, "groupId" | "topicId">) => m.topicId ?? m.groupId;
+
+/** A group message's ID: its group (or topic) and MsgSeq (messages not stored, seq 0, by their Random). */
 export const groupMessageID = (groupID: string, seq: number, random: number) => (seq ? `${groupID}-${seq}` : `${groupID}-0-${random}`);
 
 /** The peer of a one-to-one conversation ID; throws for other kinds. */
@@ -235,16 +254,17 @@ export function fromServer(m: StoredC2CMessage, me: string): Message {
   };
 }
 
-/** A Message built from a group's stored message. */
+/** A Message built from a group's stored message (a topic's is in the topic's conversation, `to` the topic). */
 export function fromGroupServer(m: GroupMessage, me: string): Message {
   const first = m.body[0]!;
+  const to = sentTo(m);
   return {
-    ID: groupMessageID(m.groupId, m.seq, m.random),
+    ID: groupMessageID(to, m.seq, m.random),
     type: first.MsgType,
     payload: payloadOf(first),
-    conversationID: groupConversationID(m.groupId),
+    conversationID: groupConversationID(to),
     conversationType: TYPES.CONV_GROUP,
-    to: m.groupId,
+    to,
     from: m.from,
     flow: m.from === me ? "out" : "in",
     time: m.time,

@@ -1,7 +1,7 @@
 /**
- * Group attributes, Community topics and group read receipts with the client
- * SDK in Node against `wrangler dev`: each step is an SDK call a member's app
- * makes, each check what that member's app would show.
+ * Group attributes, Community topics and their messages, and group read
+ * receipts with the client SDK in Node against `wrangler dev`: each step is an
+ * SDK call a member's app makes, each check what that member's app would show.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshStateDir, startServer, type RunningServer } from "../../scripts/dev-server.ts";
@@ -9,6 +9,8 @@ import EdgeIMChat, { type Chat, type EventData, type Message } from "../../src/s
 import { defaultApp, rest, sig } from "./clients.ts";
 
 const { EVENT, TYPES } = EdgeIMChat;
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it gives a truthy value. */
 async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
@@ -25,7 +27,10 @@ async function until<T>(check: () => T | undefined | false | Promise<T | undefin
 interface Device {
   userID: string;
   chat: Chat;
+  /** Text messages received, in the order shown. */
   messages: Message[];
+  revoked: Message[];
+  modified: Message[];
   attributes: EventData["groupAttributesUpdated"][];
   topicsCreated: EventData["onTopicCreated"][];
   topicsUpdated: EventData["onTopicUpdated"][];
@@ -44,16 +49,18 @@ describe("group attributes, topics and read receipts through the SDK", () => {
     return ids;
   }
 
-  async function device(userID: string, deviceID = `${userID}-main`): Promise<Device> {
-    const store = new Map<string, string>();
+  /** Logs in a device of `userID`; pass `store` to come back as the same device. */
+  async function device(userID: string, deviceID = `${userID}-main`, store = new Map<string, string>()): Promise<Device> {
     const chat = EdgeIMChat.create({
       SDKAppID: defaultApp.sdkAppId,
       endpoint: server.base,
       deviceID,
       cursorStore: { get: (k) => store.get(k) ?? null, set: (k, v) => void store.set(k, v) },
     });
-    const d: Device = { userID, chat, messages: [], attributes: [], topicsCreated: [], topicsUpdated: [], topicsDeleted: [] };
+    const d: Device = { userID, chat, messages: [], revoked: [], modified: [], attributes: [], topicsCreated: [], topicsUpdated: [], topicsDeleted: [] };
     chat.on(EVENT.MESSAGE_RECEIVED, (e) => d.messages.push(...e.data.filter((m) => m.type === TYPES.MSG_TEXT)));
+    chat.on(EVENT.MESSAGE_REVOKED, (e) => d.revoked.push(...e.data));
+    chat.on(EVENT.MESSAGE_MODIFIED, (e) => d.modified.push(...e.data));
     chat.on(EVENT.GROUP_ATTRIBUTES_UPDATED, (e) => d.attributes.push(e.data));
     chat.on(EVENT.TOPIC_CREATED, (e) => d.topicsCreated.push(e.data));
     chat.on(EVENT.TOPIC_UPDATED, (e) => d.topicsUpdated.push(e.data));
@@ -136,6 +143,84 @@ describe("group attributes, topics and read receipts through the SDK", () => {
     expect(await until(() => m.topicsDeleted.at(-1), "TOPIC_DELETED at the member")).toEqual({ groupID, topicIDList: [topicID] });
     expect((await m.chat.getTopicList({ groupID })).data.successTopicList).toEqual([]);
     expect(o.topicsCreated).toEqual([]);
+  });
+
+  it("a topic's messages are the topic's conversation: received, paged, recalled, edited and caught up apart from the community's own", async () => {
+    const [owner, member] = await users(2);
+    const ow = await device(owner!);
+    const store = new Map<string, string>();
+    let m = await device(member!, `${member}-laptop`, store);
+    const { groupID } = (await ow.chat.createGroup({ type: TYPES.GRP_COMMUNITY, name: "Club", isSupportTopic: true, memberList: [{ userID: member! }] })).data.group;
+    const { topicID: general } = (await ow.chat.createTopicInCommunity({ groupID, topicName: "general" })).data;
+    const { topicID: news } = (await ow.chat.createTopicInCommunity({ groupID, topicName: "news" })).data;
+    await until(() => m.topicsCreated.length === 2, "both topics at the member");
+
+    const send = async (d: Device, to: string, text: string) =>
+      (await d.chat.sendMessage(d.chat.createTextMessage({ to, conversationType: TYPES.CONV_GROUP, payload: { text } }))).data.message;
+    const shown = (d: Device, to: string) => d.messages.filter((x) => x.conversationID === `GROUP${to}`).map((x) => x.payload.text);
+
+    // Each topic numbers its messages from 1, apart from the community's own stream.
+    const lobby1 = await send(ow, groupID, "lobby 1");
+    const general1 = await send(ow, general, "general 1");
+    const lobby2 = await send(ow, groupID, "lobby 2");
+    const general2 = await send(ow, general, "general 2");
+    const news1 = await send(m, news, "news 1");
+    expect([lobby1, lobby2].map((x) => [x.conversationID, x.sequence])).toEqual([[`GROUP${groupID}`, 1], [`GROUP${groupID}`, 2]]);
+    expect([general1, general2].map((x) => [x.conversationID, x.to, x.sequence])).toEqual([[`GROUP${general}`, general, 1], [`GROUP${general}`, general, 2]]);
+    expect(news1).toMatchObject({ conversationID: `GROUP${news}`, to: news, sequence: 1 });
+
+    await until(() => shown(m, general).length === 2 && shown(m, groupID).length === 2, "the topic's and the lobby's messages at the member");
+    expect(shown(m, general)).toEqual(["general 1", "general 2"]);
+    expect(shown(m, groupID)).toEqual(["lobby 1", "lobby 2"]);
+    expect(m.messages.find((x) => x.ID === general1.ID)).toMatchObject({ conversationID: `GROUP${general}`, to: general, from: owner, flow: "in", sequence: 1 });
+    expect(await until(() => shown(ow, news).length === 1 && shown(ow, news), "the member's news at the owner")).toEqual(["news 1"]);
+    // The sender's own device does not receive its topic message as new.
+    expect(shown(m, news)).toEqual([]);
+
+    // A topic keeps no unread count and no conversation in the list; the lobby's messages count.
+    await until(() => m.chat.getTotalUnreadMessageCount() === 2, "the lobby's two unread");
+    const { conversationList } = (await m.chat.getConversationList()).data;
+    expect(conversationList.map((c) => [c.conversationID, c.unreadCount])).toEqual([[`GROUP${groupID}`, 2]]);
+    expect(conversationList[0]!.lastMessage?.messageForShow).toBe("lobby 2");
+    expect((await m.chat.getConversationProfile(`GROUP${general}`)).data.conversation.unreadCount).toBe(0);
+
+    // History pages by the topic's own MsgSeq, and holds none of the lobby's.
+    for (let i = 3; i <= 17; i++) await send(ow, general, `general ${i}`);
+    const newest = (await m.chat.getMessageList({ conversationID: `GROUP${general}` })).data;
+    expect(newest.isCompleted).toBe(false);
+    const oldest = (await m.chat.getMessageList({ conversationID: `GROUP${general}`, nextReqMessageID: newest.nextReqMessageID })).data;
+    expect(oldest.isCompleted).toBe(true);
+    const history = [...oldest.messageList, ...newest.messageList];
+    expect(history.map((x) => x.payload.text)).toEqual(Array.from({ length: 17 }, (_, i) => `general ${i + 1}`));
+    expect(history.map((x) => x.sequence)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+    expect(history.every((x) => x.conversationID === `GROUP${general}` && x.to === general)).toBe(true);
+    expect((await m.chat.getMessageList({ conversationID: `GROUP${groupID}` })).data.messageList.map((x) => x.payload.text)).toEqual(["lobby 1", "lobby 2"]);
+
+    // Recalling the topic's MsgSeq 2 recalls that message, not the lobby's MsgSeq 2.
+    await ow.chat.revokeMessage(general2);
+    const revoked = await until(() => m.revoked.at(-1), "the recall at the member");
+    expect(revoked).toMatchObject({ ID: general2.ID, conversationID: `GROUP${general}`, isRevoked: true });
+    expect(m.messages.find((x) => x.ID === general2.ID)!.isRevoked).toBe(true);
+    expect(m.messages.find((x) => x.ID === lobby2.ID)!.isRevoked).toBe(false);
+    expect((await m.chat.getMessageList({ conversationID: `GROUP${groupID}` })).data.messageList.map((x) => x.payload.text)).toEqual(["lobby 1", "lobby 2"]);
+    expect((await m.chat.getMessageList({ conversationID: `GROUP${general}` })).data.messageList.map((x) => x.payload.text)).not.toContain("general 2");
+
+    // An edit names its topic too.
+    news1.payload = { text: "news 1, corrected" };
+    await m.chat.modifyMessage(news1);
+    expect(await until(() => ow.modified.at(-1), "the edit at the owner")).toMatchObject({ ID: news1.ID, conversationID: `GROUP${news}`, payload: { text: "news 1, corrected" } });
+
+    // Back from being away, the member's device catches up each topic it knows, once each.
+    await m.chat.logout();
+    await send(ow, general, "general 18");
+    await send(ow, news, "news 2");
+    await send(ow, groupID, "lobby 3");
+    await pause(1_500);
+    m = await device(member!, `${member}-laptop`, store);
+    await until(() => shown(m, general).length === 1 && shown(m, news).length === 1 && shown(m, groupID).length === 1, "what the member missed");
+    await pause(3_000);
+    expect([shown(m, general), shown(m, news), shown(m, groupID)]).toEqual([["general 18"], ["news 2"], ["lobby 3"]]);
+    expect(m.messages.find((x) => x.payload.text === "general 18")).toMatchObject({ to: general, sequence: 18 });
   });
 
   it("read receipts: two members read a message, the sender's counts say 2 read and 1 unread, and who", async () => {
