@@ -14,9 +14,10 @@ import type { GroupEvent } from "../domain/groupMessage.ts";
 import { ConnectQuery, heartbeatPing, heartbeatPong, type OpData, type OpName } from "../domain/protocol.ts";
 import type { App } from "../domain/app.ts";
 import type { Env } from "../env.ts";
-import { CloseCode, handleFrame, type SessionHost } from "../gateway/session.ts";
+import { closePastDeadline, loginDeadlineMs } from "../gateway/deadlines.ts";
+import { handleFrame, type SessionHost } from "../gateway/session.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
-import { closeSocket, send, SocketHub } from "../mechanisms/socketHub.ts";
+import { closeSocket, SocketHub } from "../mechanisms/socketHub.ts";
 import { findAccount } from "../store/accounts.ts";
 import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { appActor } from "./refs.ts";
@@ -30,7 +31,6 @@ interface Attachment {
   frameRate?: number;
 }
 
-const loginDeadlineMs = 10_000;
 const appCacheMs = 60_000;
 
 export interface Delivery {
@@ -144,19 +144,9 @@ export class FanoutHub extends DurableObject<Env> implements SessionHost {
   }
 
   private closePastDeadline(now: number): number | null {
-    let next = Infinity;
-    for (const ws of this.hub.all()) {
-      const a = this.hub.attachment(ws);
-      const deadline = a.loggedInAt ? (a.sigExpiresAt ?? Infinity) * 1000 : a.connectedAt + loginDeadlineMs;
-      if (now < deadline) next = Math.min(next, deadline);
-      else if (!a.loggedInAt) closeSocket(ws, CloseCode.loginRequired, "no login within 10 seconds");
-      else {
-        send(ws, { event: "userSigExpired", data: {} });
-        closeSocket(ws, CloseCode.userSigExpired, "UserSig expired");
-      }
-    }
-    return next === Infinity ? null : next;
+    return closePastDeadline(this.hub.all().map((ws) => ({ ws, state: this.hub.attachment(ws) })), now);
   }
+
 
   private async appRecord(): Promise<App> {
     if (this.app && Date.now() - this.app.at < appCacheMs) return this.app.record;

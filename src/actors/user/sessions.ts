@@ -10,6 +10,7 @@ import { devicesToKick, type Device, type Platform } from "../../domain/devices.
 import { capture, ErrorCode, type Outcome } from "../../domain/errors.ts";
 import type { UserEvent } from "../../domain/events.ts";
 import type { ConnectQuery, OpData } from "../../domain/protocol.ts";
+import { closePastDeadline, loginDeadlineMs } from "../../gateway/deadlines.ts";
 import { CloseCode } from "../../gateway/session.ts";
 import { closeSocket, send, SocketHub } from "../../mechanisms/socketHub.ts";
 import { logEvent } from "../../ops/log.ts";
@@ -28,7 +29,6 @@ interface Attachment {
   frameRate?: number;
 }
 
-export const loginDeadlineMs = 10_000;
 const maxPendingSockets = 16;
 /** A device with no heartbeat for this long counts as PushOnline (Tencent: 400 s). */
 const heartbeatStaleMs = 400_000;
@@ -147,19 +147,9 @@ export class UserSessions {
 
   /** Alarm job: closes sockets that did not log in within 10 s, and sockets whose UserSig expired. */
   closePastDeadline(now: number): number | null {
-    let next = Infinity;
-    for (const ws of this.hub.all()) {
-      const a = this.hub.attachment(ws);
-      const deadline = a.loggedInAt ? (a.sigExpiresAt ?? Infinity) * 1000 : a.connectedAt + loginDeadlineMs;
-      if (now < deadline) next = Math.min(next, deadline);
-      else if (!a.loggedInAt) closeSocket(ws, CloseCode.loginRequired, "no login within 10 seconds");
-      else {
-        send(ws, { event: "userSigExpired", data: {} });
-        closeSocket(ws, CloseCode.userSigExpired, "UserSig expired");
-      }
-    }
-    return next === Infinity ? null : next;
+    return closePastDeadline(this.hub.all().map((ws) => ({ ws, state: this.hub.attachment(ws) })), now);
   }
+
 
   private loggedIn(): { ws: WebSocket; attachment: Attachment }[] {
     return this.hub.open().filter((s) => s.attachment.loggedInAt !== undefined);
