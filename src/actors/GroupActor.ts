@@ -214,14 +214,14 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.directory.changed(change);
   }
 
-  senderRead(userId: string, seq: number): void {
+  senderRead(userId: string, seq: number, readCount: number): void {
     void userActor(this.env, { sdkAppId: this.sdkAppId, userId })
-      .groupRead(this.groupId, seq)
+      .groupRead(this.groupId, seq, readCount)
       .catch((error: unknown) => console.error(JSON.stringify({ event: "sender_read_failed", group: this.groupId, message: String(error) })));
   }
 
-  async setMemberRead(userId: string, seq: number): Promise<void> {
-    const outcome = await userActor(this.env, { sdkAppId: this.sdkAppId, userId }).setGroupReadPoint(this.groupId, seq);
+  async setMemberRead(userId: string, seq: number, readCount: number): Promise<void> {
+    const outcome = await userActor(this.env, { sdkAppId: this.sdkAppId, userId }).setGroupReadPoint(this.groupId, seq, readCount);
     if (!outcome.ok) throw groupError(outcome.code, outcome.info);
   }
 

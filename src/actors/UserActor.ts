@@ -157,12 +157,12 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
 
   // ---------------------------------------------------------------- the user's side of its groups (user/groups.ts)
 
-  /** The user read a group up to MsgSeq `seq` (on a device, or by sending to it). */
-  groupRead(groupId: string, seq: number) {
-    return this.groupConversations.markRead(groupId, seq);
+  /** The user read a group up to MsgSeq `seq`, where the group's unread count was `count` (on a device, or by sending to it). */
+  groupRead(groupId: string, seq: number, count: number) {
+    return this.groupConversations.markRead(groupId, seq, count);
   }
-  setGroupReadPoint(groupId: string, seq: number) {
-    return this.groupConversations.setReadPoint(groupId, seq);
+  setGroupReadPoint(groupId: string, seq: number, count: number) {
+    return this.groupConversations.setReadPoint(groupId, seq, count);
   }
   groupMentioned(groupId: string, groupSeq: number) {
     return this.groupConversations.mentioned(groupId, groupSeq);

@@ -29,6 +29,8 @@ export interface GroupMessage {
   atUsers?: string[];
   atAll?: boolean;
   needReadReceipt?: boolean;
+  /** Sent with SendMsgControl NoUnread: it counts toward no one's unread (live events only). */
+  noUnread?: boolean;
   isRevoked: boolean;
   isModified: boolean;
 }

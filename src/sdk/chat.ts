@@ -439,8 +439,8 @@ export class Chat {
     if (m.seq) bounded(this.seqOf, message.ID, m.seq);
     const echo = message.flow === "out" && this.sentHere.delete(message.random);
     const type = this.groupList.get(m.groupId)?.type ?? this.conversations.get(message.conversationID)?.groupProfile?.type;
-    // Meeting groups and live rooms keep no unread counts, nor do messages targeted at others.
-    const unread = m.from !== me && type !== TYPES.GRP_MEETING && type !== TYPES.GRP_AVCHATROOM && (!m.to || m.to.includes(me));
+    // Meeting groups and live rooms keep no unread counts, nor do targeted messages or those sent with NoUnread (as the server counts).
+    const unread = m.from !== me && type !== TYPES.GRP_MEETING && type !== TYPES.GRP_AVCHATROOM && !m.to && !m.noUnread;
     this.remember(message);
     this.appliedWhileLoading?.push({ kind: "groupMessage", seq: m.seq, message, unread });
     this.touchConversation(message, unread, m.seq);

@@ -16,6 +16,8 @@ export interface GroupRow {
   lastMsgTime: number;
   /** The newest message every member may see (not a targeted one), as of the last update. */
   lastMessage: GroupMessage | null;
+  /** How many of its messages count as unread, as of the last update. */
+  unreadTotal: number;
 }
 
 export interface GroupSnapshot extends GroupRow {
@@ -33,6 +35,7 @@ type RawGroup = {
   last_seq: number;
   last_msg_time: number;
   last_msg: string | null;
+  unread_total: number;
 };
 
 function toRow(r: RawGroup): GroupRow {
@@ -46,6 +49,7 @@ function toRow(r: RawGroup): GroupRow {
     lastSeq: r.last_seq,
     lastMsgTime: r.last_msg_time,
     lastMessage: r.last_msg ? (JSON.parse(r.last_msg) as GroupMessage) : null,
+    unreadTotal: r.unread_total,
   };
 }
 
@@ -64,11 +68,11 @@ export class GroupDirectory {
   async upsert(group: GroupSnapshot): Promise<void> {
     await this.db
       .prepare(
-        `INSERT INTO groups (sdkappid, group_id, type, name, owner, member_count, created_at, last_seq, last_msg_time, last_msg, version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO groups (sdkappid, group_id, type, name, owner, member_count, created_at, last_seq, last_msg_time, last_msg, unread_total, version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sdkappid, group_id) DO UPDATE SET type = excluded.type, name = excluded.name, owner = excluded.owner,
            member_count = excluded.member_count, last_seq = excluded.last_seq, last_msg_time = excluded.last_msg_time,
-           last_msg = excluded.last_msg, version = excluded.version
+           last_msg = excluded.last_msg, unread_total = excluded.unread_total, version = excluded.version
          WHERE excluded.version >= groups.version`,
       )
       .bind(
@@ -82,18 +86,19 @@ export class GroupDirectory {
         group.lastSeq,
         group.lastMsgTime,
         group.lastMessage ? JSON.stringify(group.lastMessage) : null,
+        group.unreadTotal,
         group.version,
       )
       .run();
   }
 
-  async addMembers(groupId: string, userIds: string[], joinedAt: number, joinSeq: number): Promise<void> {
+  async addMembers(groupId: string, userIds: string[], joinedAt: number, joinSeq: number, joinCount: number): Promise<void> {
     const insert = this.db.prepare(
-      `INSERT INTO group_members (sdkappid, user_id, group_id, joined_at, join_seq) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (sdkappid, user_id, group_id) DO UPDATE SET joined_at = excluded.joined_at, join_seq = excluded.join_seq`,
+      `INSERT INTO group_members (sdkappid, user_id, group_id, joined_at, join_seq, join_count) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sdkappid, user_id, group_id) DO UPDATE SET joined_at = excluded.joined_at, join_seq = excluded.join_seq, join_count = excluded.join_count`,
     );
     for (let i = 0; i < userIds.length; i += chunkSize) {
-      await this.db.batch(userIds.slice(i, i + chunkSize).map((userId) => insert.bind(this.sdkAppId, userId, groupId, joinedAt, joinSeq)));
+      await this.db.batch(userIds.slice(i, i + chunkSize).map((userId) => insert.bind(this.sdkAppId, userId, groupId, joinedAt, joinSeq, joinCount)));
     }
   }
 
@@ -138,15 +143,15 @@ export class GroupDirectory {
   }
 
   /** The groups a user is in, with where the user joined: one query, whatever their number. */
-  async joined(userId: string): Promise<(GroupRow & { joinedAt: number; joinSeq: number; msgFlag: string })[]> {
+  async joined(userId: string): Promise<(GroupRow & { joinedAt: number; joinSeq: number; joinCount: number; msgFlag: string })[]> {
     const rows = await this.db
       .prepare(
-        `SELECT g.*, m.joined_at, m.join_seq, m.msg_flag FROM group_members m JOIN groups g ON g.sdkappid = m.sdkappid AND g.group_id = m.group_id
+        `SELECT g.*, m.joined_at, m.join_seq, m.join_count, m.msg_flag FROM group_members m JOIN groups g ON g.sdkappid = m.sdkappid AND g.group_id = m.group_id
          WHERE m.sdkappid = ? AND m.user_id = ? ORDER BY m.joined_at DESC, g.group_id`,
       )
       .bind(this.sdkAppId, userId)
-      .all<RawGroup & { joined_at: number; join_seq: number; msg_flag: string }>();
-    return rows.results.map((r) => ({ ...toRow(r), joinedAt: r.joined_at, joinSeq: r.join_seq, msgFlag: r.msg_flag }));
+      .all<RawGroup & { joined_at: number; join_seq: number; join_count: number; msg_flag: string }>();
+    return rows.results.map((r) => ({ ...toRow(r), joinedAt: r.joined_at, joinSeq: r.join_seq, joinCount: r.join_count, msgFlag: r.msg_flag }));
   }
 
   /** How many groups (live rooms aside) each of these users is in: one query per 90 users. */

@@ -341,6 +341,19 @@ describe("a member's message settings, mentions and unread set by REST", () => {
     expect(groupIn(await device.call<Listed>("getConversationList"), groupId)).toMatchObject({ mentionedSeq: 0, unreadCount: 0 });
   });
 
+  it("counts neither targeted messages nor NoUnread ones as unread", async () => {
+    const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 3);
+    const [member, other] = others as [string, string];
+    ok(await stub.addMembers(admin, [member, other]));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("for everyone") }));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("for the other") , to: [other] }));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("for the member"), to: [member] }));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("quiet"), noUnread: true }));
+    ok(await stub.sendMessage(as(owner), { random: aRandom(), body: text("last") }));
+    const device = await TestClient.connect(app, member);
+    expect(await settle(device, groupId, (c) => c.unreadCount === 2)).toMatchObject({ unreadCount: 2 });
+  });
+
   it("lets set_unread_msg_num set the count the member's devices show", async () => {
     const { app, owner, others, groupId, stub, admin, as } = await aGroup("Public", 2);
     const [member] = others as [string];

@@ -91,6 +91,9 @@ const migrations: string[][] = [
     )`,
     `CREATE INDEX IF NOT EXISTS topic_messages_by_random ON topic_messages (topic_id, sender, random)`,
   ],
+  // Which messages count as unread: a running count over the group's own messages (targeted ones
+  // and those sent with NoUnread do not add to it), so unread is a difference of two counts.
+  [`ALTER TABLE messages ADD COLUMN unread_index INTEGER NOT NULL DEFAULT 0`],
 ];
 
 type MemberRow = {
@@ -211,6 +214,23 @@ export class GroupStore {
   /** The next MsgSeq to hand out (1 for a group without messages). */
   nextSeq(): number {
     return Number(this.meta("next_seq") ?? 1);
+  }
+
+  /** Messages that count as unread so far (the group's own stream). */
+  unreadTotal(): number {
+    return Number(this.meta("unread_total") ?? 0);
+  }
+
+  /** Counts one more unread-counting message, if it counts; returns the count up to it. */
+  countUnread(counts: boolean): number {
+    const total = this.unreadTotal() + (counts ? 1 : 0);
+    if (counts) this.setMeta("unread_total", String(total));
+    return total;
+  }
+
+  /** The unread count up to and including MsgSeq `seq`. */
+  unreadIndexAt(seq: number): number {
+    return this.exec<{ unread_index: number }>("SELECT unread_index FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1", seq).toArray()[0]?.unread_index ?? 0;
   }
 
   takeSeq(): number {
@@ -352,7 +372,7 @@ export class GroupStore {
 
   // ---- messages (the group's own, or a topic's where `topicId` is given)
 
-  insertMessage(message: GroupMessage & { needReadReceipt?: boolean }, now: number): void {
+  insertMessage(message: GroupMessage & { needReadReceipt?: boolean }, now: number, unreadIndex = this.unreadTotal()): void {
     const columns = `seq, sender, random, time, body, cloud_custom_data, priority, targets, at_users, at_all, need_receipt, stored_at`;
     const values = [
       message.seq,
@@ -368,7 +388,7 @@ export class GroupStore {
       message.needReadReceipt ? 1 : 0,
       now,
     ];
-    if (message.topicId === undefined) this.exec(`INSERT INTO messages (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ...values);
+    if (message.topicId === undefined) this.exec(`INSERT INTO messages (${columns}, unread_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ...values, unreadIndex);
     else this.exec(`INSERT INTO topic_messages (topic_id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, message.topicId, ...values);
   }
 

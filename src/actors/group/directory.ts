@@ -75,6 +75,7 @@ export class GroupDirectorySync {
         lastSeq: this.host.store.nextSeq() - 1,
         lastMsgTime: this.host.store.lastMessageTime(),
         lastMessage: this.host.store.lastPublicMessage(this.host.groupId),
+        unreadTotal: this.host.store.unreadTotal(),
         version: now,
       });
     }
@@ -85,7 +86,7 @@ export class GroupDirectorySync {
 async function apply(directory: GroupDirectory, groupId: string, change: DirectoryChange): Promise<void> {
   switch (change.kind) {
     case "joined":
-      return directory.addMembers(groupId, change.userIds, change.joinedAt, change.joinSeq);
+      return directory.addMembers(groupId, change.userIds, change.joinedAt, change.joinSeq, change.joinCount ?? 0);
     case "left":
       return directory.removeMembers(groupId, change.userIds);
     case "msgFlag":

@@ -34,9 +34,9 @@ export interface GroupHost {
   /** The group's row in the directory, or its membership there, changed (call inside the change's transaction). */
   directoryChanged(change: DirectoryChange): void;
   /** Moves a member's own read point (kept by its user actor) to a message it sent. */
-  senderRead(userId: string, seq: number): void;
+  senderRead(userId: string, seq: number, readCount: number): void;
   /** Sets a member's read point in its user actor, backwards too (set_unread_msg_num). */
-  setMemberRead(userId: string, seq: number): Promise<void>;
+  setMemberRead(userId: string, seq: number, readCount: number): Promise<void>;
   /** Tells mentioned members' actors, so members who are away see the mention. */
   mentioned(userIds: string[], seq: number): void;
   /** Brings the directory up to date before answering. */
@@ -47,7 +47,7 @@ export interface GroupHost {
 
 export type DirectoryChange =
   | { kind: "group" }
-  | { kind: "joined"; userIds: string[]; joinSeq: number; joinedAt: number }
+  | { kind: "joined"; userIds: string[]; joinSeq: number; joinedAt: number; joinCount: number }
   | { kind: "left"; userIds: string[] }
   | { kind: "msgFlag"; userId: string; msgFlag: string }
   | { kind: "destroyed" };

@@ -63,7 +63,9 @@ export class GroupImports {
     this.host.transaction(() => {
       let count = this.host.store.memberCount();
       const lastSeq = this.host.store.nextSeq() - 1;
-      const joinedAt = new Map<number, string[]>();
+      // Members imported together share a directory row change when they share a join time and unread count.
+      const joinedAt = new Map<string, { at: number; count: number; userIds: string[] }>();
+      const total = this.host.store.unreadTotal();
       for (const m of unique) {
         if (this.host.store.member(m.userId)) {
           results.push({ userId: m.userId, result: 2 });
@@ -93,10 +95,14 @@ export class GroupImports {
         };
         this.host.store.addMember(member);
         count++;
-        joinedAt.set(joinTime, [...(joinedAt.get(joinTime) ?? []), m.userId]);
+        const joinCount = Math.max(0, total - (m.unreadMsgNum ?? 0));
+        const key = `${joinTime}:${joinCount}`;
+        const entry = joinedAt.get(key) ?? { at: joinTime, count: joinCount, userIds: [] };
+        entry.userIds.push(m.userId);
+        joinedAt.set(key, entry);
         results.push({ userId: m.userId, result: 1 });
       }
-      for (const [at, userIds] of joinedAt) this.host.directoryChanged({ kind: "joined", userIds, joinSeq: 1, joinedAt: at });
+      for (const { at, count, userIds } of joinedAt.values()) this.host.directoryChanged({ kind: "joined", userIds, joinSeq: 1, joinedAt: at, joinCount: count });
     });
     if (results.some((r) => r.result === 1)) await this.host.flushDirectory();
     return results;

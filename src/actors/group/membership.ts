@@ -141,7 +141,7 @@ export class GroupMembership {
     this.host.transaction(() => {
       this.host.store.setProfile(profile);
       for (const member of joined) this.host.store.addMember(member);
-      this.host.directoryChanged({ kind: "joined", userIds: everyone, joinSeq: 1, joinedAt: now });
+      this.host.directoryChanged({ kind: "joined", userIds: everyone, joinSeq: 1, joinedAt: now, joinCount: 0 });
     });
     await this.host.flushDirectory();
     const operator = caller.userId ?? input.owner ?? "";
@@ -271,7 +271,7 @@ export class GroupMembership {
         added.push(userId);
         results.push({ userId, result: 1 });
       }
-      if (added.length > 0) this.host.directoryChanged({ kind: "joined", userIds: added, joinSeq, joinedAt: now });
+      if (added.length > 0) this.host.directoryChanged({ kind: "joined", userIds: added, joinSeq, joinedAt: now, joinCount: this.host.store.unreadTotal() });
     });
     if (added.length > 0) await this.host.flushDirectory();
     const operator = caller.userId ?? "";
@@ -441,7 +441,7 @@ export class GroupMembership {
       const joinSeq = this.host.store.nextSeq();
       this.host.store.addMember(newMember(userId, "Member", now, joinSeq));
       this.host.store.removeRequest(userId);
-      this.host.directoryChanged({ kind: "joined", userIds: [userId], joinSeq, joinedAt: now });
+      this.host.directoryChanged({ kind: "joined", userIds: [userId], joinSeq, joinedAt: now, joinCount: this.host.store.unreadTotal() });
     });
     await this.host.flushDirectory();
     this.tip(GroupTipType.memberJoined, operator, [userId]);

@@ -73,6 +73,7 @@ export class GroupMessages {
     if (draft.atUsers?.length) message.atUsers = [...new Set(draft.atUsers)];
     if (draft.atAll) message.atAll = true;
     if (draft.needReadReceipt) message.needReadReceipt = true;
+    if (draft.noUnread) message.noUnread = true;
 
     const keep = storesHistory(profile.type) && !draft.onlineOnly;
     if (keep && topicId !== undefined) {
@@ -86,7 +87,8 @@ export class GroupMessages {
     } else if (keep) {
       this.host.transaction(() => {
         message.seq = this.host.store.takeSeq();
-        this.host.store.insertMessage(message, now);
+        // Targeted messages and NoUnread ones count toward no one's unread.
+        this.host.store.insertMessage(message, now, this.host.store.countUnread(!message.to && !draft.noUnread));
         if (member) {
           // The sender has read its own message, and everything before it.
           this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds, readSeq: Math.max(member.readSeq, message.seq) });
@@ -98,7 +100,7 @@ export class GroupMessages {
     // Read points and mentions are the group stream's (topics keep none per member).
     if (keep && topicId === undefined) {
       // The sender has read up to its own message: its devices' unread counts agree.
-      if (member) this.host.senderRead(member.userId, message.seq);
+      if (member) this.host.senderRead(member.userId, message.seq, this.host.store.unreadIndexAt(message.seq));
       if (message.atUsers) this.host.mentioned(message.atUsers.filter((u) => u !== from), message.seq);
     }
     return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
@@ -172,14 +174,15 @@ export class GroupMessages {
     return modified;
   }
 
-  /** The member read up to `seq` (clamped to the newest); returns the read point kept. */
-  markRead(caller: GroupCaller, seq: number): number {
+  /** The member read up to `seq` (clamped to the newest); returns the read point kept, and the unread count up to it. */
+  markRead(caller: GroupCaller, seq: number): { readSeq: number; readCount: number } {
     this.host.profile();
     const { member } = this.host.actorOf(caller);
     if (!member) throw groupError(GroupErrorCode.noPermission, "you are not a member of this group");
     const readSeq = Math.min(seq, this.host.store.nextSeq() - 1);
     if (readSeq > member.readSeq) this.host.transaction(() => this.host.store.updateMember({ ...member, readSeq }));
-    return Math.max(readSeq, member.readSeq);
+    const kept = Math.max(readSeq, member.readSeq);
+    return { readSeq: kept, readCount: this.host.store.unreadIndexAt(kept) };
   }
 
   /**

@@ -87,7 +87,7 @@ export class GroupReceipts {
     const readSeq = Math.min(lastSeq, Math.max(floor, lastSeq - unread));
     this.host.transaction(() => this.host.store.updateMember({ ...member, readSeq }));
     // The count the member's devices show comes from its own actor's read point.
-    await this.host.setMemberRead(userId, readSeq);
+    await this.host.setMemberRead(userId, readSeq, Math.max(0, this.host.store.unreadTotal() - unread));
   }
 
   private requireMember(userId: string): StoredMember {

@@ -63,6 +63,8 @@ const migrations: string[][] = [
   ],
   // The newest MsgSeq in which the user was mentioned (@), per group.
   [`ALTER TABLE group_state ADD COLUMN mention_seq INTEGER NOT NULL DEFAULT 0`],
+  // The group's unread count at the read point: unread is the group's count less this one.
+  [`ALTER TABLE group_state ADD COLUMN read_count INTEGER NOT NULL DEFAULT 0`],
 ];
 
 type MessageRow = {
@@ -120,6 +122,8 @@ function toMessage(row: MessageRow): StoredC2CMessage {
 
 export interface GroupState {
   readSeq: number;
+  /** The group's unread count at the read point. */
+  readCount: number;
   pinned: boolean;
   /** A deleted conversation stays out of the list until its group has a message after this MsgSeq (-1: shown). */
   hiddenUpTo: number;
@@ -465,21 +469,24 @@ export class UserStore {
   // ---- the user's side of its group conversations ----
 
   groupStates(): Map<string, GroupState> {
-    const rows = this.exec<{ group_id: string; read_seq: number; pinned: number; hidden_up_to: number; mention_seq: number }>("SELECT * FROM group_state").toArray();
-    return new Map(rows.map((r) => [r.group_id, { readSeq: r.read_seq, pinned: r.pinned === 1, hiddenUpTo: r.hidden_up_to, mentionSeq: r.mention_seq }]));
+    const rows = this.exec<{ group_id: string; read_seq: number; read_count: number; pinned: number; hidden_up_to: number; mention_seq: number }>("SELECT * FROM group_state").toArray();
+    return new Map(
+      rows.map((r) => [r.group_id, { readSeq: r.read_seq, readCount: r.read_count, pinned: r.pinned === 1, hiddenUpTo: r.hidden_up_to, mentionSeq: r.mention_seq }]),
+    );
   }
 
   groupState(groupId: string): GroupState {
-    return this.groupStates().get(groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
+    return this.groupStates().get(groupId) ?? { readSeq: 0, readCount: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
   }
 
   /** Sets the read point where it is told (set_unread_msg_num may move it back); returns whether it changed. */
-  setGroupReadPoint(groupId: string, seq: number): boolean {
+  setGroupReadPoint(groupId: string, seq: number, count: number): boolean {
     return (
       this.exec(
-        "INSERT INTO group_state (group_id, read_seq) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET read_seq = ?2 WHERE read_seq <> ?2",
+        "INSERT INTO group_state (group_id, read_seq, read_count) VALUES (?1, ?2, ?3) ON CONFLICT (group_id) DO UPDATE SET read_seq = ?2, read_count = ?3 WHERE read_seq <> ?2 OR read_count <> ?3",
         groupId,
         seq,
+        count,
       ).rowsWritten > 0
     );
   }
@@ -496,12 +503,13 @@ export class UserStore {
   }
 
   /** Moves the read point forward; returns whether it moved. */
-  setGroupRead(groupId: string, seq: number): boolean {
+  setGroupRead(groupId: string, seq: number, count: number): boolean {
     return (
       this.exec(
-        "INSERT INTO group_state (group_id, read_seq) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET read_seq = ?2 WHERE read_seq < ?2",
+        "INSERT INTO group_state (group_id, read_seq, read_count) VALUES (?1, ?2, ?3) ON CONFLICT (group_id) DO UPDATE SET read_seq = ?2, read_count = ?3 WHERE read_seq < ?2",
         groupId,
         seq,
+        count,
       ).rowsWritten > 0
     );
   }
@@ -517,11 +525,13 @@ export class UserStore {
   }
 
   /** Takes the conversation out of the list until a message after `upTo` arrives. */
-  hideGroupConversation(groupId: string, upTo: number): void {
+  hideGroupConversation(groupId: string, upTo: number, count: number): void {
     this.exec(
-      "INSERT INTO group_state (group_id, hidden_up_to, read_seq) VALUES (?1, ?2, ?2) ON CONFLICT (group_id) DO UPDATE SET hidden_up_to = ?2, read_seq = MAX(read_seq, ?2), pinned = 0",
+      `INSERT INTO group_state (group_id, hidden_up_to, read_seq, read_count) VALUES (?1, ?2, ?2, ?3) ON CONFLICT (group_id) DO UPDATE SET
+         hidden_up_to = ?2, read_seq = MAX(read_seq, ?2), read_count = MAX(read_count, ?3), pinned = 0`,
       groupId,
       upTo,
+      count,
     );
   }
 

@@ -27,7 +27,7 @@ export class GroupConversations {
     const conversations: GroupConversation[] = [];
     for (const group of joined) {
       if (group.type === "AVChatRoom") continue;
-      const state = states.get(group.groupId) ?? { readSeq: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
+      const state = states.get(group.groupId) ?? { readSeq: 0, readCount: 0, pinned: false, hiddenUpTo: -1, mentionSeq: 0 };
       if (state.hiddenUpTo >= 0 && group.lastSeq <= state.hiddenUpTo) continue;
       // The group's own stream: a Community topic's messages have their own MsgSeq, and topics keep no per-member read point or unread count.
       const readUpTo = Math.max(state.readSeq, group.joinSeq - 1);
@@ -38,7 +38,8 @@ export class GroupConversations {
         name: group.name,
         lastMessage: group.lastMessage,
         time: Math.max(group.lastMsgTime, group.joinedAt),
-        unreadCount: counts ? Math.max(0, group.lastSeq - readUpTo) : 0,
+        // Counts, not MsgSeqs: targeted messages and NoUnread ones are in neither.
+        unreadCount: counts ? Math.max(0, group.unreadTotal - Math.max(state.readCount, group.joinCount)) : 0,
         pinned: state.pinned,
         messageRemindType: group.msgFlag,
         mentionedSeq: state.mentionSeq > readUpTo ? state.mentionSeq : 0,
@@ -49,20 +50,20 @@ export class GroupConversations {
   }
 
   /** The user read the group up to `seq` (on a device, or by sending it); its devices are told once. */
-  async markRead(groupId: string, seq: number): Promise<Outcome<{ readSeq: number }>> {
+  async markRead(groupId: string, seq: number, count: number): Promise<Outcome<{ readSeq: number }>> {
     return capture(() => {
       this.host.transaction(() => {
-        if (this.host.store.setGroupRead(groupId, seq)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
+        if (this.host.store.setGroupRead(groupId, seq, count)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
       });
       return { readSeq: this.host.store.groupState(groupId).readSeq };
     });
   }
 
   /** set_unread_msg_num: the read point where the group puts it, backwards too. */
-  async setReadPoint(groupId: string, seq: number): Promise<Outcome<void>> {
+  async setReadPoint(groupId: string, seq: number, count: number): Promise<Outcome<void>> {
     return capture(() => {
       this.host.transaction(() => {
-        if (this.host.store.setGroupReadPoint(groupId, seq)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
+        if (this.host.store.setGroupReadPoint(groupId, seq, count)) this.host.announce({ kind: "groupRead", groupId, readSeq: seq });
       });
     });
   }
@@ -90,7 +91,7 @@ export class GroupConversations {
     return capture(async () => {
       const [group] = await new GroupDirectory(this.host.env.DB, this.host.me.sdkAppId).find([groupId]);
       this.host.transaction(() => {
-        this.host.store.hideGroupConversation(groupId, group?.lastSeq ?? 0);
+        this.host.store.hideGroupConversation(groupId, group?.lastSeq ?? 0, group?.unreadTotal ?? 0);
         this.host.announce({ kind: "groupConversationDeleted", groupId });
       });
       return { deleted: true };

@@ -180,7 +180,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
   setGroupMessageRead: (c, d) =>
     group(c, d.groupID, async (g, caller) => {
       const read = await g.markRead(caller, d.seq ?? Number.MAX_SAFE_INTEGER);
-      return read.ok ? c.actor.groupRead(d.groupID, read.value) : read;
+      return read.ok ? c.actor.groupRead(d.groupID, read.value.readSeq, read.value.readCount) : read;
     }),
   pinGroupConversation: (c, d) => c.actor.pinGroupConversation(d.groupID, d.pinned),
   deleteGroupConversation: (c, d) => c.actor.deleteGroupConversation(d.groupID),
