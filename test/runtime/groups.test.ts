@@ -1,8 +1,9 @@
 /** Groups through their actors: membership, messages by MsgSeq, fan-out through the hubs, the directory. */
-import { env, SELF } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { groupActor } from "../../src/actors/refs.ts";
-import type { GroupCaller } from "../../src/actors/GroupActor.ts";
+import type { GroupActor, GroupCaller } from "../../src/actors/GroupActor.ts";
+import type { GroupHost } from "../../src/actors/group/host.ts";
 import type { GroupType } from "../../src/domain/group.ts";
 import type { GroupMessage } from "../../src/domain/groupMessage.ts";
 import type { Outcome } from "../../src/domain/errors.ts";
@@ -367,3 +368,33 @@ describe("a member's message settings, mentions and unread set by REST", () => {
     expect(groupIn(await device.call<Listed>("getConversationList"), groupId)).toMatchObject({ unreadCount: 2 });
   });
 });
+
+describe("after a crash", () => {
+  it("brings the directory to the member list that was committed, when the group's alarm runs", async () => {
+    const { app, groupId, stub, admin } = await aGroup("Public", 1);
+    const { ids } = await appWithUsersIn(app, 100);
+    // The members are committed with their directory rows in the group's outbox, then the object
+    // goes away before it writes the directory (as a crash between the two writes would leave it).
+    await runInDurableObject(stub, async (actor: GroupActor) => {
+      const host = actor as unknown as GroupHost;
+      host.transaction(() => {
+        for (const userId of ids) host.store.addMember({ userId, role: "Member", joinTime: 1, nameCard: "", msgFlag: "AcceptAndNotify", muteUntil: 0, appMemberDefinedData: [], lastSendMsgTime: 0, joinSeq: 1, readSeq: 0 });
+        host.directoryChanged({ kind: "joined", userIds: ids, joinSeq: 1, joinedAt: 1, joinCount: 0 });
+      });
+    });
+    await evictDurableObject(stub);
+    const directory = new GroupDirectory(env.DB, app.sdkAppId);
+    expect(await directory.joined(ids[0]!)).toEqual([]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const members = ok(await stub.memberPage(admin, { offset: 0, limit: 200 }));
+    expect(members.memberNum).toBe(101);
+    for (const userId of [ids[0]!, ids[57]!, ids[99]!]) expect((await directory.joined(userId)).map((g) => g.groupId)).toEqual([groupId]);
+    expect((await directory.find([groupId]))[0]).toMatchObject({ memberCount: 101 });
+  });
+});
+
+async function appWithUsersIn(app: TestApp, count: number): Promise<{ ids: string[] }> {
+  const ids = Array.from({ length: count }, (_, i) => `crash${Date.now().toString(36)}${i}`);
+  await app.rest("im_open_login_svc/multiaccount_import", { Accounts: ids });
+  return { ids };
+}
