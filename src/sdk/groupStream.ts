@@ -29,6 +29,8 @@ export interface GroupStreamHost {
 /** The directory's last MsgSeq trails a busy group by up to a second: look again after a reconnect. */
 const recheckMs = 2_500;
 const syncPage = 100;
+/** Tries of a catch-up before its failure is reported (waits of 0.5, then 1 s between). */
+const catchUpAttempts = 3;
 /** Groups caught up at once, well inside the connection's frame rate. */
 const catchUpConcurrency = 4;
 /** Codes meaning the user is no longer in the group (or the topic is gone): nothing to catch up there. */
@@ -98,10 +100,22 @@ export class GroupStream {
 
   private async loggedIn(isReconnect: boolean): Promise<void> {
     // A first login without a saved position starts from now: earlier messages are history, not news.
-    await this.catchUpAll(!isReconnect && !this.resumed);
+    await this.withRetries(() => this.catchUpAll(!isReconnect && !this.resumed));
     if (isReconnect || this.resumed) {
       if (this.recheck) clearTimeout(this.recheck);
       this.recheck = setTimeout(() => void this.catchUpAll(false).catch((error: unknown) => this.host.error(error)), recheckMs);
+    }
+  }
+
+  /** A catch-up that fails (a server busy for a moment) is tried again before it is reported. */
+  private async withRetries(work: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= catchUpAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
     }
   }
 
