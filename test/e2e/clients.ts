@@ -31,3 +31,14 @@ export async function rest(server: RunningServer, path: string, body: unknown): 
   const url = `${server.base}/v4/${path}?sdkappid=${defaultApp.sdkAppId}&identifier=${admin}&usersig=${await sig(admin)}&random=1&contenttype=json`;
   return (await (await fetch(url, { method: "POST", body: JSON.stringify(body) })).json()) as Record<string, unknown>;
 }
+
+/** Polls `check` until it gives a truthy value, or fails after `timeoutMs` naming `what`. */
+export async function pollUntil<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

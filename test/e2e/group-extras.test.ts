@@ -6,22 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshStateDir, startServer, type RunningServer } from "../../scripts/dev-server.ts";
 import EdgeIMChat, { type Chat, type EventData, type Message } from "../../src/sdk/index.ts";
-import { defaultApp, rest, sig } from "./clients.ts";
+import { defaultApp, rest, sig, pollUntil } from "./clients.ts";
 
 const { EVENT, TYPES } = EdgeIMChat;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it gives a truthy value. */
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000) => pollUntil(check, what, timeoutMs);
 
 /** What one installation of a member's app has seen. */
 interface Device {

@@ -8,20 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshStateDir, startServer, type RunningServer } from "../../scripts/dev-server.ts";
 import EdgeIMChat, { type Chat, type Message } from "../../src/sdk/index.ts";
 import { NetProxy } from "../support/net-proxy.ts";
-import { connect, defaultApp, rest, sig } from "./clients.ts";
+import { connect, defaultApp, rest, sig, pollUntil } from "./clients.ts";
 
 const { EVENT } = EdgeIMChat;
 
-/** Polls `check` until it gives a truthy value. */
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000) => pollUntil(check, what, timeoutMs);
 
 /** One installation of the app: an SDK instance, its network and what it has shown. */
 interface Device {
