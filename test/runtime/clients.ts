@@ -16,6 +16,19 @@ export interface ConnectOptions {
 export const TestClient = {
   closeAll: () => ProtocolClient.closeAll(),
 
+  /** A device's group connection (/v1/groups), where group events arrive; logged in, or the test fails here. */
+  async connectGroups(app: TestApp, userId: string): Promise<ProtocolClient> {
+    const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
+    const response = await SELF.fetch(`https://im.example/v1/groups?${query}`, { headers: { Upgrade: "websocket" } });
+    const ws = response.webSocket;
+    if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
+    ws.accept();
+    const client = new ProtocolClient(ws, userId);
+    client.loginResponse = await client.request("login", { userSig: await app.sig(userId) });
+    if (client.loginResponse.code !== 0) throw new Error(`login failed: ${JSON.stringify(client.loginResponse)}`);
+    return client;
+  },
+
   async connect(app: TestApp, userId: string, options: ConnectOptions = {}): Promise<ProtocolClient> {
     const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId, platform: options.platform ?? "Web" });
     if (options.device) query.set("device", options.device);

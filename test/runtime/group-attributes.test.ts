@@ -1,11 +1,10 @@
 /** Group attributes and counters: REST with Tencent's field names, client ops, and the events members receive. */
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { groupActor } from "../../src/actors/refs.ts";
 import type { GroupCaller } from "../../src/actors/GroupActor.ts";
 import type { GroupType } from "../../src/domain/group.ts";
 import { groupAttrCommands } from "../../src/rest/group_attr_commands.ts";
-import { ProtocolClient } from "../support/protocol-client.ts";
 import { TestClient } from "./clients.ts";
 import { appWithUsers, type RestAnswer, type TestApp } from "./helpers.ts";
 
@@ -22,18 +21,7 @@ async function aGroup(type: GroupType, options: { size?: number; supportTopic?: 
   return { app, owner, others, groupId, stub };
 }
 
-/** A device's group connection (/v1/groups), logged in: where group events arrive. */
-async function groupConnection(app: TestApp, userId: string): Promise<ProtocolClient> {
-  const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
-  const response = await SELF.fetch(`https://im.example/v1/groups?${query}`, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no WebSocket: ${response.status}`);
-  ws.accept();
-  const client = new ProtocolClient(ws, userId);
-  const login = await client.request("login", { userSig: await app.sig(userId) });
-  if (login.code !== 0) throw new Error(`login failed: ${JSON.stringify(login)}`);
-  return client;
-}
+const groupConnection = (app: TestApp, userId: string) => TestClient.connectGroups(app, userId);
 
 /** A group_open_http_svc attribute or counter command, through the REST door. */
 async function groupOpen(app: TestApp, name: keyof typeof groupAttrCommands, body: unknown): Promise<RestAnswer["body"]> {

@@ -1,8 +1,8 @@
 /** group_open_http_svc and openim/modify_group_msg, called with Tencent's field names as a Tencent client would. */
-import { SELF } from "cloudflare:test";
+import {  } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProtocolClient } from "../support/protocol-client.ts";
-import { aRandom, text } from "./clients.ts";
+import { aRandom, text, TestClient } from "./clients.ts";
 import { appWithUsers, type RestAnswer, type TestApp } from "./helpers.ts";
 
 let counter = 0;
@@ -52,17 +52,7 @@ async function history(app: TestApp, groupId: string, extra: Record<string, unkn
 const send = (app: TestApp, groupId: string, words: string, extra: Record<string, unknown> = {}) =>
   app.rest("group_open_http_svc/send_group_msg", { GroupId: groupId, Random: aRandom(), MsgBody: text(words), ...extra });
 
-/** A device's group connection (/v1/groups), logged in. */
-async function groupConnection(app: TestApp, userId: string): Promise<ProtocolClient> {
-  const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
-  const response = await SELF.fetch(`https://im.example/v1/groups?${query}`, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
-  ws.accept();
-  const client = new ProtocolClient(ws, userId);
-  client.loginResponse = await client.request("login", { userSig: await app.sig(userId) });
-  return client;
-}
+const groupConnection = (app: TestApp, userId: string) => TestClient.connectGroups(app, userId);
 
 afterEach(() => ProtocolClient.closeAll());
 

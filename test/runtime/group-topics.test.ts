@@ -1,5 +1,5 @@
 /** Community topics: million_group_open_http_svc with Tencent's field names, client ops, and what members receive. */
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { groupActor } from "../../src/actors/refs.ts";
 import type { GroupCaller } from "../../src/actors/GroupActor.ts";
@@ -33,17 +33,7 @@ async function aCommunity(options: { type?: GroupType; supportTopic?: boolean } 
 const topicCommand = (app: TestApp, name: string, body: unknown) =>
   app.rest(`million_group_open_http_svc/${name}`, body).then((a) => a.body as RestAnswer["body"] & { TopicId: string });
 
-async function groupConnection(app: TestApp, userId: string): Promise<ProtocolClient> {
-  const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
-  const response = await SELF.fetch(`https://im.example/v1/groups?${query}`, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no WebSocket: ${response.status}`);
-  ws.accept();
-  const client = new ProtocolClient(ws, userId);
-  const login = await client.request("login", { userSig: await app.sig(userId) });
-  if (login.code !== 0) throw new Error(`login failed: ${JSON.stringify(login)}`);
-  return client;
-}
+const groupConnection = (app: TestApp, userId: string) => TestClient.connectGroups(app, userId);
 
 describe("create_topic", () => {
   it("generates {GroupId}@TOPIC#_… when no TopicId is given, and takes the app's own TopicId", async () => {

@@ -1,5 +1,5 @@
 /** Groups through their actors: membership, messages by MsgSeq, fan-out through the hubs, the directory. */
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { groupActor } from "../../src/actors/refs.ts";
 import type { GroupActor, GroupCaller } from "../../src/actors/GroupActor.ts";
@@ -35,18 +35,7 @@ function code(outcome: Outcome<unknown>): number {
   return outcome.ok ? 0 : outcome.code;
 }
 
-/** A device's group connection (/v1/groups), logged in. */
-async function groupConnection(app: TestApp, userId: string): Promise<ProtocolClient> {
-  const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId });
-  const response = await SELF.fetch(`https://im.example/v1/groups?${query}`, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
-  ws.accept();
-  const client = new ProtocolClient(ws, userId);
-  client.loginResponse = await client.request("login", { userSig: await app.sig(userId) });
-  if (client.loginResponse.code !== 0) throw new Error(`login failed: ${JSON.stringify(client.loginResponse)}`);
-  return client;
-}
+const groupConnection = (app: TestApp, userId: string) => TestClient.connectGroups(app, userId);
 
 const messagesOf = (client: ProtocolClient) => client.eventsOf<{ message: GroupMessage }>("groupMessage").map((e) => e.message);
 
