@@ -394,6 +394,8 @@ export const GroupProfile = z.object({
   muteAllMember: z.boolean().default(false),
   appDefinedData: AppDefinedData.default([]),
   infoSeq: z.number().int().min(0).default(0),
+  /** When the profile last changed (unix seconds); absent until it first does. */
+  lastInfoTime: seconds.optional(),
   /** Community only. */
   supportTopic: z.boolean().default(false),
 });

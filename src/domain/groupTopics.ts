@@ -116,5 +116,6 @@ export function clientTopic(topic: TopicProfile) {
     muteAllMembers: topic.muteAllMember,
     createTime: topic.createTime,
     nextMessageSeq: topic.nextMsgSeq,
+    lastMessageTime: topic.lastMsgTime,
   };
 }

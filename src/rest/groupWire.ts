@@ -45,7 +45,7 @@ export function wireGroupBase(info: GroupInfo, sdkAppId: number): Record<string,
     CreateTime: p.createTime,
     InfoSeq: p.infoSeq,
     // The profile keeps no time of its last change; its creation is the latest time known to be right.
-    LastInfoTime: p.createTime,
+    LastInfoTime: p.lastInfoTime ?? p.createTime,
     LastMsgTime: info.lastMsgTime,
     NextMsgSeq: info.nextMsgSeq,
     MemberNum: info.memberNum,

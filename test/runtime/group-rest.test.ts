@@ -150,6 +150,16 @@ describe("get_group_info", () => {
 });
 
 describe("modify_group_base_info", () => {
+  it("moves LastInfoTime from CreateTime to the time of the change", async () => {
+    const { app, groupId, g } = await aRestGroup();
+    const before = (await info(app, groupId)) as { CreateTime: number; LastInfoTime: number };
+    expect(before.LastInfoTime).toBe(before.CreateTime);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ok(await g("modify_group_base_info", { Notification: "news" }));
+    const after = (await info(app, groupId)) as { CreateTime: number; LastInfoTime: number };
+    expect(after.LastInfoTime).toBeGreaterThan(after.CreateTime);
+  });
+
   it("changes the profile, takes MuteAllMember and the older ShutUpAllMember, and deletes a custom key given an empty Value", async () => {
     const { app, groupId, g } = await aRestGroup();
     ok(await g("modify_group_base_info", { Name: "renamed", Introduction: "about us", MuteAllMember: "On", AppDefinedData: [{ Key: "k", Value: "v" }] }));

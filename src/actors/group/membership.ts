@@ -162,7 +162,7 @@ export class GroupMembership {
     const fields = (Object.keys(changes) as GroupProfileField[]).filter((f) => changes[f] !== undefined);
     if (fields.length === 0) return;
     decideProfileEdit(profile.type, actor, fields);
-    const next: GroupProfile = { ...profile, infoSeq: profile.infoSeq + 1 };
+    const next: GroupProfile = { ...profile, infoSeq: profile.infoSeq + 1, lastInfoTime: Math.floor(Date.now() / 1000) };
     if (changes.name !== undefined) next.name = changes.name;
     if (changes.introduction !== undefined) next.introduction = changes.introduction;
     if (changes.notification !== undefined) next.notification = changes.notification;
@@ -209,7 +209,7 @@ export class GroupMembership {
       const old = profile.ownerAccount ? this.host.store.member(profile.ownerAccount) : null;
       if (old) this.host.store.updateMember({ ...old, role: "Member" });
       this.host.store.updateMember({ ...target!, role: "Owner" });
-      this.host.store.setProfile({ ...profile, ownerAccount: newOwner, infoSeq: profile.infoSeq + 1 });
+      this.host.store.setProfile({ ...profile, ownerAccount: newOwner, infoSeq: profile.infoSeq + 1, lastInfoTime: Math.floor(Date.now() / 1000) });
       this.host.directoryChanged({ kind: "group" });
     });
     await this.host.flushDirectory();
