@@ -114,6 +114,9 @@ describe("groups through the SDK", () => {
     await send(phone, groupID, `hi @${joiner}`, [joiner]);
     await send(m, groupID, "hello @everyone", [TYPES.MSG_AT_ALL]);
     await until(() => texts(j.messages, groupID).length === 2, "two messages at the joiner");
+    // Each device has its own group connection: wait for each, not just the first.
+    await until(() => texts(tablet.messages, groupID).length === 2, "two messages at the owner's tablet");
+    await until(() => texts(phone.messages, groupID).length === 1, "the other message at the owner's phone");
     expect(j.messages.map((x) => x.atUserList)).toEqual([[joiner], [TYPES.MSG_AT_ALL]]);
     expect(texts(tablet.messages, groupID)).toEqual([`hi @${joiner}`, "hello @everyone"]);
     // The phone sent one: it shows only the other as received.
