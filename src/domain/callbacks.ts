@@ -73,7 +73,13 @@ export const CallbackCode = {
 /** Codes a backend may choose itself; they reach the sender as they are. */
 const ownCodes = { c2c: [120_001, 130_000], group: [10_100, 10_200] } as const;
 
-export type OptPlatform = "RESTAPI" | "Web" | "Android" | "iOS" | "Windows" | "Mac" | "iPad" | "Unknown";
+const optPlatforms = ["RESTAPI", "Web", "Android", "iOS", "Windows", "Mac", "iPad", "Unknown"] as const;
+export type OptPlatform = (typeof optPlatforms)[number];
+
+/** A sender's platform as callbacks name it; anything else is "Unknown". */
+export function optPlatform(platform: string | undefined): OptPlatform {
+  return optPlatforms.find((p) => p === platform) ?? "Unknown";
+}
 
 export interface CallbackRequest {
   sdkAppId: number;

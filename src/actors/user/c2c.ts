@@ -9,6 +9,9 @@ import { checkMessageSize, msgKey, type C2CDraft, type C2CMessage, type MsgBody,
 import { friendshipSendCode } from "../../domain/relations.ts";
 import { RelationStore } from "../../store/relations.ts";
 import type { UserHost } from "./host.ts";
+import { callbackEnabled, decisionOnFailure, optPlatform, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
+import { askBefore } from "../../callbacks/send.ts";
+import { logEvent } from "../../ops/log.ts";
 
 export interface SendResult {
   key: string;
@@ -34,6 +37,8 @@ export interface SenderRelation {
 
 /** What applying a peer's recall or edit found: the message's time, or why nothing changed. */
 export type ApplyResult = { time: number } | "missing" | "alreadyDone";
+
+const beforeSendCommand = "C2C.CallbackBeforeSendMsg";
 
 /** A retried send (same peer and MsgRandom) inside this window returns the first result. */
 const dedupeWindowMs = 5 * 60_000;
@@ -116,9 +121,19 @@ export class C2CMessages {
     if (draft.cloudCustomData !== undefined) message.cloudCustomData = draft.cloudCustomData;
     if (draft.needReadReceipt) message.needReadReceipt = true;
     const peer = this.host.peer(draft.to);
+    const settings = await this.host.settings();
+
+    if (!draft.forbidBeforeCallback && callbackEnabled(settings.callbacks, beforeSendCommand)) {
+      const decision = await this.askBeforeSend(settings.callbacks, message, draft, now);
+      if (decision.kind === "refuse") throw new ImError(decision.code, decision.info);
+      // Dropped: the sender is told of success and nobody, the sender's other devices included, receives it.
+      if (decision.kind === "drop") return resultOf({ ...message, seq: 0 });
+      if (decision.body) message.body = decision.body;
+      if (decision.cloudCustomData !== undefined) message.cloudCustomData = decision.cloudCustomData;
+    }
 
     const relation: SenderRelation = {};
-    if ((await this.host.settings()).requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
+    if (settings.requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
     if (draft.lifeTimeSeconds === 0) {
       unwrap(await peer.actor.pushOnline(message, relation));
       if (draft.syncToSender !== false) this.host.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
@@ -132,6 +147,39 @@ export class C2CMessages {
     const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
     if (draft.syncToSender === false) return resultOf({ ...canonical, seq: 0 });
     return resultOf(this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now));
+  }
+
+  /** C2C.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message. */
+  private async askBeforeSend(settings: CallbackSettings, message: C2CMessage, draft: C2CDraft, now: number): Promise<BeforeDecision> {
+    const decision = await askBefore(
+      {
+        sdkAppId: this.host.me.sdkAppId,
+        settings,
+        command: beforeSendCommand,
+        eventTime: now,
+        platform: optPlatform(draft.platform),
+        fields: {
+          From_Account: message.from,
+          To_Account: message.to,
+          MsgSeq: message.msgSeq,
+          MsgRandom: message.random,
+          MsgTime: message.time,
+          MsgKey: message.key,
+          OnlineOnlyFlag: draft.lifeTimeSeconds === 0 ? 1 : 0,
+          MsgBody: message.body,
+          CloudCustomData: message.cloudCustomData ?? "",
+        },
+      },
+      "c2c",
+    );
+    if (decision.kind !== "allow" || (!decision.body && decision.cloudCustomData === undefined)) return decision;
+    try {
+      checkMessageSize(decision.body ?? message.body, decision.cloudCustomData ?? message.cloudCustomData);
+    } catch {
+      logEvent({ event: "callback_answer_invalid", app: this.host.me.sdkAppId, command: beforeSendCommand, reason: "the rewritten message is too large" });
+      return decisionOnFailure(settings, "the rewritten message is too large");
+    }
+    return decision;
   }
 
   /**
