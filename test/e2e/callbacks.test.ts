@@ -8,9 +8,12 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServerWithOwnKey, type RunningServer } from "../../scripts/dev-server.ts";
 import { generateUserSig } from "../../src/domain/usersig.ts";
+import { ProtocolClient } from "../support/protocol-client.ts";
 
 interface Received {
   path: string;
+  /** Whether the receiver answered 200. */
+  ok: boolean;
   query: URLSearchParams;
   body: Record<string, unknown>;
 }
@@ -18,12 +21,21 @@ interface Received {
 const text = (t: string) => [{ MsgType: "TIMTextElem", MsgContent: { Text: t } }];
 const textOf = (body: unknown) => ((body as { MsgContent: { Text: string } }[])[0]?.MsgContent.Text ?? "");
 
-/** Answers by the message's text, so each test picks what the backend does. */
+/** While set, the receiver answers every after-callback with 503. */
+let receiverDown = false;
+
+/** Answers before-callbacks by the message's text, so each test picks what the backend does. */
 function answer(received: Received, res: ServerResponse): void {
   const json = (value: unknown) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(value));
   };
+  if (received.query.get("CallbackCommand") !== "C2C.CallbackBeforeSendMsg") {
+    if (!receiverDown) return json({ ActionStatus: "OK", ErrorCode: 0 });
+    received.ok = false;
+    res.writeHead(503);
+    return void res.end();
+  }
   const said = textOf(received.body.MsgBody);
   if (said === "refuse") return json({ ActionStatus: "FAIL", ErrorCode: 1, ErrorInfo: "not allowed here" });
   if (said === "own code") return json({ ActionStatus: "FAIL", ErrorCode: 120005, ErrorInfo: "the backend's own reason" });
@@ -62,7 +74,7 @@ describe("callbacks under wrangler dev", () => {
       req.on("data", (chunk: Buffer) => (raw += chunk.toString()));
       req.on("end", () => {
         const url = new URL(req.url!, "http://x");
-        const got = { path: url.pathname, query: url.searchParams, body: (raw ? JSON.parse(raw) : {}) as Record<string, unknown> };
+        const got = { path: url.pathname, ok: true, query: url.searchParams, body: (raw ? JSON.parse(raw) : {}) as Record<string, unknown> };
         received.push(got);
         answer(got, res);
       });
@@ -72,7 +84,7 @@ describe("callbacks under wrangler dev", () => {
     ({ server, app } = await startServerWithOwnKey({
       vars: {
         IM_CALLBACK_URL: `http://127.0.0.1:${port}/im-callback`,
-        IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg",
+        IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,State.StateChange",
         IM_CALLBACK_TOKEN: "xxx",
       },
     }));
@@ -80,6 +92,7 @@ describe("callbacks under wrangler dev", () => {
   }, 120_000);
 
   afterAll(async () => {
+    await ProtocolClient.closeAll();
     await server?.stop();
     receiver?.closeAllConnections();
     await new Promise((resolve) => receiver?.close(resolve));
@@ -107,8 +120,9 @@ describe("callbacks under wrangler dev", () => {
     received.length = 0;
     const sent = await send("hello", { CloudCustomData: "cd" });
     expect(sent.ErrorCode).toBe(0);
-    expect(received).toHaveLength(1);
-    const { query, body } = received[0]!;
+    const before = received.filter((r) => r.query.get("CallbackCommand") === "C2C.CallbackBeforeSendMsg");
+    expect(before).toHaveLength(1);
+    const { query, body } = before[0]!;
     expect(query.get("SdkAppid")).toBe(String(app.sdkAppId));
     expect(query.get("CallbackCommand")).toBe("C2C.CallbackBeforeSendMsg");
     expect(query.get("contenttype")).toBe("json");
@@ -183,8 +197,89 @@ describe("callbacks under wrangler dev", () => {
     received.length = 0;
     const sent = await send("refuse", { ForbidCallbackControl: ["ForbidBeforeSendMsgCallback"] });
     expect(sent.ErrorCode).toBe(0);
-    expect(received).toHaveLength(0);
+    expect(received.filter((r) => r.query.get("CallbackCommand") === "C2C.CallbackBeforeSendMsg")).toHaveLength(0);
     expect((await held(sent.MsgKey))?.MsgBody).toEqual(text("refuse"));
+  });
+
+  const afterSends = () => received.filter((r) => r.ok && r.query.get("CallbackCommand") === "C2C.CallbackAfterSendMsg");
+  async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = probe();
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it("tells the backend of each message sent, as stored, after the answer", async () => {
+    const sent = await send("after me", { CloudCustomData: "cd2" });
+    const after = await until("the after-send callback", () => afterSends().find((r) => r.body.MsgKey === sent.MsgKey));
+    expect(after.body).toMatchObject({
+      CallbackCommand: "C2C.CallbackAfterSendMsg",
+      From_Account: a,
+      To_Account: b,
+      MsgTime: sent.MsgTime,
+      MsgBody: text("after me"),
+      CloudCustomData: "cd2",
+      SendMsgResult: 0,
+    });
+    expect(after.query.get("OptPlatform")).toBe("RESTAPI");
+    const rewritten = await send("rewrite");
+    const seen = await until("the rewritten message's callback", () => afterSends().find((r) => r.body.MsgKey === rewritten.MsgKey));
+    expect(seen.body).toMatchObject({ MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
+    const dropped = await send("drop");
+    const refused = await send("refuse");
+    const forbidden = await send("quiet", { ForbidCallbackControl: ["ForbidAfterSendMsgCallback"] });
+    expect(forbidden.ErrorCode).toBe(0);
+    const last = await send("last");
+    await until("the last message's callback", () => afterSends().find((r) => r.body.MsgKey === last.MsgKey));
+    const keys = afterSends().map((r) => r.body.MsgKey);
+    expect(keys).not.toContain(dropped.MsgKey);
+    expect(keys).not.toContain(forbidden.MsgKey);
+    expect(afterSends().some((r) => textOf(r.body.MsgBody) === "refuse" && r.body.MsgKey === refused.MsgKey)).toBe(false);
+  });
+
+  it("a receiver down while 100 messages are sent gets every after-callback, in order, once it is back", async () => {
+    receiverDown = true;
+    const keys: unknown[] = [];
+    for (let i = 0; i < 100; i++) {
+      const sent = await send(`while down ${i}`);
+      expect(sent.ErrorCode).toBe(0);
+      keys.push(sent.MsgKey);
+    }
+    await until("a refused attempt", () => (received.some((r) => !r.ok) ? true : undefined));
+    receiverDown = false;
+    const firstSeen = () => [...new Set(afterSends().map((r) => r.body.MsgKey).filter((k) => keys.includes(k)))];
+    await until("all 100 after-callbacks", () => (firstSeen().length === 100 ? true : undefined), 45_000);
+    expect(firstSeen()).toEqual(keys);
+  }, 60_000);
+
+  it("tells the backend of logins, logouts and disconnects (State.StateChange)", async () => {
+    const states = () => received.filter((r) => r.ok && r.query.get("CallbackCommand") === "State.StateChange").map((r) => ({ platform: r.query.get("OptPlatform"), ...(r.body.Info as { Action: string; To_Account: string; Reason: string }) }));
+    const connectAs = async (userId: string, device: string) => {
+      const ws = new WebSocket(`${server.base.replace("http", "ws")}/v1/connect?sdkappid=${app.sdkAppId}&userid=${userId}&platform=Android&device=${device}`);
+      await new Promise<void>((resolve, reject) => {
+        ws.addEventListener("open", () => resolve(), { once: true });
+        ws.addEventListener("error", () => reject(new Error("cannot connect")), { once: true });
+      });
+      const client = new ProtocolClient(ws, userId);
+      const login = await client.request("login", { userSig: await generateUserSig({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, identifier: userId }) });
+      expect(login.code).toBe(0);
+      return client;
+    };
+    const first = await connectAs(a, "phone");
+    await until("the login", () => states().find((s) => s.Action === "Login"));
+    expect(states()).toEqual([{ platform: "Android", Action: "Login", To_Account: a, Reason: "Register" }]);
+    expect((await first.request("logout")).code).toBe(0);
+    await first.waitForClose();
+    await until("the logout", () => states().find((s) => s.Action === "Logout"));
+    const second = await connectAs(a, "phone");
+    second.close();
+    await until("the disconnect", () => states().find((s) => s.Action === "Disconnect"));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(states().map((s) => s.Action)).toEqual(["Login", "Logout", "Login", "Disconnect"]);
+    expect(states().every((s) => s.To_Account === a && s.platform === "Android")).toBe(true);
   });
 
   it("never logs a message body", () => {

@@ -39,6 +39,7 @@ export interface SenderRelation {
 export type ApplyResult = { time: number } | "missing" | "alreadyDone";
 
 const beforeSendCommand = "C2C.CallbackBeforeSendMsg";
+const afterSendCommand = "C2C.CallbackAfterSendMsg";
 
 /** A retried send (same peer and MsgRandom) inside this window returns the first result. */
 const dedupeWindowMs = 5 * 60_000;
@@ -134,10 +135,12 @@ export class C2CMessages {
 
     const relation: SenderRelation = {};
     if (settings.requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
+    const afterSend = !draft.forbidAfterCallback && this.host.callbacks.enabled(settings, afterSendCommand);
+    const queueAfterSend = (sent: C2CMessage) => afterSend && this.host.callbacks.queue(afterSendCommand, `c2c:${draft.to}`, afterSendFields(sent, draft), draft.platform);
     if (draft.lifeTimeSeconds === 0) {
       unwrap(await peer.actor.pushOnline(message, relation));
       if (draft.syncToSender !== false) this.host.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
-      return resultOf({ ...message, seq: 0 });
+      return this.afterSend(afterSend, () => queueAfterSend(message), resultOf({ ...message, seq: 0 }));
     }
     const received = unwrap(
       await peer.actor.receiveC2C(message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true }, relation),
@@ -145,8 +148,18 @@ export class C2CMessages {
     // A retry whose first attempt reached the recipient (and not, before a crash, this store)
     // takes the first attempt's key and time, so both sides hold the same message once.
     const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
-    if (draft.syncToSender === false) return resultOf({ ...canonical, seq: 0 });
-    return resultOf(this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now));
+    if (draft.syncToSender === false) return this.afterSend(afterSend, () => queueAfterSend(canonical), resultOf({ ...canonical, seq: 0 }));
+    // The after-callback commits with the sender's copy: an answered send's callback is never lost.
+    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now, () => queueAfterSend(canonical));
+    return this.afterSend(afterSend, () => undefined, resultOf(stored));
+  }
+
+  /** Queues the after-send callback (when not already queued with the copy) and delivers it after the answer. */
+  private afterSend(enabled: boolean, queue: () => unknown, result: SendResult): SendResult {
+    if (!enabled) return result;
+    queue();
+    this.host.callbacks.deliverSoon();
+    return result;
   }
 
   /** C2C.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message. */
@@ -258,11 +271,12 @@ export class C2CMessages {
   }
 
   /** Stores this user's copy (idempotent on the message key) and pushes it to the user's devices. */
-  private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number): StoredC2CMessage {
+  private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number, alsoWrite?: () => void): StoredC2CMessage {
     const stored = this.host.transaction(() => {
       const copy = this.host.store.insertMessage(message, peer, outgoing, now);
       if (!copy) return null;
       this.host.store.touchConversation(peer, copy, message.time, { unread: options.unread && !outgoing, lastMessage: options.lastMessage });
+      alsoWrite?.();
       return copy;
     });
     if (!stored) return this.host.store.findByKey(peer, message.key, outgoing)!;
@@ -401,6 +415,23 @@ export class C2CMessages {
       });
     });
   }
+}
+
+/** C2C.CallbackAfterSendMsg's body fields: the message as sent, and that the send succeeded. */
+function afterSendFields(message: C2CMessage, draft: C2CDraft): Record<string, unknown> {
+  return {
+    From_Account: message.from,
+    To_Account: message.to,
+    MsgSeq: message.msgSeq,
+    MsgRandom: message.random,
+    MsgTime: message.time,
+    MsgKey: message.key,
+    OnlineOnlyFlag: draft.lifeTimeSeconds === 0 ? 1 : 0,
+    MsgBody: message.body,
+    CloudCustomData: message.cloudCustomData ?? "",
+    SendMsgResult: 0,
+    ErrorInfo: "",
+  };
 }
 
 function resultOf(message: C2CMessage & { seq: number }): SendResult {
