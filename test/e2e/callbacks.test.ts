@@ -67,6 +67,7 @@ describe("callbacks under wrangler dev", () => {
   let receiver: Server;
   let server: RunningServer;
   let app: { sdkAppId: number; admins: string[]; secretKey: string };
+  let vars: Record<string, string>;
 
   beforeAll(async () => {
     receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -81,13 +82,12 @@ describe("callbacks under wrangler dev", () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const port = (receiver.address() as AddressInfo).port;
-    ({ server, app } = await startServerWithOwnKey({
-      vars: {
-        IM_CALLBACK_URL: `http://127.0.0.1:${port}/im-callback`,
-        IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,State.StateChange",
-        IM_CALLBACK_TOKEN: "xxx",
-      },
-    }));
+    vars = {
+      IM_CALLBACK_URL: `http://127.0.0.1:${port}/im-callback`,
+      IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,State.StateChange",
+      IM_CALLBACK_TOKEN: "xxx",
+    };
+    ({ server, app } = await startServerWithOwnKey({ vars }));
     expect((await rest("im_open_login_svc/multiaccount_import", { Accounts: [a, b] })).ErrorCode).toBe(0);
   }, 120_000);
 
@@ -287,4 +287,18 @@ describe("callbacks under wrangler dev", () => {
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(line).not.toMatch(/MsgBody|rewritten|hello/);
   });
+
+  it("delivers after a restart the after-callbacks answered sends queued before it", async () => {
+    receiverDown = true;
+    const keys: unknown[] = [];
+    for (let i = 0; i < 5; i++) keys.push((await send(`before the restart ${i}`)).MsgKey);
+    await until("a refused attempt", () => (received.some((r) => !r.ok && r.body.MsgKey === keys[0]) ? true : undefined));
+    await server.stop();
+    receiverDown = false;
+    ({ server, app } = await startServerWithOwnKey({ vars, persistTo: server.persistTo }));
+    // Nothing wakes the sender's actor but its alarm.
+    const firstSeen = () => [...new Set(afterSends().map((r) => r.body.MsgKey).filter((k) => keys.includes(k)))];
+    await until("the 5 after-callbacks", () => (firstSeen().length === 5 ? true : undefined), 60_000);
+    expect(firstSeen()).toEqual(keys);
+  }, 150_000);
 });
