@@ -265,6 +265,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       {
         actor: this,
         me: this.me,
+        platform: this.sessions.platformOf(ws),
         closeSoon: () => {
           this.sessions.loggingOut(ws);
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);

@@ -84,7 +84,7 @@ describe("callbacks under wrangler dev", () => {
     const port = (receiver.address() as AddressInfo).port;
     vars = {
       IM_CALLBACK_URL: `http://127.0.0.1:${port}/im-callback`,
-      IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,State.StateChange",
+      IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,C2C.CallbackAfterMsgWithDraw,C2C.CallbackAfterMsgReport,State.StateChange",
       IM_CALLBACK_TOKEN: "xxx",
     };
     ({ server, app } = await startServerWithOwnKey({ vars }));
@@ -280,6 +280,45 @@ describe("callbacks under wrangler dev", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(states().map((s) => s.Action)).toEqual(["Login", "Logout", "Login", "Disconnect"]);
     expect(states().every((s) => s.To_Account === a && s.platform === "Android")).toBe(true);
+  });
+
+  const named = (command: string) => received.filter((r) => r.ok && r.query.get("CallbackCommand") === command);
+
+  it("tells the backend of recalls and read reports", async () => {
+    const sent = await send("to recall");
+    expect((await rest("openim/admin_msgwithdraw", { From_Account: a, To_Account: b, MsgKey: sent.MsgKey })).ErrorCode).toBe(0);
+    const withdraw = await until("the recall's callback", () => named("C2C.CallbackAfterMsgWithDraw").find((r) => r.body.MsgKey === sent.MsgKey));
+    expect(withdraw.body).toMatchObject({ CallbackCommand: "C2C.CallbackAfterMsgWithDraw", From_Account: a, To_Account: b, MsgKey: sent.MsgKey });
+    expect(withdraw.query.get("OptPlatform")).toBe("RESTAPI");
+
+    const readTime = Math.floor(Date.now() / 1000);
+    expect((await rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a, MsgReadTime: readTime })).ErrorCode).toBe(0);
+    const report = await until("the read report's callback", () => named("C2C.CallbackAfterMsgReport").at(-1));
+    expect(report.body).toMatchObject({ Report_Account: b, Peer_Account: a, LastReadTime: readTime, UnreadMsgNum: 0 });
+    // Reading what is already read reports nothing.
+    const reports = named("C2C.CallbackAfterMsgReport").length;
+    expect((await rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a, MsgReadTime: readTime })).ErrorCode).toBe(0);
+    const last = await send("after the reads");
+    await until("a later callback", () => afterSends().find((r) => r.body.MsgKey === last.MsgKey));
+    expect(named("C2C.CallbackAfterMsgReport")).toHaveLength(reports);
+  });
+
+  it("names a client's platform in its sends' callbacks", async () => {
+    const ws = new WebSocket(`${server.base.replace("http", "ws")}/v1/connect?sdkappid=${app.sdkAppId}&userid=${a}&platform=iOS&device=ipad-like`);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error("cannot connect")), { once: true });
+    });
+    const client = new ProtocolClient(ws, a);
+    expect((await client.request("login", { userSig: await generateUserSig({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, identifier: a }) })).code).toBe(0);
+    const answer = await client.request("sendMessage", { to: b, random: 777_001, body: text("from a phone") });
+    expect(answer.code).toBe(0);
+    const key = (answer.data as { key: string }).key;
+    const before = named("C2C.CallbackBeforeSendMsg").find((r) => r.body.MsgKey === key)!;
+    expect(before.query.get("OptPlatform")).toBe("iOS");
+    const after = await until("the after-send callback", () => afterSends().find((r) => r.body.MsgKey === key));
+    expect(after.query.get("OptPlatform")).toBe("iOS");
+    client.close();
   });
 
   it("never logs a message body", () => {

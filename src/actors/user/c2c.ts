@@ -40,6 +40,7 @@ export type ApplyResult = { time: number } | "missing" | "alreadyDone";
 
 const beforeSendCommand = "C2C.CallbackBeforeSendMsg";
 const afterSendCommand = "C2C.CallbackAfterSendMsg";
+const withdrawCommand = "C2C.CallbackAfterMsgWithDraw";
 
 /** A retried send (same peer and MsgRandom) inside this window returns the first result. */
 const dedupeWindowMs = 5 * 60_000;
@@ -331,12 +332,19 @@ export class C2CMessages {
         }
         const other = this.host.peer(peer);
         const there = unwrap(await other.actor.applyRevoke(this.host.me.userId, key));
+        const settings = await this.host.settings();
+        const tell = this.host.callbacks.enabled(settings, withdrawCommand)
+          ? () => this.host.callbacks.queue(withdrawCommand, `c2c:${peer}`, { From_Account: this.host.me.userId, To_Account: peer, MsgKey: key }, byAdmin ? "RESTAPI" : undefined)
+          : undefined;
         if (!message) {
           if (there === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
           if (there === "alreadyDone") throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
-          return;
+          tell?.();
+        } else {
+          // The after-callback commits with the recall of the sender's copy.
+          this.applyRevokeHere(peer, key, true, tell);
         }
-        this.applyRevokeHere(peer, key, true);
+        if (tell) this.host.callbacks.deliverSoon();
       }),
     );
   }
@@ -348,13 +356,14 @@ export class C2CMessages {
     });
   }
 
-  private applyRevokeHere(peer: string, key: string, outgoing: boolean): ApplyResult {
+  private applyRevokeHere(peer: string, key: string, outgoing: boolean, alsoWrite?: () => void): ApplyResult {
     const message = this.host.store.findByKey(peer, key, outgoing);
     if (!message) return "missing";
     if (message.isRevoked) return "alreadyDone";
     this.host.transaction(() => {
       this.host.store.markRevoked(message.seq);
       this.host.announce({ kind: "messageRevoked", peer, key });
+      alsoWrite?.();
     });
     return { time: message.time };
   }

@@ -96,6 +96,10 @@ export class UserSessions {
     this.host.stateChanged({ action: "Logout", reason: "Unregister", platform: attachment.platform });
   }
 
+  platformOf(ws: WebSocket): Platform {
+    return this.hub.attachment(ws).platform;
+  }
+
   isLoggedIn(ws: WebSocket): boolean {
     return this.hub.attachment(ws).loggedInAt !== undefined;
   }
