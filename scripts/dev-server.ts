@@ -64,14 +64,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
  * Starts edge-im with a secret key of its own, written to an env file in its
  * state folder and passed as `--env-file` (in place of `.dev.vars`): a
  * benchmark runs from a fresh clone without `npm run dev` having made a key.
+ * `vars` adds other variables to that file (the default app's callbacks).
  */
-export async function startServerWithOwnKey(options: Omit<ServerOptions, "wranglerConfig"> = {}): Promise<{ server: RunningServer; app: Required<DefaultAppConfig> }> {
+export async function startServerWithOwnKey(
+  options: Omit<ServerOptions, "wranglerConfig"> & { vars?: Record<string, string> } = {},
+): Promise<{ server: RunningServer; app: Required<DefaultAppConfig> }> {
+  const { vars = {}, ...serverOptions } = options;
   const persistTo = options.persistTo ?? freshStateDir();
   const envFile = join(persistTo, "server.vars");
   const secretKey = randomBytes(32).toString("hex");
-  writeFileSync(envFile, `IM_SECRET_KEY=${secretKey}\n`, { mode: 0o600 });
+  const lines = Object.entries({ ...vars, IM_SECRET_KEY: secretKey }).map(([name, value]) => `${name}=${value}\n`);
+  writeFileSync(envFile, lines.join(""), { mode: 0o600 });
   const app = { ...readDefaultAppConfig(repoRoot, [envFile]), secretKey };
-  const server = await startServer({ ...options, persistTo, args: [...(options.args ?? []), "--env-file", envFile] });
+  const server = await startServer({ ...serverOptions, persistTo, args: [...(options.args ?? []), "--env-file", envFile] });
   return { server, app };
 }
 

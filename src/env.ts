@@ -20,4 +20,10 @@ export interface Env {
   IM_DEMO?: string;
   /** Optional PEM public key for the default app's v1 (ECDSA) UserSigs. */
   IM_PUBLIC_KEY?: string;
+  /** The default app's callback URL (third-party callbacks); none when unset. */
+  IM_CALLBACK_URL?: string;
+  /** The callback commands the default app sends, comma-separated, or "*". */
+  IM_CALLBACK_COMMANDS?: string;
+  /** The token that signs the default app's callbacks (a secret). */
+  IM_CALLBACK_TOKEN?: string;
 }

@@ -13,6 +13,7 @@ import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
 import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
 import { logEvent } from "../ops/log.ts";
+import { callbacksFromConfig } from "../domain/callbacks.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { drainAppOutbox } from "./appOutbox.ts";
 
@@ -143,7 +144,18 @@ export class AppActor extends DurableObject<Env> {
       publicKey: this.env.IM_PUBLIC_KEY || undefined,
       admins,
       status: row?.status ?? "active",
-      settings: row?.settings ?? AppSettings.parse({}),
+      settings: this.withConfiguredCallbacks(sdkAppId, row?.settings ?? AppSettings.parse({})),
     };
+  }
+
+  /** Callbacks set in configuration replace those stored for the default app. */
+  private withConfiguredCallbacks(sdkAppId: number, settings: AppSettings): AppSettings {
+    const { settings: callbacks, error } = callbacksFromConfig({
+      url: this.env.IM_CALLBACK_URL,
+      commands: this.env.IM_CALLBACK_COMMANDS,
+      token: this.env.IM_CALLBACK_TOKEN,
+    });
+    if (error) logEvent({ event: "config_error", app: sdkAppId, message: `${error}; callbacks stay off` });
+    return callbacks ? { ...settings, callbacks } : settings;
   }
 }

@@ -28,6 +28,7 @@ import type { UserHost } from "./user/host.ts";
 import { userOps, type OpContext } from "./user/ops.ts";
 import { sweepExpiredHistory, sweepEveryMs } from "./user/retention.ts";
 import { UserSessions } from "./user/sessions.ts";
+import { UserCallbacks } from "./user/callbacks.ts";
 import { UserStore } from "./user/UserStore.ts";
 
 export type { ApplyResult, DeliveryOptions, SendResult, SenderRelation } from "./user/c2c.ts";
@@ -47,6 +48,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   private readonly conversations: Conversations;
   private readonly groupConversations: GroupConversations;
   private readonly alarms: AlarmScheduler;
+  readonly callbacks: UserCallbacks;
   private app?: { record: App; at: number };
   private accountExists = false;
   private sweepScheduled = false;
@@ -62,7 +64,9 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       requireAccount: (code) => this.requireAccount(code),
       appRecord: () => this.appRecord(),
       wakeBy: (at) => this.alarms.armBy(at),
+      stateChanged: (change) => this.ctx.waitUntil(this.callbacks.stateChanged(change)),
     });
+    this.callbacks = new UserCallbacks({ ctx, me: this.me, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at) });
     this.c2c = new C2CMessages(this);
     this.groupConversations = new GroupConversations(this);
     this.conversations = new Conversations(this, this.groupConversations);
@@ -71,6 +75,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       [
         { name: "deadlines", run: (now) => this.sessions.closePastDeadline(now) },
         { name: "retention", run: (now) => sweepExpiredHistory(this, now) },
+        { name: "callbacks", run: () => this.callbacks.alarmJob() },
       ],
       (job, error) => console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
@@ -260,7 +265,11 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       {
         actor: this,
         me: this.me,
-        closeSoon: () => setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0),
+        platform: this.sessions.platformOf(ws),
+        closeSoon: () => {
+          this.sessions.loggingOut(ws);
+          setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
+        },
         sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p)),
         groupCaller: async () => ({ userId: this.me.userId, appAdmin: isAppAdmin(await this.appView(), this.me.userId) }),
       },

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { LoginPolicy } from "./devices.ts";
 import { GroupPolicy } from "./group.ts";
+import { CallbackSettings } from "./callbacks.ts";
 
 /** Tencent's per-command REST limits that differ from the app-wide default. */
 export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
@@ -40,6 +41,8 @@ export const AppSettings = z.object({
    * message costs one call per hub serving any of its members; raise it as online users grow.
    */
   fanoutHubs: z.number().int().min(1).max(1024).default(16),
+  /** Third-party callbacks into the app's backend (`domain/callbacks.ts`); none when absent. */
+  callbacks: CallbackSettings.optional(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

@@ -153,6 +153,11 @@ export const C2CDraft = z.object({
   noUnread: z.boolean().optional(),
   /** Do not change the conversation's last message (SendMsgControl NoLastMsg). */
   noLastMessage: z.boolean().optional(),
+  /** Where the send came from, as callbacks name it (OptPlatform): "RESTAPI" for REST. */
+  platform: z.string().optional(),
+  /** ForbidCallbackControl on REST: no before-send (ForbidBeforeSendMsgCallback) or after-send callback. */
+  forbidBeforeCallback: z.boolean().optional(),
+  forbidAfterCallback: z.boolean().optional(),
 });
 export type C2CDraft = z.infer<typeof C2CDraft>;
 

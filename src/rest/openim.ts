@@ -35,6 +35,7 @@ const messageFields = {
   MsgBody: MsgBody,
   CloudCustomData: optional(z.string()),
   SendMsgControl,
+  ForbidCallbackControl: optional(z.array(z.string())),
   IsNeedReadReceipt: optional(z.literal([0, 1])),
 };
 
@@ -59,6 +60,9 @@ async function sendOne(ctx: CommandContext, body: MessageFields, to: string): Pr
       syncToSender: body.SyncOtherMachine !== 2,
       noUnread: body.SendMsgControl?.includes("NoUnread"),
       noLastMessage: body.SendMsgControl?.includes("NoLastMsg"),
+      platform: "RESTAPI",
+      forbidBeforeCallback: body.ForbidCallbackControl?.includes("ForbidBeforeSendMsgCallback"),
+      forbidAfterCallback: body.ForbidCallbackControl?.includes("ForbidAfterSendMsgCallback"),
     }),
   );
 }

@@ -9,6 +9,9 @@ import { checkMessageSize, msgKey, type C2CDraft, type C2CMessage, type MsgBody,
 import { friendshipSendCode } from "../../domain/relations.ts";
 import { RelationStore } from "../../store/relations.ts";
 import type { UserHost } from "./host.ts";
+import { callbackEnabled, decisionOnFailure, optPlatform, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
+import { askBefore } from "../../callbacks/send.ts";
+import { logEvent } from "../../ops/log.ts";
 
 export interface SendResult {
   key: string;
@@ -34,6 +37,10 @@ export interface SenderRelation {
 
 /** What applying a peer's recall or edit found: the message's time, or why nothing changed. */
 export type ApplyResult = { time: number } | "missing" | "alreadyDone";
+
+const beforeSendCommand = "C2C.CallbackBeforeSendMsg";
+const afterSendCommand = "C2C.CallbackAfterSendMsg";
+const withdrawCommand = "C2C.CallbackAfterMsgWithDraw";
 
 /** A retried send (same peer and MsgRandom) inside this window returns the first result. */
 const dedupeWindowMs = 5 * 60_000;
@@ -116,13 +123,25 @@ export class C2CMessages {
     if (draft.cloudCustomData !== undefined) message.cloudCustomData = draft.cloudCustomData;
     if (draft.needReadReceipt) message.needReadReceipt = true;
     const peer = this.host.peer(draft.to);
+    const settings = await this.host.settings();
+
+    if (!draft.forbidBeforeCallback && callbackEnabled(settings.callbacks, beforeSendCommand)) {
+      const decision = await this.askBeforeSend(settings.callbacks, message, draft, now);
+      if (decision.kind === "refuse") throw new ImError(decision.code, decision.info);
+      // Dropped: the sender is told of success and nobody, the sender's other devices included, receives it.
+      if (decision.kind === "drop") return resultOf({ ...message, seq: 0 });
+      if (decision.body) message.body = decision.body;
+      if (decision.cloudCustomData !== undefined) message.cloudCustomData = decision.cloudCustomData;
+    }
 
     const relation: SenderRelation = {};
-    if ((await this.host.settings()).requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
+    if (settings.requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
+    const afterSend = !draft.forbidAfterCallback && this.host.callbacks.enabled(settings, afterSendCommand);
+    const queueAfterSend = (sent: C2CMessage) => afterSend && this.host.callbacks.queue(afterSendCommand, `c2c:${draft.to}`, afterSendFields(sent, draft), draft.platform);
     if (draft.lifeTimeSeconds === 0) {
       unwrap(await peer.actor.pushOnline(message, relation));
       if (draft.syncToSender !== false) this.host.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
-      return resultOf({ ...message, seq: 0 });
+      return this.afterSend(afterSend, () => queueAfterSend(message), resultOf({ ...message, seq: 0 }));
     }
     const received = unwrap(
       await peer.actor.receiveC2C(message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true }, relation),
@@ -130,8 +149,51 @@ export class C2CMessages {
     // A retry whose first attempt reached the recipient (and not, before a crash, this store)
     // takes the first attempt's key and time, so both sides hold the same message once.
     const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
-    if (draft.syncToSender === false) return resultOf({ ...canonical, seq: 0 });
-    return resultOf(this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now));
+    if (draft.syncToSender === false) return this.afterSend(afterSend, () => queueAfterSend(canonical), resultOf({ ...canonical, seq: 0 }));
+    // The after-callback commits with the sender's copy: an answered send's callback is never lost.
+    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now, () => queueAfterSend(canonical));
+    return this.afterSend(afterSend, () => undefined, resultOf(stored));
+  }
+
+  /** Queues the after-send callback (when not already queued with the copy) and delivers it after the answer. */
+  private afterSend(enabled: boolean, queue: () => unknown, result: SendResult): SendResult {
+    if (!enabled) return result;
+    queue();
+    this.host.callbacks.deliverSoon();
+    return result;
+  }
+
+  /** C2C.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message. */
+  private async askBeforeSend(settings: CallbackSettings, message: C2CMessage, draft: C2CDraft, now: number): Promise<BeforeDecision> {
+    const decision = await askBefore(
+      {
+        sdkAppId: this.host.me.sdkAppId,
+        settings,
+        command: beforeSendCommand,
+        eventTime: now,
+        platform: optPlatform(draft.platform),
+        fields: {
+          From_Account: message.from,
+          To_Account: message.to,
+          MsgSeq: message.msgSeq,
+          MsgRandom: message.random,
+          MsgTime: message.time,
+          MsgKey: message.key,
+          OnlineOnlyFlag: draft.lifeTimeSeconds === 0 ? 1 : 0,
+          MsgBody: message.body,
+          CloudCustomData: message.cloudCustomData ?? "",
+        },
+      },
+      "c2c",
+    );
+    if (decision.kind !== "allow" || (!decision.body && decision.cloudCustomData === undefined)) return decision;
+    try {
+      checkMessageSize(decision.body ?? message.body, decision.cloudCustomData ?? message.cloudCustomData);
+    } catch {
+      logEvent({ event: "callback_answer_invalid", app: this.host.me.sdkAppId, command: beforeSendCommand, reason: "the rewritten message is too large" });
+      return decisionOnFailure(settings, "the rewritten message is too large");
+    }
+    return decision;
   }
 
   /**
@@ -210,11 +272,12 @@ export class C2CMessages {
   }
 
   /** Stores this user's copy (idempotent on the message key) and pushes it to the user's devices. */
-  private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number): StoredC2CMessage {
+  private storeMessage(message: C2CMessage, peer: string, outgoing: boolean, options: DeliveryOptions, now: number, alsoWrite?: () => void): StoredC2CMessage {
     const stored = this.host.transaction(() => {
       const copy = this.host.store.insertMessage(message, peer, outgoing, now);
       if (!copy) return null;
       this.host.store.touchConversation(peer, copy, message.time, { unread: options.unread && !outgoing, lastMessage: options.lastMessage });
+      alsoWrite?.();
       return copy;
     });
     if (!stored) return this.host.store.findByKey(peer, message.key, outgoing)!;
@@ -269,12 +332,19 @@ export class C2CMessages {
         }
         const other = this.host.peer(peer);
         const there = unwrap(await other.actor.applyRevoke(this.host.me.userId, key));
+        const settings = await this.host.settings();
+        const tell = this.host.callbacks.enabled(settings, withdrawCommand)
+          ? () => this.host.callbacks.queue(withdrawCommand, `c2c:${peer}`, { From_Account: this.host.me.userId, To_Account: peer, MsgKey: key }, byAdmin ? "RESTAPI" : undefined)
+          : undefined;
         if (!message) {
           if (there === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
           if (there === "alreadyDone") throw new ImError(ErrorCode.messageAlreadyRecalled, "the message was already recalled");
-          return;
+          tell?.();
+        } else {
+          // The after-callback commits with the recall of the sender's copy.
+          this.applyRevokeHere(peer, key, true, tell);
         }
-        this.applyRevokeHere(peer, key, true);
+        if (tell) this.host.callbacks.deliverSoon();
       }),
     );
   }
@@ -286,13 +356,14 @@ export class C2CMessages {
     });
   }
 
-  private applyRevokeHere(peer: string, key: string, outgoing: boolean): ApplyResult {
+  private applyRevokeHere(peer: string, key: string, outgoing: boolean, alsoWrite?: () => void): ApplyResult {
     const message = this.host.store.findByKey(peer, key, outgoing);
     if (!message) return "missing";
     if (message.isRevoked) return "alreadyDone";
     this.host.transaction(() => {
       this.host.store.markRevoked(message.seq);
       this.host.announce({ kind: "messageRevoked", peer, key });
+      alsoWrite?.();
     });
     return { time: message.time };
   }
@@ -353,6 +424,23 @@ export class C2CMessages {
       });
     });
   }
+}
+
+/** C2C.CallbackAfterSendMsg's body fields: the message as sent, and that the send succeeded. */
+function afterSendFields(message: C2CMessage, draft: C2CDraft): Record<string, unknown> {
+  return {
+    From_Account: message.from,
+    To_Account: message.to,
+    MsgSeq: message.msgSeq,
+    MsgRandom: message.random,
+    MsgTime: message.time,
+    MsgKey: message.key,
+    OnlineOnlyFlag: draft.lifeTimeSeconds === 0 ? 1 : 0,
+    MsgBody: message.body,
+    CloudCustomData: message.cloudCustomData ?? "",
+    SendMsgResult: 0,
+    ErrorInfo: "",
+  };
 }
 
 function resultOf(message: C2CMessage & { seq: number }): SendResult {

@@ -8,6 +8,7 @@ import type { GroupConversations } from "./groups.ts";
 import type { StoredC2CMessage } from "../../domain/message.ts";
 import type { UserHost } from "./host.ts";
 
+const reportCommand = "C2C.CallbackAfterMsgReport";
 export class Conversations {
   private readonly host: UserHost;
   private readonly groups: GroupConversations;
@@ -100,12 +101,19 @@ export class Conversations {
   /** Marks a conversation read (up to `maxTime`, unix seconds, or everything) and tells the peer. */
   async markRead(peer: string, maxTime?: number): Promise<Outcome<{ unread: 0 }>> {
     return capture(async () => {
+      const report = this.host.callbacks.enabled(await this.host.settings(), reportCommand);
       // Reading what is already read changes nothing, records nothing and tells no one.
       const { readUpTo } = this.host.transaction(() => {
         const read = this.host.store.markRead(peer, maxTime ?? Number.MAX_SAFE_INTEGER);
         if (read.changed) this.host.announce({ kind: "conversationRead", peer });
+        if (read.changed && report) {
+          const now = Math.floor(Date.now() / 1000);
+          const fields = { Report_Account: this.host.me.userId, Peer_Account: peer, LastReadTime: Math.min(maxTime ?? now, now), UnreadMsgNum: 0 };
+          this.host.callbacks.queue(reportCommand, `c2c:${peer}`, fields, undefined);
+        }
         return read;
       });
+      if (report) this.host.callbacks.deliverSoon();
       if (readUpTo) {
         const other = this.host.peer(peer);
         unwrap(await other.actor.applyPeerRead(this.host.me.userId, readUpTo.key));

@@ -9,6 +9,7 @@ import type { Env } from "../../env.ts";
 import type { UserActor } from "../UserActor.ts";
 import type { UserRef } from "../refs.ts";
 import type { UserStore } from "./UserStore.ts";
+import type { UserCallbacks } from "./callbacks.ts";
 
 export interface UserHost {
   readonly env: Env;
@@ -26,6 +27,8 @@ export interface UserHost {
   requireAccount(code?: number): Promise<void>;
   /** Another user of this app, and that user's actor. */
   peer(userId: string): { ref: UserRef; actor: DurableObjectStub<UserActor> };
+  /** The user's after-callbacks, queued with the action and delivered after it. */
+  readonly callbacks: UserCallbacks;
   /** After a write: make sure retention will look at this history. */
   historyWritten(): void;
 }

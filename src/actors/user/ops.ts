@@ -28,11 +28,14 @@ import type { GroupCaller } from "../group/host.ts";
 import { createGroup, groupNamed } from "../group/entry.ts";
 import { GroupDirectory } from "../../store/groups.ts";
 import { clientTopic, type TopicProfile } from "../../domain/groupTopics.ts";
+import type { Platform } from "../../domain/devices.ts";
 import type { UserActor } from "../UserActor.ts";
 
 export interface OpContext {
   actor: UserActor;
   me: UserRef;
+  /** The connected device's platform (callbacks' OptPlatform). */
+  platform: Platform;
   /** Closes this connection after the answer (logout). */
   closeSoon(): void;
   sns(): Promise<SnsContext>;
@@ -59,7 +62,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
     c.closeSoon();
     return { ok: true, value: {} };
   },
-  sendMessage: (c, d) => c.actor.sendC2C({ ...d, syncToSender: true }),
+  sendMessage: (c, d) => c.actor.sendC2C({ ...d, syncToSender: true, platform: c.platform }),
   sync: (c, d) => c.actor.sync(d.after, d.limit),
   getMessageList: (c, d) => c.actor.getMessageList(d.peer, d.before, d.limit),
   getConversationList: (c, d) => c.actor.listConversations(d?.offset ?? 0, d?.limit ?? 100),

@@ -27,6 +27,8 @@ interface Attachment {
   sigExpiresAt?: number;
   /** The app's frames-per-second limit when this socket logged in. */
   frameRate?: number;
+  /** Logged out or kicked: its close is not a disconnect. */
+  ended?: boolean;
 }
 
 const maxPendingSockets = 16;
@@ -41,6 +43,16 @@ export interface SessionsHost extends Pick<UserHost, "me" | "store" | "requireAc
   appRecord(): Promise<App>;
   /** Make sure the alarm fires by `at`. */
   wakeBy(at: number): Promise<void>;
+  /** A login, logout or disconnect, for State.StateChange. */
+  stateChanged(change: StateChange): void;
+}
+
+export interface StateChange {
+  action: "Login" | "Logout" | "Disconnect";
+  reason: string;
+  platform: Platform;
+  /** Devices a login kicked. */
+  kicked?: Platform[];
 }
 
 export class UserSessions {
@@ -72,7 +84,20 @@ export class UserSessions {
   closed(ws: WebSocket, code: number, reason: string): void {
     const attachment = this.hub.attachment(ws);
     if (attachment.loggedInAt) logEvent({ event: "ws", op: "disconnect", app: attachment.sdkAppId, user: attachment.userId, platform: attachment.platform, code });
+    if (attachment.loggedInAt && !attachment.ended) this.host.stateChanged({ action: "Disconnect", reason: "LinkClose", platform: attachment.platform });
     closeSocket(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  /** The device logs out: its close that follows is no disconnect. */
+  loggingOut(ws: WebSocket): void {
+    const attachment = this.hub.attachment(ws);
+    if (!attachment.loggedInAt || attachment.ended) return;
+    this.hub.attach(ws, { ...attachment, ended: true });
+    this.host.stateChanged({ action: "Logout", reason: "Unregister", platform: attachment.platform });
+  }
+
+  platformOf(ws: WebSocket): Platform {
+    return this.hub.attachment(ws).platform;
   }
 
   isLoggedIn(ws: WebSocket): boolean {
@@ -102,18 +127,26 @@ export class UserSessions {
     if (!grant.ok) return grant;
     const { app, sigExpiresAt } = grant.value;
     const incoming: Device = { id: attachment.device, platform: attachment.platform, loggedInAt: Date.now() };
-    this.applyLoginPolicy(ws, incoming, app);
+    const kicked = this.applyLoginPolicy(ws, incoming, app);
     this.hub.attach(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt, frameRate: app.settings.connectionFrameRate });
+    this.host.stateChanged({ action: "Login", reason: "Register", platform: attachment.platform, kicked });
     await this.host.wakeBy(sigExpiresAt * 1000);
     return { ok: true, value: { userId: me.userId, device: attachment.device, seq: this.host.store.lastSeq(), serverTime: Math.floor(Date.now() / 1000) } };
   }
 
-  private applyLoginPolicy(ws: WebSocket, incoming: Device, app: AppView): void {
+  /** Kicks the devices the policy says the new login replaces; returns their platforms. */
+  private applyLoginPolicy(ws: WebSocket, incoming: Device, app: AppView): Platform[] {
     const others = this.loggedIn().filter((s) => s.ws !== ws);
     const kick = new Set(devicesToKick(others.map((s) => deviceOf(s.attachment)), incoming, app.settings.loginPolicy).map((d) => d.id));
+    const kicked: Platform[] = [];
     for (const other of others) {
-      if (kick.has(other.attachment.device)) kickSocket(other.ws, other.attachment.device === incoming.id ? "sameDeviceLogin" : "multipleLogin");
+      if (!kick.has(other.attachment.device)) continue;
+      // Reported as the new login's KickedDevice, not as a disconnect of its own.
+      this.hub.attach(other.ws, { ...other.attachment, ended: true });
+      kickSocket(other.ws, other.attachment.device === incoming.id ? "sameDeviceLogin" : "multipleLogin");
+      kicked.push(other.attachment.platform);
     }
+    return kicked;
   }
 
   /** Pushes an event to every logged-in device. Returns how many got it. */
@@ -131,7 +164,14 @@ export class UserSessions {
   /** Logs the user out everywhere (REST kick, account deletion). Returns how many devices were. */
   kickAll(reason: string): number {
     const devices = this.loggedIn().length;
-    for (const ws of this.hub.all()) kickSocket(ws, reason);
+    for (const ws of this.hub.all()) {
+      const attachment = this.hub.attachment(ws);
+      if (attachment.loggedInAt && !attachment.ended) {
+        this.hub.attach(ws, { ...attachment, ended: true });
+        this.host.stateChanged({ action: "Logout", reason: "Kicked", platform: attachment.platform });
+      }
+      kickSocket(ws, reason);
+    }
     return devices;
   }
 

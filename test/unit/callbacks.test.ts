@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { AppSettings } from "../../src/domain/app.ts";
+import { createHash } from "node:crypto";
+import {
+  callbackBody,
+  callbackEnabled,
+  callbackRequestUrl,
+  callbacksFromConfig,
+  callbackSign,
+  callbackUrlProblem,
+  decisionOnFailure,
+  readBeforeSendAnswer,
+} from "../../src/domain/callbacks.ts";
+
+describe("callback configuration", () => {
+  it("reads the default app's callbacks from IM_CALLBACK_*", () => {
+    expect(callbacksFromConfig({ url: "https://backend.example/im", commands: "C2C.CallbackBeforeSendMsg, State.StateChange", token: "xxx" })).toEqual({
+      settings: {
+        url: "https://backend.example/im",
+        commands: ["C2C.CallbackBeforeSendMsg", "State.StateChange"],
+        token: "xxx",
+        timeoutMs: 2000,
+        onTimeout: "proceed",
+      },
+    });
+    expect(callbacksFromConfig({ url: "http://127.0.0.1:9000/cb", commands: "*" }).settings?.commands).toBe("*");
+    expect(callbacksFromConfig({ url: "", commands: "*" })).toEqual({});
+    expect(callbacksFromConfig({})).toEqual({});
+  });
+
+  it("refuses URLs that are not http(s), with the reason", () => {
+    expect(callbacksFromConfig({ url: "ftp://backend.example/im", commands: "*" }).error).toMatch(/http or https/);
+    expect(callbacksFromConfig({ url: "not a url", commands: "*" }).error).toMatch(/not a URL/);
+    expect(callbacksFromConfig({ url: "javascript:alert(1)", commands: "*" }).error).toMatch(/http or https/);
+    expect(() => AppSettings.parse({ callbacks: { url: "file:///etc/passwd" } })).toThrow(/http or https/);
+  });
+
+  it("refuses the worker's own host (a loop) when it is known", () => {
+    expect(callbackUrlProblem("https://im.example.com/v4/x", "im.example.com")).toMatch(/loop/);
+    expect(callbackUrlProblem("https://IM.example.com/cb", "im.example.com")).toMatch(/loop/);
+    expect(callbackUrlProblem("https://backend.example.com/cb", "im.example.com")).toBeNull();
+    expect(callbackUrlProblem("http://127.0.0.1:8787/cb", "127.0.0.1:8787")).toMatch(/loop/);
+    expect(callbackUrlProblem("http://127.0.0.1:9000/cb", "127.0.0.1:8787")).toBeNull();
+  });
+
+  it("sends only the enabled commands", () => {
+    const settings = AppSettings.parse({ callbacks: { url: "https://b.example/cb", commands: ["State.StateChange"] } }).callbacks;
+    expect(callbackEnabled(settings, "State.StateChange")).toBe(true);
+    expect(callbackEnabled(settings, "C2C.CallbackBeforeSendMsg")).toBe(false);
+    expect(callbackEnabled(undefined, "State.StateChange")).toBe(false);
+    expect(callbackEnabled(AppSettings.parse({}).callbacks, "State.StateChange")).toBe(false);
+    const all = AppSettings.parse({ callbacks: { url: "https://b.example/cb", commands: "*" } }).callbacks;
+    expect(callbackEnabled(all, "C2C.CallbackAfterSendMsg")).toBe(true);
+  });
+});
+
+describe("callback requests", () => {
+  it("signs as Tencent documents: token xxx, RequestTime 1669872112", async () => {
+    const expected = createHash("sha256").update("xxx1669872112").digest("hex");
+    expect(expected).toBe("28a18018cc53796d3420c37146a7b43089e0df9b838cc6fc5efd42a1df50e6b9");
+    expect(await callbackSign("xxx", 1669872112)).toBe(expected);
+  });
+
+  it("builds the query Tencent sends, signed when there is a token", async () => {
+    const url = await callbackRequestUrl("https://backend.example/im?app=1", {
+      sdkAppId: 1400000000,
+      command: "C2C.CallbackBeforeSendMsg",
+      clientIp: "203.0.113.7",
+      platform: "RESTAPI",
+      token: "xxx",
+      now: 1669872112_345,
+    });
+    const parsed = new URL(url);
+    expect(parsed.origin + parsed.pathname).toBe("https://backend.example/im");
+    expect([...parsed.searchParams]).toEqual([
+      ["app", "1"],
+      ["SdkAppid", "1400000000"],
+      ["CallbackCommand", "C2C.CallbackBeforeSendMsg"],
+      ["contenttype", "json"],
+      ["ClientIP", "203.0.113.7"],
+      ["OptPlatform", "RESTAPI"],
+      ["Sign", "28a18018cc53796d3420c37146a7b43089e0df9b838cc6fc5efd42a1df50e6b9"],
+      ["RequestTime", "1669872112"],
+    ]);
+    const unsigned = new URL(await callbackRequestUrl("http://127.0.0.1:9000/cb", { sdkAppId: 1, command: "State.StateChange", platform: "Web", now: 0 }));
+    expect(unsigned.searchParams.get("ClientIP")).toBe("");
+    expect(unsigned.searchParams.has("Sign")).toBe(false);
+    expect(unsigned.searchParams.has("RequestTime")).toBe(false);
+  });
+
+  it("puts the command and the event's time in the body", () => {
+    expect(callbackBody("C2C.CallbackAfterSendMsg", 1669872112345, { From_Account: "a", To_Account: "b" })).toEqual({
+      CallbackCommand: "C2C.CallbackAfterSendMsg",
+      EventTime: 1669872112345,
+      From_Account: "a",
+      To_Account: "b",
+    });
+  });
+});
+
+describe("a BeforeSendMsg answer", () => {
+  const text = (t: string) => [{ MsgType: "TIMTextElem", MsgContent: { Text: t } }];
+
+  it("allows, and may rewrite MsgBody and CloudCustomData", () => {
+    expect(readBeforeSendAnswer({ ActionStatus: "OK", ErrorCode: 0, ErrorInfo: "" }, "c2c")).toEqual({ decision: { kind: "allow" } });
+    expect(readBeforeSendAnswer({ ActionStatus: "OK", ErrorCode: 0, MsgBody: text("***"), CloudCustomData: "x" }, "c2c")).toEqual({
+      decision: { kind: "allow", body: text("***"), cloudCustomData: "x" },
+    });
+  });
+
+  it("refuses with 20006 (10016 for groups) or the backend's own code", () => {
+    expect(readBeforeSendAnswer({ ActionStatus: "FAIL", ErrorCode: 1, ErrorInfo: "no spam" }, "c2c")).toEqual({ decision: { kind: "refuse", code: 20006, info: "no spam" } });
+    expect(readBeforeSendAnswer({ ErrorCode: 1 }, "group")).toEqual({ decision: { kind: "refuse", code: 10016, info: "refused by the app's backend" } });
+    expect(readBeforeSendAnswer({ ErrorCode: 120001, ErrorInfo: "mine" }, "c2c")).toEqual({ decision: { kind: "refuse", code: 120001, info: "mine" } });
+    expect(readBeforeSendAnswer({ ErrorCode: 130000 }, "c2c")).toMatchObject({ decision: { kind: "refuse", code: 130000 } });
+    expect(readBeforeSendAnswer({ ErrorCode: 10150 }, "group")).toMatchObject({ decision: { kind: "refuse", code: 10150 } });
+  });
+
+  it("drops silently on ErrorCode 2", () => {
+    expect(readBeforeSendAnswer({ ActionStatus: "OK", ErrorCode: 2 }, "c2c")).toEqual({ decision: { kind: "drop" } });
+  });
+
+  it("is a failure when it says nothing the spec defines", () => {
+    for (const answer of [null, "OK", [], {}, { ErrorCode: "0" }, { ErrorCode: 0.5 }, { ErrorCode: 130001 }, { ErrorCode: 10150 }, { ErrorCode: 0, MsgBody: [] }, { ErrorCode: 0, MsgBody: [{ MsgType: "Nope" }] }]) {
+      expect(readBeforeSendAnswer(answer, "c2c")).toHaveProperty("failure");
+    }
+  });
+
+  it("after a failure, proceeds or refuses with 80003 as the app chose", () => {
+    expect(decisionOnFailure({ onTimeout: "proceed" }, "timed out")).toEqual({ kind: "allow" });
+    expect(decisionOnFailure({ onTimeout: "refuse" }, "timed out")).toEqual({ kind: "refuse", code: 80003, info: "the app's callback failed: timed out" });
+  });
+});
