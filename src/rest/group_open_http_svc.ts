@@ -36,6 +36,7 @@ import { optional, withEarlierNames } from "../domain/wire.ts";
 import { existingAccounts } from "../store/accounts.ts";
 import { GroupDirectory } from "../store/groups.ts";
 import { command, type CommandContext } from "./command.ts";
+import { inParallel } from "./parallel.ts";
 import { asSet, DefinedDataWire, definedData, NameFilter, wantsMembers, wireGroupBase, wireGroupInfo, wireGroupMessage, wireMember, wireSelfInfo, type GroupInfoFilter } from "./groupWire.ts";
 
 const paramErrorCode = GroupErrorCode.invalidParameter;
@@ -659,19 +660,6 @@ export const groupMsgReceipt = command({
   },
 });
 
-/** Runs `work` over `items` with at most `width` at a time; results in the items' order. */
-async function inParallel<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
 
 export const groupOpenHttpSvc = {
   create_group: createGroupCommand,

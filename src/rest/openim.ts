@@ -8,6 +8,7 @@ import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
 import { maxMsgLifeTimeSeconds, MsgBody, MsgRandom, MsgSeq, msgKey, type C2CMessage, type StoredC2CMessage } from "../domain/message.ts";
 import { optional, withEarlierNames } from "../domain/wire.ts";
 import { command, type CommandContext } from "./command.ts";
+import { inParallel } from "./parallel.ts";
 import { existingAccounts } from "../store/accounts.ts";
 import { isAppAdmin } from "../domain/app.ts";
 
@@ -291,14 +292,6 @@ export const queryOnlineStatus = command({
   },
 });
 
-/** Runs `work` over `items` with at most `width` at a time. */
-async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
 
 export const openim = {
   sendmsg,

@@ -88,6 +88,21 @@ async function send(pathAndQuery: string, body: string | Uint8Array | undefined,
   return within(request, requestTimeoutMs, what);
 }
 
+/**
+ * The state once what earlier accepted calls set going has landed (two snapshots alike, 20 ms
+ * apart): only the refused call's own effects may count against it.
+ */
+async function steadySnapshot(): Promise<unknown> {
+  let last = await world.snapshot();
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = await world.snapshot();
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** Waits for requests left running; returns whether there were any. */
 async function settled(): Promise<boolean> {
   if (inFlight.size === 0) return false;
@@ -128,7 +143,7 @@ let unchangedSince: unknown;
 /** Runs one call and checks the envelope; a refused call must leave the app's data as it was. */
 async function callLeavesNoTrace(path: string, what: string, run: () => Promise<Answer>): Promise<Envelope> {
   if (await settled()) unchangedSince = undefined;
-  const before = unchangedSince ?? (await world.snapshot());
+  const before = unchangedSince ?? (await steadySnapshot());
   unchangedSince = undefined;
   const envelope = envelopeOf(await run(), `${path} ${what}`);
   if (envelope.ActionStatus === "FAIL") {
