@@ -83,6 +83,8 @@ async function send(pathAndQuery: string, body: string | Uint8Array | undefined,
     });
     return { status: response.status, text: await response.text() };
   })();
+  // Any request may change state: a snapshot kept from before it no longer stands.
+  unchangedSince = undefined;
   inFlight.add(request);
   void request.finally(() => inFlight.delete(request)).catch(() => undefined);
   return within(request, requestTimeoutMs, what);
