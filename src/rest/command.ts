@@ -8,6 +8,8 @@ export interface CommandContext {
   app: AppView;
   /** The admin identifier that signed the call. */
   caller: string;
+  /** The host the request was sent to (this server's, as the caller reaches it). */
+  host: string;
   waitUntil(promise: Promise<unknown>): void;
 }
 

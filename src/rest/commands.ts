@@ -1,5 +1,6 @@
 /** Every REST command edge-im answers, by "service/command". */
 import type { Command } from "./command.ts";
+import { edgeimAdminSvc } from "./edgeim_admin_svc.ts";
 import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
@@ -19,6 +20,7 @@ const services: Record<string, Record<string, Command>> = {
   sns,
   group_open_attr_http_svc: groupOpenAttrHttpSvc,
   million_group_open_http_svc: millionGroupOpenHttpSvc,
+  edgeim_admin_svc: edgeimAdminSvc,
 };
 
 /** Every command, by service (what the property-based tests fuzz). */
@@ -40,6 +42,7 @@ const internalErrorCodes: Record<string, number> = {
   recentcontact: 50000,
   group_open_attr_http_svc: 10002,
   million_group_open_http_svc: 10002,
+  edgeim_admin_svc: 60002,
 };
 
 export function internalErrorCode(service: string): number {

@@ -72,7 +72,7 @@ async function answer(
   // The command's own D1 queries are counted for the log line (actors' queries are their own).
   const env = { ...c.env, DB: meteredD1(c.env.DB, d1) };
   return command.handle(
-    { env, app: grant.app, caller: query.identifier, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    { env, app: grant.app, caller: query.identifier, host: new URL(c.req.url).host, waitUntil: (p) => c.executionCtx.waitUntil(p) },
     body.data,
   );
 }
