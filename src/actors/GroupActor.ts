@@ -19,6 +19,7 @@ import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { appActor, userActor, type GroupRef } from "./refs.ts";
 import { GroupDirectorySync } from "./group/directory.ts";
+import { AfterCallbackQueue } from "../callbacks/afterQueue.ts";
 import { GroupFanout } from "./group/fanout.ts";
 import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
 import type { DirectoryChange, GroupCaller, GroupHost } from "./group/host.ts";
@@ -54,6 +55,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   private readonly topics: GroupTopics;
   private readonly fanout: GroupFanout;
   private readonly directory: GroupDirectorySync;
+  readonly callbacks: AfterCallbackQueue;
   private readonly alarms: AlarmScheduler;
   private app?: { record: Promise<App>; at: number };
   private ref?: GroupRef;
@@ -63,6 +65,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.store = new GroupStore(ctx.storage.sql);
     this.fanout = new GroupFanout(env, this.sdkAppId, async () => (await this.settings()).fanoutHubs);
     this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
+    // A table of its own: the directory's outbox is drained by its own job.
+    this.callbacks = new AfterCallbackQueue({ ctx, sdkAppId: this.sdkAppId, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at) }, "callback_outbox");
     this.membership = new GroupMembership(this);
     this.topics = new GroupTopics(this);
     this.messages = new GroupMessages(this, this.topics);
@@ -70,7 +74,10 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.receipts = new GroupReceipts(this);
     this.adminMessages = new GroupAdminMessages(this);
     this.attributes = new GroupAttributes(this);
-    this.alarms = new AlarmScheduler(ctx.storage, [{ name: "directory", run: (now) => this.directory.run(now) }], (job, error) =>
+    this.alarms = new AlarmScheduler(ctx.storage, [
+        { name: "directory", run: (now) => this.directory.run(now) },
+        { name: "callbacks", run: () => this.callbacks.alarmJob() },
+      ], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
     // The runtime holds the counting view, so every entry (call or alarm) is counted once.

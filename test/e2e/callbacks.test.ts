@@ -30,7 +30,8 @@ function answer(received: Received, res: ServerResponse): void {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(value));
   };
-  if (received.query.get("CallbackCommand") !== "C2C.CallbackBeforeSendMsg") {
+  const command = received.query.get("CallbackCommand");
+  if (command !== "C2C.CallbackBeforeSendMsg" && command !== "Group.CallbackBeforeSendMsg") {
     if (!receiverDown) return json({ ActionStatus: "OK", ErrorCode: 0 });
     received.ok = false;
     res.writeHead(503);
@@ -39,6 +40,7 @@ function answer(received: Received, res: ServerResponse): void {
   const said = textOf(received.body.MsgBody);
   if (said === "refuse") return json({ ActionStatus: "FAIL", ErrorCode: 1, ErrorInfo: "not allowed here" });
   if (said === "own code") return json({ ActionStatus: "FAIL", ErrorCode: 120005, ErrorInfo: "the backend's own reason" });
+  if (said === "group own code") return json({ ActionStatus: "FAIL", ErrorCode: 10150, ErrorInfo: "the backend's own group reason" });
   if (said === "drop") return json({ ActionStatus: "OK", ErrorCode: 2 });
   if (said === "rewrite") return json({ ActionStatus: "OK", ErrorCode: 0, MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
   if (said === "slow") {
@@ -84,7 +86,7 @@ describe("callbacks under wrangler dev", () => {
     const port = (receiver.address() as AddressInfo).port;
     vars = {
       IM_CALLBACK_URL: `http://127.0.0.1:${port}/im-callback`,
-      IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,C2C.CallbackAfterMsgWithDraw,C2C.CallbackAfterMsgReport,State.StateChange",
+      IM_CALLBACK_COMMANDS: "C2C.CallbackBeforeSendMsg,C2C.CallbackAfterSendMsg,C2C.CallbackAfterMsgWithDraw,C2C.CallbackAfterMsgReport,State.StateChange,Group.CallbackBeforeSendMsg,Group.CallbackAfterSendMsg",
       IM_CALLBACK_TOKEN: "xxx",
     };
     ({ server, app } = await startServerWithOwnKey({ vars }));
@@ -254,6 +256,53 @@ describe("callbacks under wrangler dev", () => {
     await until("all 100 after-callbacks", () => (firstSeen().length === 100 ? true : undefined), 45_000);
     expect(firstSeen()).toEqual(keys);
   }, 60_000);
+
+  it("asks the backend before a group message, which refuses, drops or rewrites it, and tells it of each one stored, in order", async () => {
+    const created = await rest("group_open_http_svc/create_group", { Owner_Account: a, Type: "Public", Name: "callbacks", MemberList: [{ Member_Account: b }] });
+    expect(created.ErrorCode).toBe(0);
+    const groupId = created.GroupId as string;
+    let groupRandom = 1;
+    const sendToGroup = (said: string, extra: Record<string, unknown> = {}) =>
+      rest("group_open_http_svc/send_group_msg", { GroupId: groupId, From_Account: a, Random: groupRandom++, MsgBody: text(said), ...extra });
+    const stored = async () =>
+      ((await rest("group_open_http_svc/group_msg_get_simple", { GroupId: groupId, ReqMsgNumber: 20 })).RspMsgList as { MsgSeq: number; MsgBody: unknown; CloudCustomData?: string }[]) ?? [];
+    const ofGroup = (command: string) => received.filter((r) => r.ok && r.query.get("CallbackCommand") === command && r.body.GroupId === groupId);
+
+    const hello = await sendToGroup("hello", { CloudCustomData: "cd" });
+    expect(hello.ErrorCode).toBe(0);
+    const [before] = ofGroup("Group.CallbackBeforeSendMsg");
+    expect(before?.query.get("Sign")).toBe(createHash("sha256").update(`xxx${before?.query.get("RequestTime")}`).digest("hex"));
+    expect(before?.body).toMatchObject({
+      CallbackCommand: "Group.CallbackBeforeSendMsg",
+      GroupId: groupId,
+      Type: "Public",
+      From_Account: a,
+      Operator_Account: a,
+      Random: 1,
+      OnlineOnlyFlag: 0,
+      MsgBody: text("hello"),
+      CloudCustomData: "cd",
+    });
+
+    expect(await sendToGroup("refuse")).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 10016 });
+    const own = await sendToGroup("group own code");
+    expect(own).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 10150 });
+    expect(own.ErrorInfo).toContain("the backend's own group reason");
+    expect(await sendToGroup("drop")).toMatchObject({ ActionStatus: "OK", ErrorCode: 0 });
+    const rewritten = await sendToGroup("rewrite");
+    expect(rewritten.ErrorCode).toBe(0);
+    const last = await sendToGroup("last");
+
+    const kept = await stored();
+    expect(kept.map((m) => textOf(m.MsgBody)).sort()).toEqual(["hello", "last", "rewritten"]);
+    expect(kept.find((m) => m.MsgSeq === rewritten.MsgSeq)).toMatchObject({ MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
+
+    await until("the last group message's callback", () => ofGroup("Group.CallbackAfterSendMsg").find((r) => r.body.MsgSeq === last.MsgSeq));
+    const afters = ofGroup("Group.CallbackAfterSendMsg");
+    expect(afters.map((r) => r.body.MsgSeq)).toEqual([hello.MsgSeq, rewritten.MsgSeq, last.MsgSeq]);
+    expect(afters[0]!.body).toMatchObject({ GroupId: groupId, Type: "Public", From_Account: a, MsgTime: hello.MsgTime, MsgBody: text("hello"), CloudCustomData: "cd" });
+    expect(afters[1]!.body).toMatchObject({ MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
+  });
 
   it("tells the backend of logins, logouts and disconnects (State.StateChange)", async () => {
     const states = () => received.filter((r) => r.ok && r.query.get("CallbackCommand") === "State.StateChange").map((r) => ({ platform: r.query.get("OptPlatform"), ...(r.body.Info as { Action: string; To_Account: string; Reason: string }) }));

@@ -7,6 +7,7 @@ import type { GroupPolicy, GroupProfile } from "../../domain/group.ts";
 import type { GroupEvent } from "../../domain/groupMessage.ts";
 import type { Actor } from "../../domain/groupRules.ts";
 import type { Env } from "../../env.ts";
+import type { AfterCallbackQueue } from "../../callbacks/afterQueue.ts";
 import type { GroupStore, StoredMember } from "./GroupStore.ts";
 
 /** Who asks: a user (a member or not), or the app's admin through REST. */
@@ -22,6 +23,8 @@ export interface GroupHost {
   readonly sdkAppId: number;
   readonly groupId: string;
   readonly store: GroupStore;
+  /** The group's after-callbacks, in order per group. */
+  readonly callbacks: AfterCallbackQueue;
   transaction<T>(work: () => T): T;
   /** The group's profile; fails with 10010 when there is no such group. */
   profile(): GroupProfile;

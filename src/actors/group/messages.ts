@@ -10,14 +10,21 @@
  * read points, unread counts and mention flags are the group's own stream's:
  * topics keep none per member.
  */
+import { askBefore } from "../../callbacks/send.ts";
+import { callbackEnabled, decisionOnFailure, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
 import { ErrorCode } from "../../domain/errors.ts";
+import { logEvent } from "../../ops/log.ts";
 import { GroupErrorCode, groupError } from "../../domain/group.ts";
 import { admitGroupMessage, checkMessageAudience, decideRecall, decideSend, firstVisibleSeq, storesHistory } from "../../domain/groupRules.ts";
 import type { GroupMessage, GroupMessageDraft, GroupSendResult } from "../../domain/groupMessage.ts";
+import type { GroupProfile } from "../../domain/group.ts";
 import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import type { TokenBucket } from "../../domain/rateLimit.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
 import type { GroupTopics } from "./topics.ts";
+
+const beforeSendCommand = "Group.CallbackBeforeSendMsg";
+const afterSendCommand = "Group.CallbackAfterSendMsg";
 
 /** A retried send (same sender and Random) inside this window returns the first result. */
 const dedupeWindowSeconds = 5 * 60;
@@ -56,6 +63,17 @@ export class GroupMessages {
     // High priority is never dropped (gifts and the like); the rest are, past the group's rate.
     if (!admission.admitted && draft.priority !== "High") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: admission.dropReason };
 
+    const callbacks = (await this.host.settings()).callbacks;
+    if (callbackEnabled(callbacks, beforeSendCommand)) {
+      const decision = await this.askBeforeSend(callbacks, profile, from, draft);
+      if (decision.kind === "refuse") throw groupError(decision.code, decision.info);
+      // The sender is told of success; nothing is stored or delivered.
+      if (decision.kind === "drop") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: "" };
+      if (decision.body) draft = { ...draft, body: decision.body };
+      if (decision.cloudCustomData !== undefined) draft = { ...draft, cloudCustomData: decision.cloudCustomData };
+    }
+    const afterSend = callbackEnabled(callbacks, afterSendCommand);
+
     const message: GroupMessage = {
       groupId: this.host.groupId,
       ...(topicId !== undefined ? { topicId } : {}),
@@ -83,6 +101,8 @@ export class GroupMessages {
         if (message.seq === 0) throw groupError(GroupErrorCode.groupNotFound, `topic ${topicId} does not exist`);
         this.host.store.insertMessage(message, now);
         if (member) this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds });
+        // The after-callback commits with the message: an answered send's callback is never lost.
+        if (afterSend) this.queueAfterSend(profile, message, draft);
       });
     } else if (keep) {
       this.host.transaction(() => {
@@ -93,8 +113,12 @@ export class GroupMessages {
           // The sender has read its own message, and everything before it.
           this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds, readSeq: Math.max(member.readSeq, message.seq) });
         }
+        if (afterSend) this.queueAfterSend(profile, message, draft);
       });
       this.host.directoryChanged({ kind: "group" });
+    } else if (afterSend) {
+      // Nothing is stored for it, but its callback is, before the answer.
+      this.queueAfterSend(profile, message, draft);
     }
     this.host.publish({ kind: "groupMessage", message }, this.recipientsOf(message));
     // Read points and mentions are the group stream's (topics keep none per member).
@@ -103,7 +127,42 @@ export class GroupMessages {
       if (member) this.host.senderRead(member.userId, message.seq, this.host.store.unreadIndexAt(message.seq));
       if (message.atUsers) this.host.mentioned(message.atUsers.filter((u) => u !== from), message.seq);
     }
+    if (afterSend) this.host.callbacks.deliverSoon();
     return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
+  }
+
+  /** Group.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message. */
+  private async askBeforeSend(settings: CallbackSettings, profile: GroupProfile, from: string, draft: GroupMessageDraft): Promise<BeforeDecision> {
+    const decision = await askBefore(
+      {
+        sdkAppId: this.host.sdkAppId,
+        settings,
+        command: beforeSendCommand,
+        fields: sendFields(profile, from, draft.random, draft.body, draft.cloudCustomData, draft.onlineOnly, draft.topicId),
+        eventTime: Date.now(),
+        platform: "RESTAPI",
+      },
+      "group",
+    );
+    if (decision.kind !== "allow" || (decision.body === undefined && decision.cloudCustomData === undefined)) return decision;
+    try {
+      checkMessageSize(decision.body ?? draft.body, decision.cloudCustomData ?? draft.cloudCustomData);
+    } catch {
+      logEvent({ event: "callback_answer_invalid", app: this.host.sdkAppId, command: beforeSendCommand, reason: "the rewritten message is too large" });
+      return decisionOnFailure(settings, "the rewritten message is too large");
+    }
+    return decision;
+  }
+
+  /** Group.CallbackAfterSendMsg for a message as stored, ordered with the group's other after-callbacks. */
+  private queueAfterSend(profile: GroupProfile, message: GroupMessage, draft: GroupMessageDraft): void {
+    const fields = {
+      ...sendFields(profile, message.from, message.random, message.body, message.cloudCustomData, draft.onlineOnly, message.topicId),
+      MsgSeq: message.seq,
+      MsgTime: message.time,
+      ...(message.atUsers || message.atAll ? { GroupAtInfo: groupAtInfo(message) } : {}),
+    };
+    this.host.callbacks.queue(afterSendCommand, "group", fields, "RESTAPI");
   }
 
   /** History newest first, up to `upTo` (the newest when absent), as the caller may see it; a topic's when `topicId` is given. */
@@ -206,4 +265,31 @@ export class GroupMessages {
   private recipientsOf(message: GroupMessage): string[] {
     return message.to ? [...new Set([...message.to, message.from])] : this.host.store.receivingMemberIds();
   }
+}
+
+/** The fields Group.CallbackBeforeSendMsg and AfterSendMsg share, as the spec names them; the sender is the operator. */
+function sendFields(
+  profile: GroupProfile,
+  from: string,
+  random: number,
+  body: MsgBody,
+  cloudCustomData: string | undefined,
+  onlineOnly: boolean | undefined,
+  topicId: string | undefined,
+): Record<string, unknown> {
+  return {
+    GroupId: profile.groupId,
+    Type: profile.type,
+    From_Account: from,
+    Operator_Account: from,
+    Random: random,
+    OnlineOnlyFlag: onlineOnly ? 1 : 0,
+    MsgBody: body,
+    ...(cloudCustomData !== undefined ? { CloudCustomData: cloudCustomData } : {}),
+    ...(topicId !== undefined ? { TopicId: topicId } : {}),
+  };
+}
+
+function groupAtInfo(message: GroupMessage): { GroupAtAllFlag: number; GroupAt_Account?: string }[] {
+  return [...(message.atAll ? [{ GroupAtAllFlag: 1 }] : []), ...(message.atUsers ?? []).map((u) => ({ GroupAtAllFlag: 0, GroupAt_Account: u }))];
 }
