@@ -51,6 +51,9 @@ export const GroupMessageDraft = z.object({
   needReadReceipt: z.boolean().optional(),
   /** SendMsgControl NoUnread. */
   noUnread: z.boolean().optional(),
+  /** REST ForbidCallbackControl: skips Group.CallbackBeforeSendMsg / AfterSendMsg. */
+  forbidBeforeCallback: z.boolean().optional(),
+  forbidAfterCallback: z.boolean().optional(),
 });
 export type GroupMessageDraft = z.infer<typeof GroupMessageDraft>;
 

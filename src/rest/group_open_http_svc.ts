@@ -521,6 +521,8 @@ export const sendGroupMsg = command({
       ...(mentions.some((m) => m.GroupAtAllFlag === 1) ? { atAll: true } : {}),
       ...(body.NeedReadReceipt === 1 ? { needReadReceipt: true } : {}),
       ...(body.SendMsgControl?.includes("NoUnread") ? { noUnread: true } : {}),
+      ...(body.ForbidCallbackControl?.includes("ForbidBeforeSendMsgCallback") ? { forbidBeforeCallback: true } : {}),
+      ...(body.ForbidCallbackControl?.includes("ForbidAfterSendMsgCallback") ? { forbidAfterCallback: true } : {}),
     };
     const sent = unwrap(await group(ctx, body.GroupId).sendMessage(admin(body.From_Account), draft));
     return { MsgTime: sent.time, MsgSeq: sent.seq, MsgDropReason: sent.dropReason };

@@ -291,10 +291,12 @@ describe("callbacks under wrangler dev", () => {
     expect(await sendToGroup("drop")).toMatchObject({ ActionStatus: "OK", ErrorCode: 0 });
     const rewritten = await sendToGroup("rewrite");
     expect(rewritten.ErrorCode).toBe(0);
+    const unasked = await sendToGroup("refuse", { ForbidCallbackControl: ["ForbidBeforeSendMsgCallback", "ForbidAfterSendMsgCallback"] });
+    expect(unasked.ErrorCode).toBe(0);
     const last = await sendToGroup("last");
 
     const kept = await stored();
-    expect(kept.map((m) => textOf(m.MsgBody)).sort()).toEqual(["hello", "last", "rewritten"]);
+    expect(kept.map((m) => textOf(m.MsgBody)).sort()).toEqual(["hello", "last", "refuse", "rewritten"]);
     expect(kept.find((m) => m.MsgSeq === rewritten.MsgSeq)).toMatchObject({ MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
 
     await until("the last group message's callback", () => ofGroup("Group.CallbackAfterSendMsg").find((r) => r.body.MsgSeq === last.MsgSeq));

@@ -64,7 +64,7 @@ export class GroupMessages {
     if (!admission.admitted && draft.priority !== "High") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: admission.dropReason };
 
     const callbacks = (await this.host.settings()).callbacks;
-    if (callbackEnabled(callbacks, beforeSendCommand)) {
+    if (!draft.forbidBeforeCallback && callbackEnabled(callbacks, beforeSendCommand)) {
       const decision = await this.askBeforeSend(callbacks, profile, from, draft);
       if (decision.kind === "refuse") throw groupError(decision.code, decision.info);
       // The sender is told of success; nothing is stored or delivered.
@@ -72,7 +72,7 @@ export class GroupMessages {
       if (decision.body) draft = { ...draft, body: decision.body };
       if (decision.cloudCustomData !== undefined) draft = { ...draft, cloudCustomData: decision.cloudCustomData };
     }
-    const afterSend = callbackEnabled(callbacks, afterSendCommand);
+    const afterSend = !draft.forbidAfterCallback && callbackEnabled(callbacks, afterSendCommand);
 
     const message: GroupMessage = {
       groupId: this.host.groupId,
