@@ -26,8 +26,14 @@ import {
 import { fcOptions, fuzzWorld, internalErrorCodes, runs, timeLimit, within, type FuzzWorld } from "./fuzz.ts";
 
 /** Every command the door answers, read from the services themselves so a new one is fuzzed too. */
-const commands = everyCommand().map(({ service, name, command }) => ({ path: `${service}/${name}`, command }));
-const services = Object.fromEntries(everyCommand().map(({ service }) => [service, true]));
+/**
+ * Every command but edge-im's own callback settings: a generated CallbackUrl would make later
+ * generated sends call arbitrary addresses. Those commands have their own tests.
+ */
+const commands = everyCommand()
+  .filter(({ service }) => service !== "edgeim_admin_svc")
+  .map(({ service, name, command }) => ({ path: `${service}/${name}`, command }));
+const services = Object.fromEntries(commands.map(({ path }) => [path.split("/")[0]!, true]));
 
 const requestTimeoutMs = 10_000;
 
