@@ -43,6 +43,10 @@ function answer(received: Received, res: ServerResponse): void {
   if (said === "group own code") return json({ ActionStatus: "FAIL", ErrorCode: 10150, ErrorInfo: "the backend's own group reason" });
   if (said === "drop") return json({ ActionStatus: "OK", ErrorCode: 2 });
   if (said === "rewrite") return json({ ActionStatus: "OK", ErrorCode: 0, MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
+  if (said === "a moment") {
+    setTimeout(() => json({ ActionStatus: "OK", ErrorCode: 0 }), 500);
+    return;
+  }
   if (said === "slow") {
     setTimeout(() => json({ ActionStatus: "OK", ErrorCode: 1 }), 5_000);
     return;
@@ -256,6 +260,17 @@ describe("callbacks under wrangler dev", () => {
     await until("all 100 after-callbacks", () => (firstSeen().length === 100 ? true : undefined), 45_000);
     expect(firstSeen()).toEqual(keys);
   }, 60_000);
+
+  it("stores a group send retried while the backend is still being asked once, and answers both with it", async () => {
+    const created = await rest("group_open_http_svc/create_group", { Owner_Account: a, Type: "Public", Name: "retries", MemberList: [{ Member_Account: b }] });
+    const groupId = created.GroupId as string;
+    const send = () => rest("group_open_http_svc/send_group_msg", { GroupId: groupId, From_Account: a, Random: 777, MsgBody: text("a moment") });
+    const [first, retry] = await Promise.all([send(), send()]);
+    expect([first.ErrorCode, retry.ErrorCode]).toEqual([0, 0]);
+    expect(retry.MsgSeq).toBe(first.MsgSeq);
+    const stored = (await rest("group_open_http_svc/group_msg_get_simple", { GroupId: groupId, ReqMsgNumber: 20 })).RspMsgList as unknown[];
+    expect(stored).toHaveLength(1);
+  });
 
   it("asks the backend before a group message, which refuses, drops or rewrites it, and tells it of each one stored, in order", async () => {
     const created = await rest("group_open_http_svc/create_group", { Owner_Account: a, Type: "Public", Name: "callbacks", MemberList: [{ Member_Account: b }] });

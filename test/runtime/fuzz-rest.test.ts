@@ -25,9 +25,9 @@ import {
 } from "../support/arbitraries.ts";
 import { fcOptions, fuzzWorld, internalErrorCodes, runs, timeLimit, within, type FuzzWorld } from "./fuzz.ts";
 
-/** Every command the door answers, read from the services themselves so a new one is fuzzed too. */
 /**
- * Every command but edge-im's own callback settings: a generated CallbackUrl would make later
+ * Every command the door answers, read from the command table so a new one is fuzzed too, but
+ * edge-im's own callback settings: a generated CallbackUrl would make later
  * generated sends call arbitrary addresses. Those commands have their own tests.
  */
 const commands = everyCommand()

@@ -39,7 +39,27 @@ export class GroupMessages {
     this.topics = topics;
   }
 
+  /**
+   * A retry of a send still in progress (the same sender, Random and stream) waits for it and gets
+   * its answer: the before-callback lets other requests run meanwhile, and the store's dedupe only
+   * sees messages already stored.
+   */
   async send(caller: GroupCaller, draft: GroupMessageDraft): Promise<GroupSendResult> {
+    const key = `${caller.userId ?? "@TIM#SYSTEM"}\n${draft.random}\n${draft.topicId ?? ""}`;
+    const pending = this.sending.get(key);
+    if (pending) return pending;
+    const sending = this.sendOnce(caller, draft);
+    this.sending.set(key, sending);
+    try {
+      return await sending;
+    } finally {
+      if (this.sending.get(key) === sending) this.sending.delete(key);
+    }
+  }
+
+  private readonly sending = new Map<string, Promise<GroupSendResult>>();
+
+  private async sendOnce(caller: GroupCaller, draft: GroupMessageDraft): Promise<GroupSendResult> {
     const profile = this.host.profile();
     const topicId = draft.topicId;
     const topic = topicId === undefined ? undefined : this.topics.topicOf(topicId);
