@@ -20,7 +20,7 @@ import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { closeSocket, SocketHub } from "../mechanisms/socketHub.ts";
 import { findAccount } from "../store/accounts.ts";
 import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
-import { appActor } from "./refs.ts";
+import { AppCache } from "./appCache.ts";
 
 interface Attachment {
   userId: string;
@@ -31,7 +31,6 @@ interface Attachment {
   frameRate?: number;
 }
 
-const appCacheMs = 60_000;
 
 export interface Delivery {
   event: GroupEvent;
@@ -41,11 +40,12 @@ export interface Delivery {
 export class FanoutHub extends DurableObject<Env> implements SessionHost {
   private readonly hub: SocketHub<Attachment>;
   private readonly alarms: AlarmScheduler;
-  private app?: { record: App; at: number };
+  private readonly apps: AppCache;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.hub = new SocketHub<Attachment>(ctx);
+    this.apps = new AppCache(env, () => this.sdkAppId, (id) => new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${id} is not an app of this server`));
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(heartbeatPing, heartbeatPong));
     this.alarms = new AlarmScheduler(ctx.storage, [{ name: "deadlines", run: (now) => this.closePastDeadline(now) }], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String(error) })),
@@ -148,11 +148,8 @@ export class FanoutHub extends DurableObject<Env> implements SessionHost {
   }
 
 
-  private async appRecord(): Promise<App> {
-    if (this.app && Date.now() - this.app.at < appCacheMs) return this.app.record;
-    const record = await appActor(this.env, this.sdkAppId).appWithKeys(this.sdkAppId);
-    if (!record) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${this.sdkAppId} is not an app of this server`);
-    this.app = { record, at: Date.now() };
-    return record;
+  private appRecord(): Promise<App> {
+    return this.apps.record();
   }
+
 }

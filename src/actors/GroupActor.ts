@@ -17,7 +17,8 @@ import type { MsgBody } from "../domain/message.ts";
 import type { Env } from "../env.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
-import { appActor, userActor, type GroupRef } from "./refs.ts";
+import { AppCache } from "./appCache.ts";
+import { userActor, type GroupRef } from "./refs.ts";
 import { GroupDirectorySync } from "./group/directory.ts";
 import { AfterCallbackQueue } from "../callbacks/afterQueue.ts";
 import { GroupFanout } from "./group/fanout.ts";
@@ -35,8 +36,6 @@ import type { TopicChanges } from "../domain/groupTopics.ts";
 
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
-
-const appCacheMs = 60_000;
 
 export function parseGroupActorName(name: string): GroupRef {
   const colon = name.indexOf(":");
@@ -57,12 +56,13 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   private readonly directory: GroupDirectorySync;
   readonly callbacks: AfterCallbackQueue;
   private readonly alarms: AlarmScheduler;
-  private app?: { record: Promise<App>; at: number };
+  private readonly apps: AppCache;
   private ref?: GroupRef;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new GroupStore(ctx.storage.sql);
+    this.apps = new AppCache(env, () => this.sdkAppId, (id) => groupError(GroupErrorCode.invalidRequest, `SDKAppID ${id} is not an app of this server`));
     this.fanout = new GroupFanout(env, this.sdkAppId, async () => (await this.settings()).fanoutHubs);
     this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
     // A table of its own: the directory's outbox is drained by its own job.
@@ -249,19 +249,10 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return isAppAdmin(await this.appRecord(), userId);
   }
 
-  /** The app, from its AppActor, held for a minute; one load at a time, so callers resume in the order they asked. */
   private appRecord(): Promise<App> {
-    if (this.app && Date.now() - this.app.at < appCacheMs) return this.app.record;
-    const loading = appActor(this.env, this.sdkAppId)
-      .appWithKeys(this.sdkAppId)
-      .then((record) => {
-        if (!record) throw groupError(GroupErrorCode.invalidRequest, `SDKAppID ${this.sdkAppId} is not an app of this server`);
-        return record;
-      });
-    this.app = { record: loading, at: Date.now() };
-    loading.catch(() => this.app?.record === loading && (this.app = undefined));
-    return loading;
+    return this.apps.record();
   }
+
 
   // ---------------------------------------------------------------- imports, receipts, administration (group/imports.ts, receipts.ts, adminMessages.ts)
 

@@ -20,7 +20,8 @@ import { closeSocket } from "../mechanisms/socketHub.ts";
 import { SnsContext, type SnsEvent } from "../sns/context.ts";
 import { findAccount } from "../store/accounts.ts";
 import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
-import { appActor, userActor, type UserRef } from "./refs.ts";
+import { AppCache } from "./appCache.ts";
+import { userActor, type UserRef } from "./refs.ts";
 import { C2CMessages, type DeliveryOptions, type SenderRelation } from "./user/c2c.ts";
 import { Conversations } from "./user/conversations.ts";
 import { GroupConversations } from "./user/groups.ts";
@@ -33,7 +34,6 @@ import { UserStore } from "./user/UserStore.ts";
 
 export type { ApplyResult, DeliveryOptions, SendResult, SenderRelation } from "./user/c2c.ts";
 
-const settingsCacheMs = 60_000;
 
 export function parseUserActorName(name: string): UserRef {
   const colon = name.indexOf(":");
@@ -49,13 +49,14 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   private readonly groupConversations: GroupConversations;
   private readonly alarms: AlarmScheduler;
   readonly callbacks: UserCallbacks;
-  private app?: { record: App; at: number };
+  private readonly apps: AppCache;
   private accountExists = false;
   private sweepScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new UserStore(ctx.storage.sql);
+    this.apps = new AppCache(env, () => this.me.sdkAppId, (id) => new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${id} is not an app of this server`));
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(heartbeatPing, heartbeatPong));
     this.sessions = new UserSessions({
       ctx,
@@ -326,13 +327,9 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
     return viewOf(await this.appRecord());
   }
 
-  /** The app with its keys, from its AppActor, held for a minute (a key change reaches logins within it). */
-  private async appRecord(): Promise<App> {
-    if (this.app && Date.now() - this.app.at < settingsCacheMs) return this.app.record;
-    const { sdkAppId } = this.me;
-    const record = await appActor(this.env, sdkAppId).appWithKeys(sdkAppId);
-    if (!record) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${sdkAppId} is not an app of this server`);
-    this.app = { record, at: Date.now() };
-    return record;
+  /** The app with its keys, held for a minute (a key change reaches logins within it). */
+  private appRecord(): Promise<App> {
+    return this.apps.record();
   }
+
 }

@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { AppCache } from "../../src/actors/appCache.ts";
 import { userActor } from "../../src/actors/refs.ts";
 import { TestClient } from "./clients.ts";
 import { anApp, aUserId, type TestApp } from "./helpers.ts";
@@ -203,7 +204,7 @@ describe("user login", () => {
     const client = await TestClient.connect(app, id, { noLogin: true });
     await env.APP.get(env.APP.idFromName(String(app.sdkAppId))).configure(app.sdkAppId, { status: "disabled" });
     // The user's actor holds the app for up to a minute; a fresh look sees it disabled.
-    await runInDurableObject(userActor(env, { sdkAppId: app.sdkAppId, userId: id }), (actor) => ((actor as unknown as { app?: unknown }).app = undefined));
+    await runInDurableObject(userActor(env, { sdkAppId: app.sdkAppId, userId: id }), (actor) => (actor as unknown as { apps: AppCache }).apps.forget());
     expect((await client.request("login", { userSig: await app.sig(id) })).code).toBe(60016);
     expect((await client.waitForClose()).code).toBe(4001);
   });
