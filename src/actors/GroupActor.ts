@@ -20,7 +20,7 @@ import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.t
 import { AppCache } from "./appCache.ts";
 import { userActor, type GroupRef } from "./refs.ts";
 import { GroupDirectorySync } from "./group/directory.ts";
-import { AfterCallbackQueue } from "../callbacks/afterQueue.ts";
+import { GroupCallbacks } from "./group/callbacks.ts";
 import { GroupFanout } from "./group/fanout.ts";
 import { GroupStore, type StoredMember } from "./group/GroupStore.ts";
 import type { DirectoryChange, GroupCaller, GroupHost } from "./group/host.ts";
@@ -54,7 +54,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   private readonly topics: GroupTopics;
   private readonly fanout: GroupFanout;
   private readonly directory: GroupDirectorySync;
-  readonly callbacks: AfterCallbackQueue;
+  readonly callbacks: GroupCallbacks;
   private readonly alarms: AlarmScheduler;
   private readonly apps: AppCache;
   private ref?: GroupRef;
@@ -66,7 +66,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.fanout = new GroupFanout(env, this.sdkAppId, async () => (await this.settings()).fanoutHubs);
     this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
     // A table of its own: the directory's outbox is drained by its own job.
-    this.callbacks = new AfterCallbackQueue({ ctx, sdkAppId: this.sdkAppId, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at) }, "callback_outbox");
+    this.callbacks = new GroupCallbacks({ ctx, sdkAppId: this.sdkAppId, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at) }, "callback_outbox");
     this.membership = new GroupMembership(this);
     this.topics = new GroupTopics(this);
     this.messages = new GroupMessages(this, this.topics);

@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
 import { isAppAdmin, viewOf, type App, type AppSettings, type AppView } from "../domain/app.ts";
+import { optPlatform } from "../domain/callbacks.ts";
 import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
 import type { UserEvent } from "../domain/events.ts";
 import type { C2CDraft, C2CMessage, MsgBody } from "../domain/message.ts";
@@ -226,7 +227,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       if (record.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${record.sdkAppId} is disabled`);
     });
     if (!app.ok) return Response.json({ code: app.code, message: app.info }, { status: 403 });
-    return this.sessions.connect(query);
+    // Set by the edge (and by wrangler dev) for the client's own address.
+    return this.sessions.connect(query, request.headers.get("CF-Connecting-IP") ?? undefined);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -272,7 +274,12 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
         },
         sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p)),
-        groupCaller: async () => ({ userId: this.me.userId, appAdmin: isAppAdmin(await this.appView(), this.me.userId) }),
+        groupCaller: async () => ({
+          userId: this.me.userId,
+          appAdmin: isAppAdmin(await this.appView(), this.me.userId),
+          platform: optPlatform(this.sessions.platformOf(ws)),
+          ...(this.sessions.clientIpOf(ws) ? { clientIp: this.sessions.clientIpOf(ws) } : {}),
+        }),
       },
       data,
     );

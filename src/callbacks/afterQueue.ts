@@ -21,6 +21,8 @@ const policy: DrainPolicy = { ...defaultDrainPolicy, maxDelayMs: 5 * 60_000, max
 interface Queued {
   eventTime: number;
   platform: string;
+  /** Absent in rows queued before ClientIP was kept, and where it is not known. */
+  clientIp?: string;
   fields: Record<string, unknown>;
 }
 
@@ -33,7 +35,7 @@ export interface AfterQueueHost {
 }
 
 export class AfterCallbackQueue {
-  private readonly host: AfterQueueHost;
+  protected readonly host: AfterQueueHost;
   private readonly table: string;
   private outboxStore?: SqliteOutbox;
   private queuedSinceDrain = false;
@@ -56,7 +58,12 @@ export class AfterCallbackQueue {
    * `target` orders the rows. Call `deliverSoon` once the action is done.
    */
   queue(command: string, target: string, fields: Record<string, unknown>, platform: string | undefined, now = Date.now()): void {
-    const queued: Queued = { eventTime: now, platform: optPlatform(platform), fields };
+    this.queueFrom(command, target, fields, { platform }, now);
+  }
+
+  /** As `queue`, naming the acting client's IP address too (ClientIP). */
+  queueFrom(command: string, target: string, fields: Record<string, unknown>, origin: { platform?: string; clientIp?: string }, now = Date.now()): void {
+    const queued: Queued = { eventTime: now, platform: optPlatform(origin.platform), ...(origin.clientIp ? { clientIp: origin.clientIp } : {}), fields };
     this.outbox.add(target, command, queued, now);
     this.queuedSinceDrain = true;
   }
@@ -117,6 +124,7 @@ export class AfterCallbackQueue {
       fields: queued.fields,
       eventTime: queued.eventTime,
       platform: optPlatform(queued.platform),
+      clientIp: queued.clientIp,
       attempt: row.attempts + 1,
     });
     if (!result.ok) throw new Error(result.reason);

@@ -29,7 +29,7 @@ export const modifyGroupAttr = command({
   body: z.object({ GroupId: GroupIdField, GroupAttr: GroupAttr.min(1) }),
   paramErrorCode,
   async handle(ctx, body) {
-    unwrap(await groupOf(ctx, body.GroupId).writeAttributes(appAdmin, { mode: "modify", attributes: body.GroupAttr }));
+    unwrap(await groupOf(ctx, body.GroupId).writeAttributes({ ...appAdmin, adminId: ctx.caller }, { mode: "modify", attributes: body.GroupAttr }));
     return {};
   },
 });
@@ -38,7 +38,7 @@ export const setGroupAttr = command({
   body: z.object({ GroupId: GroupIdField, GroupAttr }),
   paramErrorCode,
   async handle(ctx, body) {
-    unwrap(await groupOf(ctx, body.GroupId).writeAttributes(appAdmin, { mode: "set", attributes: body.GroupAttr }));
+    unwrap(await groupOf(ctx, body.GroupId).writeAttributes({ ...appAdmin, adminId: ctx.caller }, { mode: "set", attributes: body.GroupAttr }));
     return {};
   },
 });
@@ -47,7 +47,7 @@ export const deleteGroupAttr = command({
   body: z.object({ GroupId: GroupIdField, GroupAttr: z.array(z.object({ key: z.string({ error: "must be a string" }) })).min(1) }),
   paramErrorCode,
   async handle(ctx, body) {
-    unwrap(await groupOf(ctx, body.GroupId).writeAttributes(appAdmin, { mode: "delete", keys: body.GroupAttr.map((a) => a.key) }));
+    unwrap(await groupOf(ctx, body.GroupId).writeAttributes({ ...appAdmin, adminId: ctx.caller }, { mode: "delete", keys: body.GroupAttr.map((a) => a.key) }));
     return {};
   },
 });
@@ -56,7 +56,7 @@ export const clearGroupAttr = command({
   body: z.object({ GroupId: GroupIdField }),
   paramErrorCode,
   async handle(ctx, body) {
-    unwrap(await groupOf(ctx, body.GroupId).writeAttributes(appAdmin, { mode: "set", attributes: [] }));
+    unwrap(await groupOf(ctx, body.GroupId).writeAttributes({ ...appAdmin, adminId: ctx.caller }, { mode: "set", attributes: [] }));
     return {};
   },
 });

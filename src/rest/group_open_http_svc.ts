@@ -46,6 +46,11 @@ function admin(userId?: string): GroupCaller {
   return userId ? { userId, appAdmin: true } : { appAdmin: true };
 }
 
+/** As `admin`, naming the admin who signed the call: callbacks' Operator_Account when no user is named. */
+function signedAdmin(ctx: CommandContext, userId?: string): GroupCaller {
+  return { ...admin(userId), adminId: ctx.caller };
+}
+
 function group(ctx: CommandContext, groupId: string) {
   return groupNamed(ctx.env, ctx.app.sdkAppId, groupId);
 }
@@ -84,7 +89,7 @@ type CreateFields = z.infer<typeof CreateBody>;
 
 async function create(ctx: CommandContext, body: CreateFields, createTime?: number) {
   const created = unwrap(
-    await createGroup(ctx.env, ctx.app.sdkAppId, admin(), {
+    await createGroup(ctx.env, ctx.app.sdkAppId, signedAdmin(ctx), {
       type: body.Type,
       name: body.Name,
       ...(body.GroupId !== undefined ? { groupId: body.GroupId } : {}),
@@ -191,7 +196,7 @@ export const modifyGroupBaseInfo = command({
   paramErrorCode,
   async handle(ctx, body) {
     unwrap(
-      await group(ctx, body.GroupId).modifyProfile(admin(body.From_Account), {
+      await group(ctx, body.GroupId).modifyProfile(signedAdmin(ctx, body.From_Account), {
         ...(body.Name !== undefined ? { name: body.Name } : {}),
         ...(body.Introduction !== undefined ? { introduction: body.Introduction } : {}),
         ...(body.Notification !== undefined ? { notification: body.Notification } : {}),
@@ -212,7 +217,7 @@ export const destroyGroup = command({
   body: z.object({ GroupId }),
   paramErrorCode,
   async handle(ctx, body) {
-    unwrap(await group(ctx, body.GroupId).destroy(admin()));
+    unwrap(await group(ctx, body.GroupId).destroy(signedAdmin(ctx)));
     return {};
   },
 });
@@ -221,7 +226,7 @@ export const changeGroupOwner = command({
   body: z.object({ GroupId, NewOwner_Account: UserId, From_Account: optional(UserId) }),
   paramErrorCode,
   async handle(ctx, body) {
-    unwrap(await group(ctx, body.GroupId).changeOwner(admin(body.From_Account), body.NewOwner_Account));
+    unwrap(await group(ctx, body.GroupId).changeOwner(signedAdmin(ctx, body.From_Account), body.NewOwner_Account));
     return {};
   },
 });
@@ -348,7 +353,7 @@ export const addGroupMember = command({
   body: z.object({ GroupId, Silence: Flag, MemberList: z.array(z.object({ Member_Account: UserId })).min(1, "must name at least one member") }),
   paramErrorCode,
   async handle(ctx, body) {
-    const results = unwrap(await group(ctx, body.GroupId).addMembers(admin(), body.MemberList.map((m) => m.Member_Account), { silence: body.Silence === 1 }));
+    const results = unwrap(await group(ctx, body.GroupId).addMembers(signedAdmin(ctx), body.MemberList.map((m) => m.Member_Account), { silence: body.Silence === 1 }));
     return { MemberList: results.map((r) => ({ Member_Account: r.userId, Result: r.result })) };
   },
 });
@@ -358,7 +363,7 @@ export const deleteGroupMember = command({
   paramErrorCode,
   async handle(ctx, body) {
     unwrap(
-      await group(ctx, body.GroupId).removeMembers(admin(), body.MemberToDel_Account, {
+      await group(ctx, body.GroupId).removeMembers(signedAdmin(ctx), body.MemberToDel_Account, {
         silence: body.Silence === 1,
         ...(body.Reason !== undefined ? { reason: body.Reason } : {}),
       }),
@@ -384,7 +389,7 @@ export const modifyGroupMemberInfo = command({
   paramErrorCode,
   async handle(ctx, body) {
     unwrap(
-      await group(ctx, body.GroupId).modifyMember(admin(), body.Member_Account, {
+      await group(ctx, body.GroupId).modifyMember(signedAdmin(ctx), body.Member_Account, {
         ...(body.Role !== undefined ? { role: body.Role } : {}),
         ...(body.MsgFlag !== undefined ? { msgFlag: body.MsgFlag } : {}),
         ...(body.NameCard !== undefined ? { nameCard: body.NameCard } : {}),
@@ -550,7 +555,7 @@ export const groupMsgRecall = command({
     const stub = group(ctx, body.GroupId);
     const seqs = body.MsgSeqList.map((m) => m.MsgSeq);
     const keys = new Map(unwrap(await stub.messageKeys(seqs, body.TopicId)).map((k) => [k.seq, msgKey(k.seq, k.random, k.time)]));
-    const results = unwrap(await stub.recall(admin(), seqs, body.TopicId));
+    const results = unwrap(await stub.recall(signedAdmin(ctx), seqs, body.TopicId));
     return { RecallRetList: results.map((r) => ({ MsgSeq: r.seq, RetCode: r.code, MsgKey: keys.get(r.seq) ?? "" })) };
   },
 });

@@ -170,6 +170,18 @@ export class GroupDirectory {
     return counts;
   }
 
+  /** How many groups of `type` this user owns (and is in: an owner always is, but of a live room): CreateGroupNum. */
+  async createdCount(userId: string, type: string): Promise<number> {
+    const row = await this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM group_members m JOIN groups g ON g.sdkappid = m.sdkappid AND g.group_id = m.group_id
+         WHERE m.sdkappid = ? AND m.user_id = ? AND g.owner = ? AND g.type = ?`,
+      )
+      .bind(this.sdkAppId, userId, userId, type)
+      .first<{ n: number }>();
+    return row?.n ?? 0;
+  }
+
   /**
    * A page of the app's groups for get_appid_group_list, whose cursor (Next) is a number: the
    * row's rowid, which new groups only raise, so a page never repeats or skips a group.

@@ -15,6 +15,8 @@ import {
   type CounterChange,
   type CounterMode,
 } from "../../domain/groupData.ts";
+import { afterGroupAttrChangedFields, GroupCallback, type AttrOptionType } from "../../domain/groupCallbacks.ts";
+import { operatorOf } from "./callbacks.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
 
 /** "set" replaces every attribute, "modify" adds or replaces the keys given, "delete" removes them. */
@@ -42,9 +44,10 @@ export class GroupAttributes {
   }
 
   async write(caller: GroupCaller, change: AttributeWrite, expectedVersion?: number): Promise<AttributesRead> {
-    const limits = (await this.host.policy()).attributes;
+    const settings = await this.host.settings();
+    const limits = settings.groups.attributes;
     // Read after the await: another write may have landed while the app's limits were loading.
-    this.host.profile();
+    const profile = this.host.profile();
     decideAttributeAccess(this.host.actorOf(caller).actor);
     const current = this.host.store.attributes();
     checkAttributeVersion(expectedVersion, current.version);
@@ -54,7 +57,11 @@ export class GroupAttributes {
         : applyGroupAttributes(current.attributes, change.mode, change.attributes, limits);
     if (sameAttributes(current.attributes, next)) return current;
     const version = current.version + 1;
-    this.host.transaction(() => this.host.store.setAttributes(next, version));
+    this.host.transaction(() => {
+      this.host.store.setAttributes(next, version);
+      this.host.callbacks.after(settings, GroupCallback.afterGroupAttrChanged, caller, afterGroupAttrChangedFields(profile, operatorOf(caller), ...attrChange(change)));
+    });
+    this.host.callbacks.deliverSoon();
     this.host.publish(
       { kind: "groupAttributesUpdated", groupId: this.host.groupId, groupAttributes: Object.fromEntries(next.map((a) => [a.key, a.value])) },
       this.host.store.allMemberIds(),
@@ -93,4 +100,11 @@ export class GroupAttributes {
     decideCountersAllowed(this.host.profile());
     decideCounterAccess(this.host.actorOf(caller).actor);
   }
+}
+
+/** OptionType and GroupAttr of Group.CallbackAfterGroupAttrChanged: a set of nothing is clear_group_attr; a delete names its keys. */
+function attrChange(change: AttributeWrite): [AttrOptionType, GroupAttribute[]] {
+  if (change.mode === "delete") return ["delete", change.keys.map((key) => ({ key, value: "" }))];
+  if (change.mode === "set" && change.attributes.length === 0) return ["clear", []];
+  return [change.mode, change.attributes];
 }

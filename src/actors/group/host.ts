@@ -3,11 +3,12 @@
  * fan-out, directory) work through.
  */
 import type { AppSettings } from "../../domain/app.ts";
+import type { OptPlatform } from "../../domain/callbacks.ts";
 import type { GroupPolicy, GroupProfile } from "../../domain/group.ts";
 import type { GroupEvent } from "../../domain/groupMessage.ts";
 import type { Actor } from "../../domain/groupRules.ts";
 import type { Env } from "../../env.ts";
-import type { AfterCallbackQueue } from "../../callbacks/afterQueue.ts";
+import type { GroupCallbacks } from "./callbacks.ts";
 import type { GroupStore, StoredMember } from "./GroupStore.ts";
 
 /** Who asks: a user (a member or not), or the app's admin through REST. */
@@ -16,6 +17,12 @@ export interface GroupCaller {
   userId?: string;
   /** Acting with the app admin's authority (REST, or a user who is an app admin). */
   appAdmin: boolean;
+  /** The admin identifier that signed a REST call: callbacks' Operator_Account when no user is named. */
+  adminId?: string;
+  /** A client's device platform (callbacks' OptPlatform); absent for REST, which is "RESTAPI". */
+  platform?: OptPlatform;
+  /** The acting client's IP address, when known (callbacks' ClientIP). */
+  clientIp?: string;
 }
 
 export interface GroupHost {
@@ -24,7 +31,7 @@ export interface GroupHost {
   readonly groupId: string;
   readonly store: GroupStore;
   /** The group's after-callbacks, in order per group. */
-  readonly callbacks: AfterCallbackQueue;
+  readonly callbacks: GroupCallbacks;
   transaction<T>(work: () => T): T;
   /** The group's profile; fails with 10010 when there is no such group. */
   profile(): GroupProfile;

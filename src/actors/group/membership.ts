@@ -44,8 +44,28 @@ import {
   refusalCode,
   type GroupProfileField,
 } from "../../domain/groupRules.ts";
+import {
+  afterChangeGroupOwnerFields,
+  afterCreateGroupFields,
+  afterGroupDestroyedFields,
+  afterGroupFullFields,
+  afterGroupInfoChangedFields,
+  afterMemberExitFields,
+  afterMemberFieldChangedFields,
+  afterNewMemberJoinFields,
+  becameFull,
+  beforeApplyJoinFields,
+  beforeCreateGroupFields,
+  beforeInviteJoinFields,
+  GroupCallback,
+  readGroupBeforeAnswer,
+  readInviteAnswer,
+  type JoinType,
+} from "../../domain/groupCallbacks.ts";
+import type { AppSettings } from "../../domain/app.ts";
 import { existingAccounts } from "../../store/accounts.ts";
 import { GroupDirectory } from "../../store/groups.ts";
+import { operatorOf, refuseOn } from "./callbacks.ts";
 import type { StoredMember } from "./GroupStore.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
 
@@ -115,6 +135,30 @@ export class GroupMembership {
     const everyone = [...(input.owner ? [input.owner] : []), ...members.map((m) => m.userId)];
     await this.requireAccounts(everyone);
     await this.requireRoomInTheirLists(input.type, everyone);
+    // An imported group is created silently: no callbacks either.
+    const imported = input.createTime !== undefined;
+    const settings = await this.host.settings();
+    if (!imported) {
+      const decision = await this.host.callbacks.ask(
+        settings,
+        GroupCallback.beforeCreateGroup,
+        caller,
+        async () =>
+          beforeCreateGroupFields({
+            operator: operatorOf(caller),
+            owner: input.owner,
+            type: input.type,
+            name: input.name,
+            ownerCreated: input.owner ? await new GroupDirectory(this.host.env.DB, this.host.sdkAppId).createdCount(input.owner, input.type) : 0,
+            members: members.map((m) => m.userId),
+          }),
+        readGroupBeforeAnswer,
+      );
+      refuseOn(decision);
+    }
+    // Another create of this id may have landed while this one waited.
+    const taken = this.host.store.profile();
+    if (taken) throw groupIdTakenError(this.host.groupId, taken.ownerAccount, input.owner);
 
     const now = Math.floor(Date.now() / 1000);
     const profile: GroupProfile = {
@@ -142,11 +186,16 @@ export class GroupMembership {
       this.host.store.setProfile(profile);
       for (const member of joined) this.host.store.addMember(member);
       this.host.directoryChanged({ kind: "joined", userIds: everyone, joinSeq: 1, joinedAt: now, joinCount: 0 });
+      if (!imported) {
+        this.host.callbacks.after(settings, GroupCallback.afterCreateGroup, caller, afterCreateGroupFields(profile, operatorOf(caller), members.map((m) => m.userId)));
+        if (becameFull(maxMemberNum, 0, joined.length)) this.host.callbacks.after(settings, GroupCallback.afterGroupFull, caller, afterGroupFullFields(profile));
+      }
     });
     await this.host.flushDirectory();
     const operator = caller.userId ?? input.owner ?? "";
-    if (input.createTime === undefined) this.notice(everyone, GroupNoticeType.created, operator);
+    if (!imported) this.notice(everyone, GroupNoticeType.created, operator);
     this.host.publish({ kind: "groupListUpdated", groupId: this.host.groupId }, everyone);
+    this.host.callbacks.deliverSoon();
     return { groupId: this.host.groupId };
   }
 
@@ -157,6 +206,7 @@ export class GroupMembership {
   }
 
   async modifyProfile(caller: GroupCaller, changes: ProfileChanges): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
     const { actor } = this.host.actorOf(caller);
     const fields = (Object.keys(changes) as GroupProfileField[]).filter((f) => changes[f] !== undefined);
@@ -178,10 +228,19 @@ export class GroupMembership {
         throw groupError(GroupErrorCode.invalidParameter, "MaxMemberNum cannot be below the number of members");
       }
     }
+    const infoChanged = afterGroupInfoChangedFields(next, operatorOf(caller), {
+      name: changes.name !== undefined,
+      introduction: changes.introduction !== undefined,
+      notification: changes.notification !== undefined,
+      faceUrl: changes.faceUrl !== undefined,
+      ...(changes.appDefinedData !== undefined ? { appDefinedData: changes.appDefinedData } : {}),
+    });
     this.host.transaction(() => {
       this.host.store.setProfile(next);
       this.host.directoryChanged({ kind: "group" });
+      if (infoChanged) this.host.callbacks.after(settings, GroupCallback.afterGroupInfoChanged, caller, infoChanged);
     });
+    this.host.callbacks.deliverSoon();
     if (changes.name !== undefined) await this.host.flushDirectory();
     const changed: Record<string, unknown> = {};
     for (const field of fields) changed[field] = next[field as keyof GroupProfile];
@@ -189,19 +248,24 @@ export class GroupMembership {
   }
 
   async destroy(caller: GroupCaller): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
     decideDismiss(profile.type, this.host.actorOf(caller).actor);
     const everyone = this.host.store.allMemberIds();
     this.host.transaction(() => {
       this.host.store.wipe();
       this.host.directoryChanged({ kind: "destroyed" });
+      // The callback outbox is a table of its own: the wipe leaves it, and this row, in place.
+      this.host.callbacks.after(settings, GroupCallback.afterGroupDestroyed, caller, afterGroupDestroyedFields(profile, everyone));
     });
+    this.host.callbacks.deliverSoon();
     await this.host.flushDirectory();
     this.notice(everyone, GroupNoticeType.dismissed, caller.userId ?? "");
     this.host.publish({ kind: "groupListUpdated", groupId: this.host.groupId }, everyone);
   }
 
   async changeOwner(caller: GroupCaller, newOwner: string): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
     const target = this.host.store.member(newOwner);
     if (decideOwnerTransfer(profile.type, this.host.actorOf(caller).actor, target?.role ?? "NotMember") === "unchanged") return;
@@ -211,7 +275,9 @@ export class GroupMembership {
       this.host.store.updateMember({ ...target!, role: "Owner" });
       this.host.store.setProfile({ ...profile, ownerAccount: newOwner, infoSeq: profile.infoSeq + 1, lastInfoTime: Math.floor(Date.now() / 1000) });
       this.host.directoryChanged({ kind: "group" });
+      this.host.callbacks.after(settings, GroupCallback.afterChangeGroupOwner, caller, afterChangeGroupOwnerFields(profile, operatorOf(caller), profile.ownerAccount, newOwner));
     });
+    this.host.callbacks.deliverSoon();
     await this.host.flushDirectory();
     this.tip(GroupTipType.groupProfileUpdated, caller.userId ?? "", [newOwner], { ownerAccount: newOwner });
   }
@@ -231,20 +297,38 @@ export class GroupMembership {
   }
 
   async addMembers(caller: GroupCaller, userIds: string[], options: { silence?: boolean }): Promise<{ userId: string; result: AddResult }[]> {
-    const profile = this.host.profile();
+    let profile = this.host.profile();
     checkBatchSize("members to add", userIds.length, groupBatchLimits.addMembers);
     const { actor } = this.host.actorOf(caller);
     const policy = await this.host.policy();
     const decision = decideInvite(profile, actor, policy);
     const unique = [...new Set(userIds)];
+    const settings = await this.host.settings();
+    const invitees = unique.filter((userId) => !this.host.store.member(userId));
+    // The backend may refuse the invitation, or some of the invitees (their Result is 0).
+    const refusedByBackend = new Set<string>();
+    if (invitees.length > 0) {
+      const asked = await this.host.callbacks.ask(
+        settings,
+        GroupCallback.beforeInviteJoinGroup,
+        caller,
+        () => beforeInviteJoinFields(profile, operatorOf(caller), invitees),
+        readInviteAnswer,
+      );
+      refuseOn(asked);
+      if (asked && "refused" in asked) for (const userId of asked.refused) refusedByBackend.add(userId);
+    }
     const found = await existingAccounts(this.host.env.DB, this.host.sdkAppId, unique);
     const counts = await new GroupDirectory(this.host.env.DB, this.host.sdkAppId).joinedCounts(unique);
+    // Read again after the waits: the group may have changed, or gone.
+    profile = this.host.profile();
     const now = Math.floor(Date.now() / 1000);
     const results: { userId: string; result: AddResult }[] = [];
     const added: string[] = [];
     const waiting: string[] = [];
     this.host.transaction(() => {
-      let count = this.host.store.memberCount();
+      const countBefore = this.host.store.memberCount();
+      let count = countBefore;
       const joinSeq = this.host.store.nextSeq();
       for (const userId of unique) {
         if (this.host.store.member(userId)) {
@@ -252,6 +336,7 @@ export class GroupMembership {
           continue;
         }
         const refused =
+          (refusedByBackend.has(userId) ? GroupErrorCode.refusedByCallback : 0) ||
           (!found.has(userId) ? ErrorCode.accountNotFound : 0) ||
           refusalCode(() => checkGroupsPerUser(profile.type, counts.get(userId) ?? 0, policy)) ||
           refusalCode(() => checkRoomForMembers(count, 1, profile.maxMemberNum || Number.MAX_SAFE_INTEGER));
@@ -271,8 +356,12 @@ export class GroupMembership {
         added.push(userId);
         results.push({ userId, result: 1 });
       }
-      if (added.length > 0) this.host.directoryChanged({ kind: "joined", userIds: added, joinSeq, joinedAt: now, joinCount: this.host.store.unreadTotal() });
+      if (added.length > 0) {
+        this.host.directoryChanged({ kind: "joined", userIds: added, joinSeq, joinedAt: now, joinCount: this.host.store.unreadTotal() });
+        this.joined(settings, caller, profile, "Invited", added, countBefore);
+      }
     });
+    this.host.callbacks.deliverSoon();
     if (added.length > 0) await this.host.flushDirectory();
     const operator = caller.userId ?? "";
     if (added.length > 0) {
@@ -288,6 +377,7 @@ export class GroupMembership {
   }
 
   async removeMembers(caller: GroupCaller, userIds: string[], options: { reason?: string; silence?: boolean }): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
     checkBatchSize("members to remove", userIds.length, groupBatchLimits.deleteMembers);
     const { actor } = this.host.actorOf(caller);
@@ -298,7 +388,9 @@ export class GroupMembership {
     this.host.transaction(() => {
       for (const userId of removed) this.host.store.removeMember(userId);
       this.host.directoryChanged({ kind: "left", userIds: removed });
+      this.host.callbacks.after(settings, GroupCallback.afterMemberExit, caller, afterMemberExitFields(profile, "Kicked", operatorOf(caller), removed));
     });
+    this.host.callbacks.deliverSoon();
     await this.host.flushDirectory();
     if (!options.silence) this.tip(GroupTipType.memberKicked, caller.userId ?? "", removed);
     this.notice(removed, GroupNoticeType.kicked, caller.userId ?? "", options.reason);
@@ -306,6 +398,7 @@ export class GroupMembership {
   }
 
   async modifyMember(caller: GroupCaller, userId: string, changes: MemberChanges): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
     const { actor } = this.host.actorOf(caller);
     const target = this.host.store.member(userId);
@@ -333,10 +426,16 @@ export class GroupMembership {
       decideMute(profile.type, actor, target.role);
       next.muteUntil = muteUntilFor(changes.muteTime, Math.floor(Date.now() / 1000));
     }
+    // Role, NameCard and custom fields are what Group.CallbackAfterMemberFieldChanged reports; mute and MsgFlag are not.
+    const fieldsChanged = roleChanged || next.nameCard !== target.nameCard || changes.appMemberDefinedData !== undefined;
     this.host.transaction(() => {
       this.host.store.updateMember(next);
       if (next.msgFlag !== target.msgFlag) this.host.directoryChanged({ kind: "msgFlag", userId, msgFlag: next.msgFlag });
+      if (fieldsChanged) {
+        this.host.callbacks.after(settings, GroupCallback.afterMemberFieldChanged, caller, afterMemberFieldChangedFields(profile, operatorOf(caller), next, changes.appMemberDefinedData));
+      }
     });
+    this.host.callbacks.deliverSoon();
     if (next.msgFlag !== target.msgFlag) await this.host.flushDirectory();
     const operator = caller.userId ?? "";
     if (roleChanged) {
@@ -381,17 +480,23 @@ export class GroupMembership {
     const policy = await this.host.policy();
     const counts = await new GroupDirectory(this.host.env.DB, this.host.sdkAppId).joinedCounts([userId]);
     checkGroupsPerUser(profile.type, counts.get(userId) ?? 0, policy);
+    const settings = await this.host.settings();
+    refuseOn(await this.host.callbacks.ask(settings, GroupCallback.beforeApplyJoinGroup, caller, () => beforeApplyJoinFields(profile, userId), readGroupBeforeAnswer));
+    // Read again after the waits: the group may be gone, or the user in it.
+    this.host.profile();
+    if (this.host.store.member(userId)) return { status: "AlreadyInGroup" };
     const now = Math.floor(Date.now() / 1000);
     if (decision === "awaitApproval") {
       this.host.transaction(() => this.host.store.addRequest(userId, "apply", userId, applyMessage, now));
       this.notice(this.host.store.managerIds(), GroupNoticeType.joinRequest, userId, applyMessage);
       return { status: "WaitAdminApproval" };
     }
-    await this.admit(userId, userId, now);
+    await this.admit(caller, userId, "Apply", now);
     return { status: "JoinedSuccess" };
   }
 
   async quit(caller: GroupCaller): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
     const userId = requireUser(caller);
     const member = this.host.store.member(userId);
@@ -403,7 +508,9 @@ export class GroupMembership {
         this.host.store.setProfile({ ...rest, infoSeq: profile.infoSeq + 1 });
       }
       this.host.directoryChanged({ kind: "left", userIds: [userId] });
+      this.host.callbacks.after(settings, GroupCallback.afterMemberExit, caller, afterMemberExitFields(profile, "Quit", userId, [userId]));
     });
+    this.host.callbacks.deliverSoon();
     await this.host.flushDirectory();
     this.tip(GroupTipType.memberQuit, userId, [userId]);
     this.host.publish({ kind: "groupListUpdated", groupId: this.host.groupId }, [userId]);
@@ -430,22 +537,35 @@ export class GroupMembership {
       return;
     }
     checkRoomForMembers(this.host.store.memberCount(), 1, profile.maxMemberNum || Number.MAX_SAFE_INTEGER);
-    await this.admit(applicant, operator, Math.floor(Date.now() / 1000));
+    await this.admit(caller, applicant, request.kind === "invite" ? "Invited" : "Apply", Math.floor(Date.now() / 1000));
     this.notice([applicant], GroupNoticeType.requestAccepted, operator, message);
   }
 
-  private async admit(userId: string, operator: string, now: number): Promise<void> {
+  /** Lets one user in: an application (JoinType Apply) or an invitation the invitee or a manager accepted (Invited). */
+  private async admit(caller: GroupCaller, userId: string, joinType: JoinType, now: number): Promise<void> {
+    const settings = await this.host.settings();
     const profile = this.host.profile();
-    checkRoomForMembers(this.host.store.memberCount(), 1, profile.maxMemberNum || Number.MAX_SAFE_INTEGER);
+    const countBefore = this.host.store.memberCount();
+    checkRoomForMembers(countBefore, 1, profile.maxMemberNum || Number.MAX_SAFE_INTEGER);
     this.host.transaction(() => {
       const joinSeq = this.host.store.nextSeq();
       this.host.store.addMember(newMember(userId, "Member", now, joinSeq));
       this.host.store.removeRequest(userId);
       this.host.directoryChanged({ kind: "joined", userIds: [userId], joinSeq, joinedAt: now, joinCount: this.host.store.unreadTotal() });
+      this.joined(settings, caller, profile, joinType, [userId], countBefore);
     });
+    this.host.callbacks.deliverSoon();
     await this.host.flushDirectory();
-    this.tip(GroupTipType.memberJoined, operator, [userId]);
+    this.tip(GroupTipType.memberJoined, caller.userId ?? "", [userId]);
     this.host.publish({ kind: "groupListUpdated", groupId: this.host.groupId }, [userId]);
+  }
+
+  /** Group.CallbackAfterNewMemberJoin, and AfterGroupFull when these joins filled the group (inside the joins' transaction). */
+  private joined(settings: AppSettings, caller: GroupCaller, profile: GroupProfile, joinType: JoinType, userIds: string[], countBefore: number): void {
+    this.host.callbacks.after(settings, GroupCallback.afterNewMemberJoin, caller, afterNewMemberJoinFields(profile, joinType, operatorOf(caller), userIds));
+    if (becameFull(profile.maxMemberNum, countBefore, countBefore + userIds.length)) {
+      this.host.callbacks.after(settings, GroupCallback.afterGroupFull, caller, afterGroupFullFields(profile));
+    }
   }
 
   private requireMemberOrAdmin(caller: GroupCaller): void {

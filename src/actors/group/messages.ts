@@ -12,6 +12,7 @@
  */
 import { askBefore } from "../../callbacks/send.ts";
 import { callbackEnabled, decisionOnFailure, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
+import { afterRecallMsgFields, afterSendMsgFields, GroupCallback, sendMsgFields } from "../../domain/groupCallbacks.ts";
 import { ErrorCode } from "../../domain/errors.ts";
 import { logEvent } from "../../ops/log.ts";
 import { GroupErrorCode, groupError } from "../../domain/group.ts";
@@ -20,11 +21,12 @@ import type { GroupMessage, GroupMessageDraft, GroupSendResult } from "../../dom
 import type { GroupProfile } from "../../domain/group.ts";
 import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import type { TokenBucket } from "../../domain/rateLimit.ts";
+import { operatorOf, originOf } from "./callbacks.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
 import type { GroupTopics } from "./topics.ts";
 
-const beforeSendCommand = "Group.CallbackBeforeSendMsg";
-const afterSendCommand = "Group.CallbackAfterSendMsg";
+const beforeSendCommand = GroupCallback.beforeSendMsg;
+const afterSendCommand = GroupCallback.afterSendMsg;
 
 /** A retried send (same sender and Random) inside this window returns the first result. */
 const dedupeWindowSeconds = 5 * 60;
@@ -85,7 +87,7 @@ export class GroupMessages {
 
     const callbacks = (await this.host.settings()).callbacks;
     if (!draft.forbidBeforeCallback && callbackEnabled(callbacks, beforeSendCommand)) {
-      const decision = await this.askBeforeSend(callbacks, profile, from, draft);
+      const decision = await this.askBeforeSend(callbacks, caller, profile, from, draft);
       if (decision.kind === "refuse") throw groupError(decision.code, decision.info);
       // The sender is told of success; nothing is stored or delivered.
       if (decision.kind === "drop") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: "" };
@@ -122,7 +124,7 @@ export class GroupMessages {
         this.host.store.insertMessage(message, now);
         if (member) this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds });
         // The after-callback commits with the message: an answered send's callback is never lost.
-        if (afterSend) this.queueAfterSend(profile, message, draft);
+        if (afterSend) this.queueAfterSend(caller, profile, message, draft);
       });
     } else if (keep) {
       this.host.transaction(() => {
@@ -133,12 +135,12 @@ export class GroupMessages {
           // The sender has read its own message, and everything before it.
           this.host.store.updateMember({ ...member, lastSendMsgTime: nowSeconds, readSeq: Math.max(member.readSeq, message.seq) });
         }
-        if (afterSend) this.queueAfterSend(profile, message, draft);
+        if (afterSend) this.queueAfterSend(caller, profile, message, draft);
       });
       this.host.directoryChanged({ kind: "group" });
     } else if (afterSend) {
       // Nothing is stored for it, but its callback is, before the answer.
-      this.queueAfterSend(profile, message, draft);
+      this.queueAfterSend(caller, profile, message, draft);
     }
     this.host.publish({ kind: "groupMessage", message }, this.recipientsOf(message));
     // Read points and mentions are the group stream's (topics keep none per member).
@@ -152,15 +154,17 @@ export class GroupMessages {
   }
 
   /** Group.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message. */
-  private async askBeforeSend(settings: CallbackSettings, profile: GroupProfile, from: string, draft: GroupMessageDraft): Promise<BeforeDecision> {
+  private async askBeforeSend(settings: CallbackSettings, caller: GroupCaller, profile: GroupProfile, from: string, draft: GroupMessageDraft): Promise<BeforeDecision> {
+    const origin = originOf(caller);
     const decision = await askBefore(
       {
         sdkAppId: this.host.sdkAppId,
         settings,
         command: beforeSendCommand,
-        fields: sendFields(profile, from, draft.random, draft.body, draft.cloudCustomData, draft.onlineOnly, draft.topicId),
+        fields: sendMsgFields(profile, { ...draft, from }),
         eventTime: Date.now(),
-        platform: "RESTAPI",
+        platform: origin.platform,
+        clientIp: origin.clientIp,
       },
       "group",
     );
@@ -175,14 +179,8 @@ export class GroupMessages {
   }
 
   /** Group.CallbackAfterSendMsg for a message as stored, ordered with the group's other after-callbacks. */
-  private queueAfterSend(profile: GroupProfile, message: GroupMessage, draft: GroupMessageDraft): void {
-    const fields = {
-      ...sendFields(profile, message.from, message.random, message.body, message.cloudCustomData, draft.onlineOnly, message.topicId),
-      MsgSeq: message.seq,
-      MsgTime: message.time,
-      ...(message.atUsers || message.atAll ? { GroupAtInfo: groupAtInfo(message) } : {}),
-    };
-    this.host.callbacks.queue(afterSendCommand, "group", fields, "RESTAPI");
+  private queueAfterSend(caller: GroupCaller, profile: GroupProfile, message: GroupMessage, draft: GroupMessageDraft): void {
+    this.host.callbacks.queueFrom(afterSendCommand, "group", afterSendMsgFields(profile, message, draft.onlineOnly), originOf(caller));
   }
 
   /** History newest first, up to `upTo` (the newest when absent), as the caller may see it; a topic's when `topicId` is given. */
@@ -214,28 +212,39 @@ export class GroupMessages {
   async recall(caller: GroupCaller, seqs: number[], topicId?: string): Promise<{ seq: number; code: number }[]> {
     const profile = this.host.profile();
     const { actor } = this.host.actorOf(caller);
-    const window = (await this.host.settings()).recallWindowSeconds;
+    const settings = await this.host.settings();
     // Asked after the wait, so a topic destroyed meanwhile is refused too.
     if (topicId !== undefined) this.topics.topicOf(topicId);
     const now = Date.now();
-    return seqs.map((seq) => {
+    const recalled: GroupMessage[] = [];
+    const results = seqs.map((seq) => {
       const message = this.host.store.message(this.host.groupId, seq, topicId);
       try {
         const decision = decideRecall(
           profile.type,
           actor,
-          message ? { fromActor: message.from === caller.userId, sentAtMs: message.time * 1000, recalled: message.isRevoked } : undefined,
+          message ? { fromActor: message.from === caller.userId, sentAtMs: message.time * 1000, recalled: message.isRevoked || recalled.some((m) => m.seq === seq) } : undefined,
           now,
-          window,
+          settings.recallWindowSeconds,
         );
         if (decision === "alreadyRecalled") return { seq, code: GroupErrorCode.recalledMessageNotFound };
-        this.host.transaction(() => this.host.store.markRecalled(seq, topicId));
-        this.host.publish({ kind: "groupMessageRevoked", groupId: this.host.groupId, seq, ...(topicId !== undefined ? { topicId } : {}) }, this.recipientsOf(message!));
+        recalled.push(message!);
         return { seq, code: 0 };
       } catch (error) {
         return { seq, code: (error as { code?: number }).code ?? ErrorCode.messageServiceInternal };
       }
     });
+    if (recalled.length === 0) return results;
+    // One recall, one Group.CallbackAfterRecallMsg, committed with it.
+    this.host.transaction(() => {
+      for (const message of recalled) this.host.store.markRecalled(message.seq, topicId);
+      this.host.callbacks.after(settings, GroupCallback.afterRecallMsg, caller, afterRecallMsgFields(profile, operatorOf(caller), recalled.map((m) => m.seq), topicId));
+    });
+    for (const message of recalled) {
+      this.host.publish({ kind: "groupMessageRevoked", groupId: this.host.groupId, seq: message.seq, ...(topicId !== undefined ? { topicId } : {}) }, this.recipientsOf(message));
+    }
+    this.host.callbacks.deliverSoon();
+    return results;
   }
 
   modify(caller: GroupCaller, seq: number, body: MsgBody, cloudCustomData?: string, topicId?: string): GroupMessage {
@@ -285,31 +294,4 @@ export class GroupMessages {
   private recipientsOf(message: GroupMessage): string[] {
     return message.to ? [...new Set([...message.to, message.from])] : this.host.store.receivingMemberIds();
   }
-}
-
-/** The fields Group.CallbackBeforeSendMsg and AfterSendMsg share, as the spec names them; the sender is the operator. */
-function sendFields(
-  profile: GroupProfile,
-  from: string,
-  random: number,
-  body: MsgBody,
-  cloudCustomData: string | undefined,
-  onlineOnly: boolean | undefined,
-  topicId: string | undefined,
-): Record<string, unknown> {
-  return {
-    GroupId: profile.groupId,
-    Type: profile.type,
-    From_Account: from,
-    Operator_Account: from,
-    Random: random,
-    OnlineOnlyFlag: onlineOnly ? 1 : 0,
-    MsgBody: body,
-    ...(cloudCustomData !== undefined ? { CloudCustomData: cloudCustomData } : {}),
-    ...(topicId !== undefined ? { TopicId: topicId } : {}),
-  };
-}
-
-function groupAtInfo(message: GroupMessage): { GroupAtAllFlag: number; GroupAt_Account?: string }[] {
-  return [...(message.atAll ? [{ GroupAtAllFlag: 1 }] : []), ...(message.atUsers ?? []).map((u) => ({ GroupAtAllFlag: 0, GroupAt_Account: u }))];
 }

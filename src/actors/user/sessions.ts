@@ -22,6 +22,8 @@ interface Attachment {
   userId: string;
   device: string;
   platform: Platform;
+  /** The device's IP address as the edge saw it (callbacks' ClientIP); absent when not known. */
+  clientIp?: string;
   connectedAt: number;
   loggedInAt?: number;
   sigExpiresAt?: number;
@@ -66,12 +68,12 @@ export class UserSessions {
   }
 
   /** Accepts a new connection for this user; it must log in within 10 s. */
-  async connect(query: z.infer<typeof ConnectQuery>): Promise<Response> {
+  async connect(query: z.infer<typeof ConnectQuery>, clientIp?: string): Promise<Response> {
     const pending = this.hub.all().filter((ws) => !this.hub.attachment(ws).loggedInAt).length;
     if (pending >= maxPendingSockets) return new Response("too many connections waiting to log in", { status: 429 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const device = query.device ?? crypto.randomUUID();
-    const attachment: Attachment = { ...this.host.me, device, platform: query.platform, connectedAt: Date.now() };
+    const attachment: Attachment = { ...this.host.me, device, platform: query.platform, ...(clientIp ? { clientIp } : {}), connectedAt: Date.now() };
     this.hub.accept(server, attachment, [`device:${device}`]);
     await this.host.wakeBy(attachment.connectedAt + loginDeadlineMs);
     return new Response(null, { status: 101, webSocket: client });
@@ -98,6 +100,10 @@ export class UserSessions {
 
   platformOf(ws: WebSocket): Platform {
     return this.hub.attachment(ws).platform;
+  }
+
+  clientIpOf(ws: WebSocket): string | undefined {
+    return this.hub.attachment(ws).clientIp;
   }
 
   isLoggedIn(ws: WebSocket): boolean {
