@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { GroupProfile } from "../../src/domain/group.ts";
+import {
+  afterGroupAttrChangedFields,
+  afterGroupInfoChangedFields,
+  afterMemberExitFields,
+  afterNewMemberJoinFields,
+  afterSendMsgFields,
+  becameFull,
+  beforeCreateGroupFields,
+  beforeInviteJoinFields,
+  readGroupBeforeAnswer,
+  readInviteAnswer,
+} from "../../src/domain/groupCallbacks.ts";
+
+const profile = GroupProfile.parse({ groupId: "@TGS#1abc", type: "Public", name: "Hikers", ownerAccount: "alice", createTime: 1, maxMemberNum: 3, appDefinedData: [] });
+
+describe("group callback bodies", () => {
+  it("name the fields as Tencent does", () => {
+    expect(beforeCreateGroupFields({ operator: "alice", owner: "alice", type: "Public", name: "Hikers", ownerCreated: 2, members: ["bob"] })).toEqual({
+      Operator_Account: "alice",
+      Owner_Account: "alice",
+      Type: "Public",
+      Name: "Hikers",
+      CreateGroupNum: 2,
+      MemberList: [{ Member_Account: "bob" }],
+    });
+    expect(beforeInviteJoinFields(profile, "alice", ["bob", "carol"])).toEqual({
+      GroupId: "@TGS#1abc",
+      Type: "Public",
+      Operator_Account: "alice",
+      DestinationMembers: [{ Member_Account: "bob" }, { Member_Account: "carol" }],
+    });
+    expect(afterNewMemberJoinFields(profile, "Apply", "bob", ["bob"])).toMatchObject({ JoinType: "Apply", NewMemberList: [{ Member_Account: "bob" }] });
+    expect(afterMemberExitFields(profile, "Kicked", "alice", ["bob"])).toMatchObject({ ExitType: "Kicked", Operator_Account: "alice", ExitMemberList: [{ Member_Account: "bob" }] });
+  });
+
+  it("report only the profile fields a change touched, and nothing for others", () => {
+    const next = { ...profile, notification: "Sunday 9am" };
+    expect(afterGroupInfoChangedFields(next, "alice", { notification: true })).toEqual({ GroupId: "@TGS#1abc", Type: "Public", Operator_Account: "alice", Notification: "Sunday 9am" });
+    expect(afterGroupInfoChangedFields(next, "alice", { appDefinedData: [{ key: "k", value: "v" }] })).toMatchObject({ UserDefinedDataList: [{ Key: "k", Value: "v" }] });
+    expect(afterGroupInfoChangedFields(next, "alice", {})).toBeNull();
+  });
+
+  it("tell what an attribute write did", () => {
+    expect(afterGroupAttrChangedFields(profile, "admin", "modify", [{ key: "seat", value: "1" }])).toMatchObject({ OptionType: "modify", GroupAttr: [{ key: "seat", value: "1" }] });
+  });
+
+  it("carry a message as stored, with its mentions", () => {
+    const fields = afterSendMsgFields(profile, { groupId: "@TGS#1abc", seq: 7, from: "bob", random: 9, time: 100, body: [], priority: "Normal", isRevoked: false, isModified: false, atUsers: ["alice"] }, false);
+    expect(fields).toMatchObject({ From_Account: "bob", Operator_Account: "bob", Random: 9, MsgSeq: 7, MsgTime: 100, OnlineOnlyFlag: 0, GroupAtInfo: [{ GroupAtAllFlag: 0, GroupAt_Account: "alice" }] });
+  });
+
+  it("see a group become full only on the join that fills it", () => {
+    expect(becameFull(3, 2, 3)).toBe(true);
+    expect(becameFull(3, 3, 3)).toBe(false);
+    expect(becameFull(3, 1, 2)).toBe(false);
+    expect(becameFull(0, 100, 101)).toBe(false);
+  });
+});
+
+describe("group before-callback answers", () => {
+  it("allow with 0 and refuse with 1 as 10016; anything else is a failure", () => {
+    expect(readGroupBeforeAnswer({ ActionStatus: "OK", ErrorCode: 0 })).toEqual({ decision: { kind: "allow" } });
+    expect(readGroupBeforeAnswer({ ActionStatus: "FAIL", ErrorCode: 1, ErrorInfo: "closed" })).toEqual({ decision: { kind: "refuse", code: 10016, info: "closed" } });
+    expect(readGroupBeforeAnswer({ ErrorCode: 2 })).toHaveProperty("failure");
+    expect(readGroupBeforeAnswer({ ErrorCode: 10150 })).toHaveProperty("failure");
+    expect(readGroupBeforeAnswer("yes")).toHaveProperty("failure");
+  });
+
+  it("let an invitation through but for the invitees the backend refuses", () => {
+    expect(readInviteAnswer({ ActionStatus: "OK", ErrorCode: 0, RefusedMembers_Account: ["carol"] })).toEqual({ decision: { kind: "allow", refused: ["carol"] } });
+    expect(readInviteAnswer({ ActionStatus: "OK", ErrorCode: 0 })).toEqual({ decision: { kind: "allow", refused: [] } });
+    expect(readInviteAnswer({ ErrorCode: 1 })).toMatchObject({ decision: { kind: "refuse", code: 10016 } });
+    expect(readInviteAnswer({ ErrorCode: 0, RefusedMembers_Account: "carol" })).toHaveProperty("failure");
+  });
+});
