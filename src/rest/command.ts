@@ -10,6 +10,8 @@ export interface CommandContext {
   caller: string;
   /** The host the request was sent to (this server's, as the caller reaches it). */
   host: string;
+  /** The caller's IP address, when the platform says (CF-Connecting-IP): callbacks' ClientIP. */
+  clientIp?: string;
   waitUntil(promise: Promise<unknown>): void;
 }
 

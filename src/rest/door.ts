@@ -72,7 +72,7 @@ async function answer(
   // The command's own D1 queries are counted for the log line (actors' queries are their own).
   const env = { ...c.env, DB: meteredD1(c.env.DB, d1) };
   return command.handle(
-    { env, app: grant.app, caller: query.identifier, host: new URL(c.req.url).host, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    { env, app: grant.app, caller: query.identifier, host: new URL(c.req.url).host, ...clientIpOf(c.req.raw), waitUntil: (p) => c.executionCtx.waitUntil(p) },
     body.data,
   );
 }
@@ -172,4 +172,10 @@ function asImError(error: unknown, commandName: string, internalCode: number): I
 
 function envelope(c: Context, code: number, info: string, payload: Record<string, unknown> = {}): Response {
   return c.json({ ActionStatus: code === ErrorCode.ok ? "OK" : "FAIL", ErrorInfo: info, ErrorCode: code, ...payload });
+}
+
+/** The caller's address as the platform gives it (wrangler dev sets it too), for callbacks' ClientIP. */
+function clientIpOf(request: Request): { clientIp?: string } {
+  const ip = request.headers.get("CF-Connecting-IP");
+  return ip ? { clientIp: ip } : {};
 }

@@ -48,7 +48,7 @@ function admin(userId?: string): GroupCaller {
 
 /** As `admin`, naming the admin who signed the call: callbacks' Operator_Account when no user is named. */
 function signedAdmin(ctx: CommandContext, userId?: string): GroupCaller {
-  return { ...admin(userId), adminId: ctx.caller };
+  return { ...admin(userId), adminId: ctx.caller, ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}) };
 }
 
 function group(ctx: CommandContext, groupId: string) {
