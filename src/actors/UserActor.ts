@@ -265,7 +265,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
     // (at most a minute old) says so. Every op awaits the same cached load, so ops keep their order.
     const status = await this.appRecord().then((app) => app.status, () => undefined);
     if (status === "disabled") {
-      this.sessions.kickAll("appDisabled");
+      // After this op's answer, which says why.
+      setTimeout(() => this.sessions.kickAll("appDisabled"), 0);
       return { ok: false, code: ErrorCode.appDisabled, info: `app ${this.me.sdkAppId} is disabled` };
     }
     const handler = userOps[op] as (c: OpContext, data: unknown) => Promise<Outcome<unknown>>;
