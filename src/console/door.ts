@@ -17,7 +17,7 @@ import type { Env } from "../env.ts";
 import { meteredD1 } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
 import { findCommand, findDeploymentCommand } from "../rest/commands.ts";
-import { readCommandBody, respond } from "../rest/door.ts";
+import { readCommandBody, readJsonBody, respond } from "../rest/door.ts";
 import { checkAppKey, checkConsoleKey, clientAddress } from "./keys.ts";
 import { clearedCookie, issueSession, newCsrfToken, readSession, sessionCookie } from "./session.ts";
 import { z } from "zod";
@@ -72,10 +72,15 @@ const SignIn = z.union([
   z.object({ SdkAppId: SdkAppId, SecretKey: z.string().min(1).max(512) }),
 ]);
 
+/** A sign-in body is two short fields; anything longer is refused unread. */
+const maxSignInBytes = 4096;
+
 consoleDoor.post("/console/api/signin", async (c) => {
   const crossSite = crossSiteProblem(c);
   if (crossSite) return refuse(c, 403, ErrorCode.notAppAdmin, crossSite);
-  const body = SignIn.safeParse(await c.req.json().catch(() => null));
+  const length = Number(c.req.header("Content-Length") ?? "0");
+  if (!(length <= maxSignInBytes)) return refuse(c, 400, ErrorCode.httpParse, `a sign-in body is at most ${maxSignInBytes} bytes`);
+  const body = SignIn.safeParse(await readJsonBody(c.req.raw).catch(() => null));
   if (!body.success) return refuse(c, 400, ErrorCode.jsonParse, "send {ConsoleKey} to sign in as the deployment's operator, or {SdkAppId, SecretKey} as an app's");
   let claims: SessionClaims;
   try {

@@ -156,7 +156,8 @@ function commandPath(path: string): [string, string] | undefined {
   return match ? [match[1]!, match[2]!] : undefined;
 }
 
-async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
+/** The body as a JSON object, read at most 1 MiB far. */
+export async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
   const bytes = await readBody(request);
   let text: string;
   try {
