@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 /** The default app's secret key inside runtime tests. */
 export const testSecretKey = "edge-im-test-secret-key-0123456789abcdef";
+/** The deployment's console key inside runtime tests. */
+export const testConsoleKey = "edge-im-test-console-key-0123456789abcdef";
 
 export default defineConfig({
   test: {
@@ -25,6 +27,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 IM_SECRET_KEY: testSecretKey,
+                IM_CONSOLE_KEY: testConsoleKey,
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },

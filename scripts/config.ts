@@ -7,6 +7,8 @@ export interface DefaultAppConfig {
   sdkAppId: number;
   admins: string[];
   secretKey?: string;
+  /** The deployment's console key (IM_CONSOLE_KEY), when set. */
+  consoleKey?: string;
 }
 
 /** Minimal reader for the [vars] table of wrangler.toml (string values only). */
@@ -45,13 +47,28 @@ export function readDefaultAppConfig(root: string, envFiles: string[] = []): Def
     sdkAppId: Number(vars.IM_SDKAPPID ?? "1400000000"),
     admins: (vars.IM_ADMIN ?? "administrator").split(",").map((s) => s.trim()).filter(Boolean),
     secretKey: vars.IM_SECRET_KEY || undefined,
+    consoleKey: vars.IM_CONSOLE_KEY || undefined,
   };
 }
 
-/** Creates `.dev.vars` with a random IM_SECRET_KEY when it is missing; true when it did. */
-export function ensureDevVars(root: string): boolean {
+/** The secrets `npm run dev` makes when `.dev.vars` lacks them: the default app's key and the console key. */
+const devSecrets = ["IM_SECRET_KEY", "IM_CONSOLE_KEY"] as const;
+
+/**
+ * Creates `.dev.vars` with a random IM_SECRET_KEY and IM_CONSOLE_KEY, or adds whichever of them an
+ * existing one lacks; returns the names it wrote.
+ */
+export function ensureDevVars(root: string): string[] {
   const path = join(root, ".dev.vars");
-  if (existsSync(path)) return false;
-  writeFileSync(path, `# Local secrets for wrangler dev (never committed).\nIM_SECRET_KEY=${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
-  return true;
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  const present = existing === undefined ? {} : parseDotEnv(existing);
+  const missing = devSecrets.filter((name) => !present[name]);
+  if (missing.length === 0) return [];
+  const lines = missing.map((name) => `${name}=${randomBytes(32).toString("hex")}\n`).join("");
+  if (existing === undefined) {
+    writeFileSync(path, `# Local secrets for wrangler dev (never committed).\n${lines}`, { mode: 0o600, flag: "wx" });
+  } else {
+    writeFileSync(path, `${existing}${existing.endsWith("\n") || existing === "" ? "" : "\n"}${lines}`, { mode: 0o600 });
+  }
+  return missing;
 }

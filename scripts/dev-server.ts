@@ -64,7 +64,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
  * Starts edge-im with a secret key of its own, written to an env file in its
  * state folder and passed as `--env-file` (in place of `.dev.vars`): a
  * benchmark runs from a fresh clone without `npm run dev` having made a key.
- * `vars` adds other variables to that file (the default app's callbacks).
+ * `vars` adds other variables to that file (the default app's callbacks). It has a console key
+ * (IM_CONSOLE_KEY) of its own too.
  */
 export async function startServerWithOwnKey(
   options: Omit<ServerOptions, "wranglerConfig"> & { vars?: Record<string, string> } = {},
@@ -73,9 +74,10 @@ export async function startServerWithOwnKey(
   const persistTo = options.persistTo ?? freshStateDir();
   const envFile = join(persistTo, "server.vars");
   const secretKey = randomBytes(32).toString("hex");
-  const lines = Object.entries({ ...vars, IM_SECRET_KEY: secretKey }).map(([name, value]) => `${name}=${value}\n`);
+  const consoleKey = randomBytes(32).toString("hex");
+  const lines = Object.entries({ ...vars, IM_SECRET_KEY: secretKey, IM_CONSOLE_KEY: consoleKey }).map(([name, value]) => `${name}=${value}\n`);
   writeFileSync(envFile, lines.join(""), { mode: 0o600 });
-  const app = { ...readDefaultAppConfig(repoRoot, [envFile]), secretKey };
+  const app = { ...readDefaultAppConfig(repoRoot, [envFile]), secretKey, consoleKey };
   const server = await startServer({ ...serverOptions, persistTo, args: [...(options.args ?? []), "--env-file", envFile] });
   return { server, app };
 }

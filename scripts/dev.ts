@@ -26,9 +26,8 @@ function argValue(name: string): string | undefined {
 }
 
 const envFiles = argValues("--env-file");
-if (envFiles.length === 0 && ensureDevVars(root)) {
-  console.log("edge-im: created .dev.vars with a random IM_SECRET_KEY for the default app");
-}
+const written = envFiles.length === 0 ? ensureDevVars(root) : [];
+if (written.length > 0) console.log(`edge-im: wrote a random ${written.join(" and ")} to .dev.vars`);
 
 // The web chat page loads the SDK bundle: build it from the current source.
 const bundled = spawnSync(process.execPath, [join(root, "scripts", "build-demo.ts")], { cwd: root, stdio: "inherit" });
@@ -95,6 +94,8 @@ async function announce(): Promise<void> {
       `  UserSig    ${userSig}`,
       "",
       `  Web chat   ${base}/demo/`,
+      `  Console    ${base}/console/`,
+      app.consoleKey ? `  Console key ${app.consoleKey}` : "  Console key (none: set IM_CONSOLE_KEY to sign in as the deployment's operator)",
       "",
       "Try it:",
       `  curl -s -X POST '${url}' -d '{"UserID":"alice","Nick":"Alice"}'`,

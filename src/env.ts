@@ -1,6 +1,7 @@
 import type { AppActor } from "./actors/AppActor.ts";
 import type { FanoutHub } from "./actors/FanoutHub.ts";
 import type { GroupActor } from "./actors/GroupActor.ts";
+import type { SignInGuard } from "./actors/SignInGuard.ts";
 import type { UserActor } from "./actors/UserActor.ts";
 
 /** The Worker's bindings (see wrangler.toml). */
@@ -10,6 +11,7 @@ export interface Env {
   USER: DurableObjectNamespace<UserActor>;
   GROUP: DurableObjectNamespace<GroupActor>;
   HUB: DurableObjectNamespace<FanoutHub>;
+  GUARD: DurableObjectNamespace<SignInGuard>;
   /** The default app's SDKAppID. */
   IM_SDKAPPID: string;
   /** The default app's admin identifiers, comma-separated. */
@@ -26,4 +28,6 @@ export interface Env {
   IM_CALLBACK_COMMANDS?: string;
   /** The token that signs the default app's callbacks (a secret). */
   IM_CALLBACK_TOKEN?: string;
+  /** The deployment operator's console key (a secret): signs in to /console/ and calls edgeim_console_svc. */
+  IM_CONSOLE_KEY?: string;
 }

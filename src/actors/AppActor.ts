@@ -11,7 +11,8 @@ import { ErrorCode, ImError } from "../domain/errors.ts";
 import { takeToken, type TokenBucket } from "../domain/rateLimit.ts";
 import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
-import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
+import { ensureAppRow, findApp, randomSecretKey, setSecretKey, updateApp } from "../store/apps.ts";
+import { sameSecret } from "../domain/console.ts";
 import { logEvent } from "../ops/log.ts";
 import { callbacksFromConfig } from "../domain/callbacks.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
@@ -45,6 +46,54 @@ export class AppActor extends DurableObject<Env> {
       if (!allowed) throw new ImError(ErrorCode.restRateLimited, `${command} is limited to ${limit} calls per second`);
       return { app, sigExpiresAt };
     });
+  }
+
+  /**
+   * Authorizes one call from the console, whose session was checked by the console door: the app
+   * exists, is active (unless the call may reach a disabled app, to enable it again), and the
+   * command is within its rate limit, which console calls share with REST.
+   */
+  async authorizeConsole(sdkAppId: number, command: string, options: { allowDisabled: boolean }): Promise<Grant> {
+    return this.decide(async () => {
+      const app = await this.load(sdkAppId);
+      if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${sdkAppId} is not an app of this server`);
+      if (app.status === "disabled" && !options.allowDisabled) throw new ImError(ErrorCode.appDisabled, `app ${sdkAppId} is disabled`);
+      const limit = restRateLimitFor(app.settings, command);
+      const { allowed, bucket } = takeToken(this.buckets.get(command), limit, Date.now());
+      this.buckets.set(command, bucket);
+      if (!allowed) throw new ImError(ErrorCode.restRateLimited, `${command} is limited to ${limit} calls per second`);
+      return { app, sigExpiresAt: 0 };
+    });
+  }
+
+  /** Whether `secretKey` is the app's: an app's operator signs in to the console with it. */
+  async checkSecretKey(sdkAppId: number, secretKey: string): Promise<Grant> {
+    return this.decide(async () => {
+      const app = await this.load(sdkAppId);
+      if (!app || !app.secretKey || !sameSecret(app.secretKey, secretKey)) {
+        // One answer for both, so the sign-in form does not tell which SDKAppIDs exist.
+        throw new ImError(ErrorCode.userSigVerifyFailed, "the SDKAppID or the secret key is wrong");
+      }
+      if (app.status === "disabled") throw new ImError(ErrorCode.appDisabled, `app ${sdkAppId} is disabled; the deployment's operator can enable it`);
+      return { app, sigExpiresAt: 0 };
+    });
+  }
+
+  /**
+   * Gives the app a new secret key. REST calls signed with the old one fail from this call on
+   * (this object is the one that checks them); the app's user actors keep the old key for logins
+   * until their cached app expires, within 60 s.
+   */
+  async rotateSecretKey(sdkAppId: number): Promise<{ ok: true; secretKey: string } | { ok: false; code: number; info: string }> {
+    if (String(sdkAppId) === this.env.IM_SDKAPPID) {
+      return { ok: false, code: ErrorCode.httpParse, info: "the default app's key is IM_SECRET_KEY: change it with `wrangler secret put IM_SECRET_KEY`" };
+    }
+    const app = await this.load(sdkAppId);
+    if (!app) return { ok: false, code: ErrorCode.sdkAppIdInvalid, info: `app ${sdkAppId} does not exist` };
+    const secretKey = randomSecretKey();
+    await setSecretKey(this.env.DB, sdkAppId, secretKey);
+    this.forget();
+    return { ok: true, secretKey };
   }
 
   /**

@@ -263,6 +263,14 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   }
 
   async runOp(ws: WebSocket, op: Exclude<OpName, "login">, data: unknown): Promise<Outcome<unknown>> {
+    // A disabled app's devices are logged out at their next op, once this actor's cached app
+    // (at most a minute old) says so. Every op awaits the same cached load, so ops keep their order.
+    const status = await this.appRecord().then((app) => app.status, () => undefined);
+    if (status === "disabled") {
+      // After this op's answer, which says why.
+      setTimeout(() => this.sessions.kickAll("appDisabled"), 0);
+      return { ok: false, code: ErrorCode.appDisabled, info: `app ${this.me.sdkAppId} is disabled` };
+    }
     const handler = userOps[op] as (c: OpContext, data: unknown) => Promise<Outcome<unknown>>;
     return handler(
       {

@@ -6,6 +6,7 @@ import type { Env } from "../env.ts";
 import type { AppActor } from "./AppActor.ts";
 import type { FanoutHub } from "./FanoutHub.ts";
 import type { GroupActor } from "./GroupActor.ts";
+import type { SignInGuard } from "./SignInGuard.ts";
 import type { UserActor } from "./UserActor.ts";
 
 export interface UserRef {
@@ -44,4 +45,9 @@ export function fanoutHub(env: Env, sdkAppId: number, index: number): DurableObj
 /** The actor of one app, named by its SDKAppID. */
 export function appActor(env: Env, sdkAppId: number): DurableObjectStub<AppActor> {
   return env.APP.get(env.APP.idFromName(String(sdkAppId)));
+}
+
+/** The guard counting wrong keys from one caller (`console:<address>`, `app:<SDKAppID>:<address>`). */
+export function signInGuard(env: Env, subject: string): DurableObjectStub<SignInGuard> {
+  return env.GUARD.get(env.GUARD.idFromName(subject));
 }

@@ -87,3 +87,47 @@ export function parseAdminList(value: string | undefined): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+/** Settings the console and `edgeim_admin_svc/set_app_settings` change; callbacks have their own command. */
+export type SettingsChange = Record<string, unknown>;
+
+/**
+ * The settings after `change` is merged over `current` (objects field by field, anything else
+ * replaced), or what is wrong with it: a name that is no setting (so a typo is not silently
+ * dropped), or a value out of range, each named by its path.
+ */
+export function mergeSettings(current: AppSettings, change: SettingsChange): { merged: unknown } | { problem: string } {
+  if ("callbacks" in change) return { problem: "callbacks: set them with edgeim_admin_svc/set_callback" };
+  const unknown = unknownSetting(change, AppSettings.parse({}), "");
+  if (unknown) return { problem: `${unknown}: no such setting` };
+  return { merged: mergeObjects(current, change) };
+}
+
+/** Settings whose keys are the operator's own (a record), not names of settings. */
+const openRecords = new Set(["commandRateLimits"]);
+
+function unknownSetting(change: Record<string, unknown>, shape: Record<string, unknown>, prefix: string): string | undefined {
+  for (const [key, value] of Object.entries(change)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!Object.hasOwn(shape, key)) return path;
+    const known = shape[key];
+    if (!openRecords.has(path) && isPlainObject(known) && isPlainObject(value)) {
+      const inner = unknownSetting(value, known, path);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+function mergeObjects(base: Record<string, unknown>, change: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(change)) {
+    const current = base[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) && !openRecords.has(key) ? mergeObjects(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

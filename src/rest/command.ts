@@ -32,3 +32,24 @@ export interface Command<S extends z.ZodType = z.ZodType> {
 export function command<S extends z.ZodType>(definition: Command<S>): Command {
   return definition as unknown as Command;
 }
+
+/** What a deployment-level command (edgeim_console_svc) gets: the deployment, no app. */
+export interface DeploymentContext {
+  env: Env;
+  host: string;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * A command for the deployment's operator (creating and listing apps), authorised by the
+ * console key instead of an app's UserSig.
+ */
+export interface DeploymentCommand<S extends z.ZodType = z.ZodType> {
+  body: S;
+  paramErrorCode: number;
+  handle(ctx: DeploymentContext, body: z.infer<S>): Promise<Record<string, unknown>>;
+}
+
+export function deploymentCommand<S extends z.ZodType>(definition: DeploymentCommand<S>): DeploymentCommand {
+  return definition as unknown as DeploymentCommand;
+}

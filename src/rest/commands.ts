@@ -1,5 +1,6 @@
 /** Every REST command edge-im answers, by "service/command". */
-import type { Command } from "./command.ts";
+import type { Command, DeploymentCommand } from "./command.ts";
+import { edgeimConsoleSvc } from "./edgeim_console_svc.ts";
 import { edgeimAdminSvc } from "./edgeim_admin_svc.ts";
 import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
@@ -23,6 +24,15 @@ const services: Record<string, Record<string, Command>> = {
   edgeim_admin_svc: edgeimAdminSvc,
 };
 
+/** Commands on the deployment rather than one app, authorised by the console key (`edgeim_console_svc`). */
+const deploymentServices: Record<string, Record<string, DeploymentCommand>> = {
+  edgeim_console_svc: edgeimConsoleSvc,
+};
+
+export function findDeploymentCommand(service: string, name: string): DeploymentCommand | undefined {
+  return Object.hasOwn(deploymentServices, service) && Object.hasOwn(deploymentServices[service]!, name) ? deploymentServices[service]![name] : undefined;
+}
+
 /** Every command, by service (what the property-based tests fuzz). */
 export function everyCommand(): { service: string; name: string; command: Command }[] {
   return Object.entries(services).flatMap(([service, table]) => Object.entries(table).map(([name, command]) => ({ service, name, command })));
@@ -43,6 +53,7 @@ const internalErrorCodes: Record<string, number> = {
   group_open_attr_http_svc: 10002,
   million_group_open_http_svc: 10002,
   edgeim_admin_svc: 60002,
+  edgeim_console_svc: 60002,
 };
 
 export function internalErrorCode(service: string): number {

@@ -10,8 +10,10 @@ import { checkBody } from "../domain/wire.ts";
 import type { Env } from "../env.ts";
 import { meteredD1, type D1Usage } from "../ops/d1Meter.ts";
 import { logEvent } from "../ops/log.ts";
-import type { Command } from "./command.ts";
-import { findCommand, internalErrorCode } from "./commands.ts";
+import type { z } from "zod";
+import { checkConsoleKey, clientAddress } from "../console/keys.ts";
+import type { Command, DeploymentCommand } from "./command.ts";
+import { findCommand, findDeploymentCommand, internalErrorCode } from "./commands.ts";
 
 /** Bodies larger than this are refused before parsing. */
 const maxBodyBytes = 1024 * 1024;
@@ -20,27 +22,49 @@ export const restDoor = new Hono<{ Bindings: Env }>();
 
 // Every path under /v4 is the door's: one that names no command is a bad URL (60009), in the envelope.
 restDoor.all("/v4/*", async (c) => {
-  const started = Date.now();
   const path = new URL(c.req.url).pathname;
   const [service, name] = commandPath(path) ?? ["", ""];
   const commandName = service ? `${service}/${name}` : path.slice("/v4/".length, 104);
   const command = findCommand(service, name);
-  const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
+  const deployment = command ? undefined : findDeploymentCommand(service, name);
+  return respond(c, { commandName, service, errorDisplay: command?.errorDisplay }, (log, d1) =>
+    deployment ? answerDeployment(c, deployment, log, d1) : answer(c, command, commandName, log, d1),
+  );
+});
+
+/** Who made a call and for which app, for its log line. */
+export interface CallLog {
+  app?: number;
+  caller?: string;
+}
+
+/**
+ * Runs one command call and answers it in Tencent's envelope, HTTP 200 whatever happens, with its
+ * log line. The console door answers through it too.
+ */
+export async function respond(
+  c: Context<{ Bindings: Env }>,
+  call: { commandName: string; service: string; errorDisplay?: boolean; door?: string },
+  run: (log: CallLog, d1: D1Usage) => Promise<Record<string, unknown>>,
+): Promise<Response> {
+  const started = Date.now();
+  const log: CallLog = {};
   const d1: D1Usage = { rowsRead: 0, rowsWritten: 0, queries: 0 };
   let code: number = ErrorCode.ok;
-  const extra = command?.errorDisplay ? { ErrorDisplay: "" } : {};
+  const extra = call.errorDisplay ? { ErrorDisplay: "" } : {};
   try {
-    const payload = await answer(c, command, commandName, log, d1);
+    const payload = await run(log, d1);
     return envelope(c, ErrorCode.ok, "", { ...extra, ...payload });
   } catch (error) {
-    const failure = asImError(error, commandName, internalErrorCode(service));
+    const failure = asImError(error, call.commandName, internalErrorCode(call.service));
     code = failure.code;
     return envelope(c, failure.code, failure.message, extra);
   } finally {
     logEvent({
       event: "rest",
+      ...(call.door ? { door: call.door } : {}),
       app: log.app,
-      command: commandName,
+      command: call.commandName,
       caller: log.caller,
       code,
       ms: Date.now() - started,
@@ -48,13 +72,34 @@ restDoor.all("/v4/*", async (c) => {
       d1RowsWritten: d1.rowsWritten,
     });
   }
-});
+}
+
+/** A deployment command (edgeim_console_svc): the console key as a bearer token instead of an app's UserSig. */
+async function answerDeployment(c: Context<{ Bindings: Env }>, command: DeploymentCommand, log: CallLog, d1: D1Usage): Promise<Record<string, unknown>> {
+  if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
+  log.caller = "console";
+  const bearer = /^Bearer\s+(\S+)$/.exec(c.req.header("Authorization") ?? "");
+  if (!bearer) throw new ImError(ErrorCode.notAppAdmin, "deployment commands need the console key: send the header Authorization: Bearer <IM_CONSOLE_KEY>");
+  await checkConsoleKey(c.env, bearer[1]!, clientAddress(c.req.raw));
+  const body = await readCommandBody(c.req.raw, command);
+  return command.handle({ env: { ...c.env, DB: meteredD1(c.env.DB, d1) }, host: new URL(c.req.url).host, waitUntil: (p) => c.executionCtx.waitUntil(p) }, body);
+}
+
+/** Reads and validates a command's body; a bad field answers the service's code, with its path. */
+export async function readCommandBody(
+  request: Request,
+  command: { body: z.ZodType; paramErrorCode: number; fieldErrorCodes?: Record<string, number> },
+): Promise<unknown> {
+  const body = checkBody(command.body, await readJsonBody(request));
+  if (!body.ok) throw new ImError(command.fieldErrorCodes?.[body.field] ?? command.paramErrorCode, body.info);
+  return body.data;
+}
 
 async function answer(
   c: Context<{ Bindings: Env }>,
   command: Command | undefined,
   commandName: string,
-  log: { app?: number; caller?: string },
+  log: CallLog,
   d1: D1Usage,
 ): Promise<Record<string, unknown>> {
   if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
@@ -67,13 +112,12 @@ async function answer(
   const grant = await actor.authorizeRest(query, commandName);
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
-  const body = checkBody(command.body, await readJsonBody(c.req.raw));
-  if (!body.ok) throw new ImError(command.fieldErrorCodes?.[body.field] ?? command.paramErrorCode, body.info);
+  const body = await readCommandBody(c.req.raw, command);
   // The command's own D1 queries are counted for the log line (actors' queries are their own).
   const env = { ...c.env, DB: meteredD1(c.env.DB, d1) };
   return command.handle(
     { env, app: grant.app, caller: query.identifier, host: new URL(c.req.url).host, ...clientIpOf(c.req.raw), waitUntil: (p) => c.executionCtx.waitUntil(p) },
-    body.data,
+    body,
   );
 }
 
@@ -112,7 +156,8 @@ function commandPath(path: string): [string, string] | undefined {
   return match ? [match[1]!, match[2]!] : undefined;
 }
 
-async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
+/** The body as a JSON object, read at most 1 MiB far. */
+export async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
   const bytes = await readBody(request);
   let text: string;
   try {
@@ -175,7 +220,7 @@ function envelope(c: Context, code: number, info: string, payload: Record<string
 }
 
 /** The caller's address as the platform gives it (wrangler dev sets it too), for callbacks' ClientIP. */
-function clientIpOf(request: Request): { clientIp?: string } {
+export function clientIpOf(request: Request): { clientIp?: string } {
   const ip = request.headers.get("CF-Connecting-IP");
   return ip ? { clientIp: ip } : {};
 }

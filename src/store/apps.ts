@@ -98,3 +98,35 @@ function randomSdkAppId(): number {
 export function randomSecretKey(): string {
   return [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+export interface AppListing {
+  sdkAppId: number;
+  name: string;
+  admins: string[];
+  status: AppStatus;
+  createdAt: number;
+}
+
+/** One page of the deployment's apps, by SDKAppID, and the total. */
+export async function listApps(db: D1Database, offset: number, limit: number): Promise<{ apps: AppListing[]; total: number }> {
+  const [page, count] = await db.batch([
+    db.prepare("SELECT sdkappid, name, admins, status, created_at FROM apps ORDER BY sdkappid LIMIT ? OFFSET ?").bind(limit, offset),
+    db.prepare("SELECT COUNT(*) AS n FROM apps"),
+  ]);
+  const rows = (page!.results ?? []) as { sdkappid: number; name: string; admins: string; status: string; created_at: number }[];
+  return {
+    apps: rows.map((row) => ({
+      sdkAppId: row.sdkappid,
+      name: row.name,
+      admins: JSON.parse(row.admins) as string[],
+      status: AppStatus.catch("disabled").parse(row.status),
+      createdAt: row.created_at,
+    })),
+    total: ((count!.results ?? [])[0] as { n: number } | undefined)?.n ?? 0,
+  };
+}
+
+/** Replaces an app's secret key (not the default app's, whose key is configuration). */
+export async function setSecretKey(db: D1Database, sdkAppId: number, secretKey: string): Promise<void> {
+  await db.prepare("UPDATE apps SET secret_key = ? WHERE sdkappid = ?").bind(secretKey, sdkAppId).run();
+}

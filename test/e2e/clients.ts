@@ -13,14 +13,20 @@ export const sig = (userId: string) => generateUserSig({ sdkAppId: defaultApp.sd
 
 /** Opens /v1/connect as `userId` on the default app and logs in. */
 export async function connect(server: RunningServer, userId: string, device: string): Promise<ProtocolClient> {
-  const url = `${server.base.replace("http", "ws")}/v1/connect?sdkappid=${defaultApp.sdkAppId}&userid=${userId}&platform=Web&device=${device}`;
+  return connectTo(server, { sdkAppId: defaultApp.sdkAppId, secretKey: defaultApp.secretKey! }, userId, device);
+}
+
+/** Opens /v1/connect as `userId` on any app whose key the test knows, and logs in. */
+export async function connectTo(server: RunningServer, app: { sdkAppId: number; secretKey: string }, userId: string, device: string): Promise<ProtocolClient> {
+  const url = `${server.base.replace("http", "ws")}/v1/connect?sdkappid=${app.sdkAppId}&userid=${userId}&platform=Web&device=${device}`;
   const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener("open", () => resolve(), { once: true });
     ws.addEventListener("error", () => reject(new Error(`cannot connect ${url}`)), { once: true });
   });
   const client = new ProtocolClient(ws, userId);
-  client.loginResponse = await client.request("login", { userSig: await sig(userId) });
+  const userSig = await generateUserSig({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, identifier: userId });
+  client.loginResponse = await client.request("login", { userSig });
   if (client.loginResponse.code !== 0) throw new Error(`login failed: ${JSON.stringify(client.loginResponse)}`);
   return client;
 }

@@ -27,8 +27,9 @@ import { fcOptions, fuzzWorld, internalErrorCodes, runs, timeLimit, within, type
 
 /**
  * Every command the door answers, read from the command table so a new one is fuzzed too, but
- * edge-im's own callback settings: a generated CallbackUrl would make later
- * generated sends call arbitrary addresses. Those commands have their own tests.
+ * edge-im's own administration of the app: a generated CallbackUrl would make later generated
+ * sends call arbitrary addresses, a generated status or key rotation would lock the fuzzer out.
+ * Those commands have their own tests.
  */
 const commands = everyCommand()
   .filter(({ service }) => service !== "edgeim_admin_svc")

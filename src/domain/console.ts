@@ -1,0 +1,64 @@
+/**
+ * The console's rules, without the runtime: who a session is, what it may touch, and how long a
+ * caller who keeps sending wrong keys waits before the next try.
+ */
+import { z } from "zod";
+
+/** How long a console session lasts; it is renewed when less than half is left. */
+export const sessionSeconds = 30 * 60;
+
+/**
+ * A signed-in console: the deployment's operator (every app, creating apps) or one app's
+ * operator (that app only). `csrf` must come back in the X-CSRF-Token header of every
+ * state-changing call.
+ */
+export const SessionClaims = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("deployment"), csrf: z.string().min(16) }),
+  z.object({ role: z.literal("app"), app: z.number().int().positive(), csrf: z.string().min(16) }),
+]);
+export type SessionClaims = z.infer<typeof SessionClaims>;
+
+/** Why a session may not act for `sdkAppId`, or undefined when it may. */
+export function scopeProblem(session: SessionClaims, sdkAppId: number): string | undefined {
+  if (session.role === "deployment" || session.app === sdkAppId) return undefined;
+  return `this session belongs to app ${session.app}; it may not act for app ${sdkAppId}`;
+}
+
+/** Wrong keys one caller may send before it has to wait. */
+export const freeFailures = 5;
+/** The longest wait after wrong keys. */
+export const maxBackoffMs = 15 * 60_000;
+/** Failures older than this are forgotten. */
+export const failureMemoryMs = 60 * 60_000;
+
+export interface FailureRecord {
+  /** Wrong keys in a row (reset by a right one, or by an hour without one). */
+  failures: number;
+  /** When the last wrong key came. */
+  lastAt: number;
+}
+
+/**
+ * Until when the caller must wait before its next try: free for the first few wrong keys,
+ * then 1 s, 2 s, 4 s, … doubling up to 15 minutes after the last one.
+ */
+export function retryAt(record: FailureRecord | undefined, now: number): number {
+  if (!record || now - record.lastAt > failureMemoryMs || record.failures < freeFailures) return 0;
+  const wait = Math.min(maxBackoffMs, 1000 * 2 ** (record.failures - freeFailures));
+  return record.lastAt + wait;
+}
+
+/** The record after one more wrong key. */
+export function afterFailure(record: FailureRecord | undefined, now: number): FailureRecord {
+  const fresh = !record || now - record.lastAt > failureMemoryMs;
+  return { failures: fresh ? 1 : record.failures + 1, lastAt: now };
+}
+
+/** Compares two secrets in time that does not depend on where they differ. */
+export function sameSecret(a: string, b: string): boolean {
+  const left = new TextEncoder().encode(a);
+  const right = new TextEncoder().encode(b);
+  let diff = left.length ^ right.length;
+  for (let i = 0; i < Math.max(left.length, right.length); i++) diff |= (left[i % (left.length || 1)] ?? 0) ^ (right[i % (right.length || 1)] ?? 0);
+  return diff === 0;
+}
