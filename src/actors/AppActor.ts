@@ -13,7 +13,7 @@ import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
 import { ensureAppRow, findApp, updateApp } from "../store/apps.ts";
 import { logEvent } from "../ops/log.ts";
-import { callbacksFromConfig } from "../domain/callbacks.ts";
+import { callbacksFromConfig, type CallbackSettings } from "../domain/callbacks.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { drainAppOutbox } from "./appOutbox.ts";
 
@@ -61,6 +61,11 @@ export class AppActor extends DurableObject<Env> {
     return app ? viewOf(app) : null;
   }
 
+  /** The app's callbacks with their signing token, for whatever sends them (`callbacks/send.ts`); undefined when off. */
+  async callbackSettings(sdkAppId: number): Promise<CallbackSettings | undefined> {
+    return (await this.load(sdkAppId))?.settings.callbacks;
+  }
+
   /** Changes the app's status or settings and applies them at once. */
   async configure(sdkAppId: number, change: { status?: AppStatus; settings?: Partial<AppSettings> }): Promise<AppView> {
     const app = await this.load(sdkAppId);
@@ -78,10 +83,14 @@ export class AppActor extends DurableObject<Env> {
     this.buckets.clear();
   }
 
+  private get sdkAppId(): number {
+    return Number(this.ctx.id.name);
+  }
+
   private readonly alarms = new AlarmScheduler(
     this.ctx.storage,
-    [{ name: "outbox", run: async () => (await drainAppOutbox(this.env, Number(this.ctx.id.name))).nextDue }],
-    (job, error) => logEvent({ event: "alarm_job_failed", app: Number(this.ctx.id.name), job, message: String(error) }),
+    [{ name: "outbox", run: async () => (await drainAppOutbox(this.env, this.sdkAppId, () => this.callbackSettings(this.sdkAppId))).nextDue }],
+    (job, error) => logEvent({ event: "alarm_job_failed", app: this.sdkAppId, job, message: String(error) }),
   );
 
   /** Makes sure the app's outbox is looked at by `at`: the alarm moves only if that is sooner. */

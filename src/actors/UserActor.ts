@@ -30,6 +30,7 @@ import { userOps, type OpContext } from "./user/ops.ts";
 import { sweepExpiredHistory, sweepEveryMs } from "./user/retention.ts";
 import { UserSessions } from "./user/sessions.ts";
 import { UserCallbacks } from "./user/callbacks.ts";
+import { optPlatform } from "../domain/callbacks.ts";
 import { UserStore } from "./user/UserStore.ts";
 
 export type { ApplyResult, DeliveryOptions, SendResult, SenderRelation } from "./user/c2c.ts";
@@ -271,7 +272,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
           this.sessions.loggingOut(ws);
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
         },
-        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p)),
+        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p), { operator: this.me.userId, platform: optPlatform(this.sessions.platformOf(ws)) }),
         groupCaller: async () => ({ userId: this.me.userId, appAdmin: isAppAdmin(await this.appView(), this.me.userId) }),
       },
       data,
