@@ -76,6 +76,16 @@ export class AppActor extends DurableObject<Env> {
     return viewOf((await this.load(sdkAppId))!);
   }
 
+  /**
+   * Sets the app's callbacks (undefined turns them off). `token` undefined keeps the one set and
+   * "" removes it, so a caller never needs to read the token to keep it.
+   */
+  async setCallbacks(sdkAppId: number, callbacks: Omit<CallbackSettings, "token"> | undefined, token?: string): Promise<AppView> {
+    if (!callbacks) return this.configure(sdkAppId, { settings: { callbacks: undefined } });
+    const kept = token === undefined ? (await this.load(sdkAppId))?.settings.callbacks?.token : token || undefined;
+    return this.configure(sdkAppId, { settings: { callbacks: { ...callbacks, ...(kept !== undefined ? { token: kept } : {}) } } });
+  }
+
   /** Drops everything remembered, so the next call reads the app afresh. */
   async forget(): Promise<void> {
     this.appLoadedAt = -Infinity;

@@ -320,8 +320,9 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
     this.accountExists = true;
   }
 
+  /** The app's settings with its callbacks' token, which its callbacks sign with. */
   async settings(): Promise<AppSettings> {
-    return (await this.appView()).settings;
+    return (await this.appRecord()).settings;
   }
 
   private async appView(): Promise<AppView> {

@@ -8,6 +8,7 @@
  * and presence see it within 60 s.
  */
 import { z } from "zod";
+import type { CallbacksView } from "../domain/app.ts";
 import { callbackUrlProblem, CallbackSettings } from "../domain/callbacks.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
 import { appActor } from "../actors/refs.ts";
@@ -17,12 +18,12 @@ import { command } from "./command.ts";
 const paramErrorCode = ErrorCode.jsonParse;
 
 /** The callbacks as answered: the token is never echoed back, only whether one is set. */
-function describeCallbacks(settings: CallbackSettings | undefined): Record<string, unknown> {
+function describeCallbacks(settings: CallbacksView | undefined): Record<string, unknown> {
   if (!settings) return { CallbackUrl: "", CallbackCommands: [], HasToken: false, TimeoutMs: 0, OnTimeout: "Proceed" };
   return {
     CallbackUrl: settings.url,
     CallbackCommands: settings.commands,
-    HasToken: settings.token !== undefined,
+    HasToken: settings.hasToken,
     TimeoutMs: settings.timeoutMs,
     OnTimeout: settings.onTimeout === "refuse" ? "Refuse" : "Proceed",
   };
@@ -50,20 +51,19 @@ export const setCallback = command({
   async handle({ env, app, host }, body) {
     const actor = appActor(env, app.sdkAppId);
     if (body.CallbackUrl === "") {
-      const view = await actor.configure(app.sdkAppId, { settings: { callbacks: undefined } });
+      const view = await actor.setCallbacks(app.sdkAppId, undefined);
       return describeCallbacks(view.settings.callbacks);
     }
     const problem = callbackUrlProblem(body.CallbackUrl, host);
     if (problem) throw new ImError(paramErrorCode, `CallbackUrl: ${problem}`);
-    const token = body.Token === undefined ? app.settings.callbacks?.token : body.Token || undefined;
-    const callbacks = CallbackSettings.parse({
+    const { token: _none, ...callbacks } = CallbackSettings.parse({
       url: body.CallbackUrl,
       commands: body.CallbackCommands ?? [],
-      ...(token !== undefined ? { token } : {}),
       ...(body.TimeoutMs !== undefined ? { timeoutMs: body.TimeoutMs } : {}),
       onTimeout: body.OnTimeout === "Refuse" ? "refuse" : "proceed",
     });
-    const view = await actor.configure(app.sdkAppId, { settings: { callbacks } });
+    // The AppActor keeps the token set when `Token` is left out: it never travels back here.
+    const view = await actor.setCallbacks(app.sdkAppId, callbacks, body.Token);
     return describeCallbacks(view.settings.callbacks);
   },
 });

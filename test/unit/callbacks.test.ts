@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppSettings } from "../../src/domain/app.ts";
+import { AppSettings, viewOf } from "../../src/domain/app.ts";
 import { createHash } from "node:crypto";
 import {
   callbackBody,
@@ -129,5 +129,15 @@ describe("a BeforeSendMsg answer", () => {
   it("after a failure, proceeds or refuses with 80003 as the app chose", () => {
     expect(decisionOnFailure({ onTimeout: "proceed" }, "timed out")).toEqual({ kind: "allow" });
     expect(decisionOnFailure({ onTimeout: "refuse" }, "timed out")).toEqual({ kind: "refuse", code: 80003, info: "the app's callback failed: timed out" });
+  });
+});
+
+describe("the app's view", () => {
+  it("carries the callbacks without their token, saying only whether one is set", () => {
+    const settings = AppSettings.parse({ callbacks: { url: "https://backend.example/im", commands: "*", token: "xxx" } });
+    const view = viewOf({ sdkAppId: 1, name: "app", secretKey: "key", admins: ["admin"], status: "active", settings });
+    expect(view.settings.callbacks).toEqual({ url: "https://backend.example/im", commands: "*", timeoutMs: 2000, onTimeout: "proceed", hasToken: true });
+    expect(JSON.stringify(view)).not.toMatch(/xxx|key/);
+    expect(viewOf({ sdkAppId: 1, name: "app", admins: [], status: "active", settings: AppSettings.parse({}) }).settings.callbacks).toBeUndefined();
   });
 });
