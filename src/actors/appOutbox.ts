@@ -71,7 +71,7 @@ export function drainAppOutbox(env: Env, sdkAppId: number, callbackSettings: Cal
       return delivery(env, sdkAppId, row, callbacks);
     },
     // An after-callback is tried for a day, as the actors' own callback queues try theirs.
-    retryOf: (row) => (row.kind === "callback" ? afterCallbackPolicy : undefined),
+    retryOf: (row) => (row.kind === "callback" ? { maxAttempts: afterCallbackPolicy.maxAttempts, maxDelayMs: afterCallbackPolicy.maxDelayMs } : undefined),
     parked(row, attempts, error) {
       if (row.kind === "callback") {
         // Dropped, not kept: a receiver that never comes back does not grow storage.
