@@ -14,7 +14,7 @@ import type { Env } from "../env.ts";
 import { ensureAppRow, findApp, randomSecretKey, setSecretKey, updateApp } from "../store/apps.ts";
 import { sameSecret } from "../domain/console.ts";
 import { logEvent } from "../ops/log.ts";
-import { callbacksFromConfig } from "../domain/callbacks.ts";
+import { callbacksFromConfig, type CallbackSettings } from "../domain/callbacks.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { drainAppOutbox } from "./appOutbox.ts";
 
@@ -110,6 +110,11 @@ export class AppActor extends DurableObject<Env> {
     return app ? viewOf(app) : null;
   }
 
+  /** The app's callbacks with their signing token, for whatever sends them (`callbacks/send.ts`); undefined when off. */
+  async callbackSettings(sdkAppId: number): Promise<CallbackSettings | undefined> {
+    return (await this.load(sdkAppId))?.settings.callbacks;
+  }
+
   /** Changes the app's status or settings and applies them at once. */
   async configure(sdkAppId: number, change: { status?: AppStatus; settings?: Partial<AppSettings> }): Promise<AppView> {
     const app = await this.load(sdkAppId);
@@ -120,6 +125,16 @@ export class AppActor extends DurableObject<Env> {
     return viewOf((await this.load(sdkAppId))!);
   }
 
+  /**
+   * Sets the app's callbacks (undefined turns them off). `token` undefined keeps the one set and
+   * "" removes it, so a caller never needs to read the token to keep it.
+   */
+  async setCallbacks(sdkAppId: number, callbacks: Omit<CallbackSettings, "token"> | undefined, token?: string): Promise<AppView> {
+    if (!callbacks) return this.configure(sdkAppId, { settings: { callbacks: undefined } });
+    const kept = token === undefined ? (await this.load(sdkAppId))?.settings.callbacks?.token : token || undefined;
+    return this.configure(sdkAppId, { settings: { callbacks: { ...callbacks, ...(kept !== undefined ? { token: kept } : {}) } } });
+  }
+
   /** Drops everything remembered, so the next call reads the app afresh. */
   async forget(): Promise<void> {
     this.appLoadedAt = -Infinity;
@@ -127,10 +142,14 @@ export class AppActor extends DurableObject<Env> {
     this.buckets.clear();
   }
 
+  private get sdkAppId(): number {
+    return Number(this.ctx.id.name);
+  }
+
   private readonly alarms = new AlarmScheduler(
     this.ctx.storage,
-    [{ name: "outbox", run: async () => (await drainAppOutbox(this.env, Number(this.ctx.id.name))).nextDue }],
-    (job, error) => logEvent({ event: "alarm_job_failed", app: Number(this.ctx.id.name), job, message: String(error) }),
+    [{ name: "outbox", run: async () => (await drainAppOutbox(this.env, this.sdkAppId, () => this.callbackSettings(this.sdkAppId))).nextDue }],
+    (job, error) => logEvent({ event: "alarm_job_failed", app: this.sdkAppId, job, message: String(error) }),
   );
 
   /** Makes sure the app's outbox is looked at by `at`: the alarm moves only if that is sooner. */

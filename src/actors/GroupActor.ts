@@ -7,7 +7,7 @@
  * Each RPC method is one action, shared by the REST door and client ops.
  */
 import { DurableObject } from "cloudflare:workers";
-import { isAppAdmin, viewOf, type App, type AppSettings } from "../domain/app.ts";
+import { isAppAdmin, type App, type AppSettings } from "../domain/app.ts";
 import { capture } from "../domain/errors.ts";
 import type { GroupPolicy, GroupProfile } from "../domain/group.ts";
 import { GroupErrorCode, groupError } from "../domain/group.ts";
@@ -197,7 +197,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   }
 
   async settings(): Promise<AppSettings> {
-    return viewOf(await this.appRecord()).settings;
+    // The record's, not the view's: the group's callbacks sign with the token the view leaves out.
+    return (await this.appRecord()).settings;
   }
 
   async policy(): Promise<GroupPolicy> {

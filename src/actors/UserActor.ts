@@ -281,7 +281,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
           this.sessions.loggingOut(ws);
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
         },
-        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p)),
+        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p), { operator: this.me.userId, platform: optPlatform(this.sessions.platformOf(ws)) }),
         groupCaller: async () => ({
           userId: this.me.userId,
           appAdmin: isAppAdmin(await this.appView(), this.me.userId),
@@ -334,8 +334,9 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
     this.accountExists = true;
   }
 
+  /** The app's settings with its callbacks' token, which its callbacks sign with. */
   async settings(): Promise<AppSettings> {
-    return (await this.appView()).settings;
+    return (await this.appRecord()).settings;
   }
 
   private async appView(): Promise<AppView> {

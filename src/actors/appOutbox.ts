@@ -3,6 +3,8 @@
  * Worker or actor drains right after answering; the app's AppActor alarm is the backstop for
  * rows that failed or that a drain left behind.
  */
+import { afterCallbackPolicy, deliverQueuedCallback, logDroppedCallback, type QueuedCallback } from "../callbacks/afterQueue.ts";
+import type { CallbackSettings } from "../domain/callbacks.ts";
 import { ImError } from "../domain/errors.ts";
 import type { Env } from "../env.ts";
 import { drainOutbox, defaultDrainPolicy, type DrainReport, type OutboxRow } from "../mechanisms/outbox.ts";
@@ -14,12 +16,23 @@ import { appActor, userActor } from "./refs.ts";
 /** Rows addressed to one user's actor: delivered in the order written. */
 export const userTarget = (userId: string) => `user:${userId}`;
 
+/** After-callbacks of one acting user's profile and relationship changes: delivered in the order written. */
+export const callbackTarget = (userId: string) => `callback:${userId}`;
+
 export interface RelationsChanged {
   events: SnsEvent[];
   data: Record<string, unknown>;
 }
 
-type Delivery = (env: Env, sdkAppId: number, row: OutboxRow) => Promise<void>;
+/** A `callback` row: an after-callback of a profile or relationship change. */
+export interface CallbackRow extends QueuedCallback {
+  command: string;
+}
+
+/** The app's callbacks with their token, loaded once per pass and only if a row needs them. */
+export type CallbackSettingsSource = () => Promise<CallbackSettings | undefined>;
+
+type Delivery = (env: Env, sdkAppId: number, row: OutboxRow, callbacks: CallbackSettingsSource) => Promise<void>;
 
 const deliveries: Record<string, Delivery> = {
   /** The user's actor drops its cached relations and pushes the events to the user's devices. */
@@ -29,20 +42,42 @@ const deliveries: Record<string, Delivery> = {
     const outcome = await userActor(env, ref).relationsChanged(events, data);
     if (!outcome.ok) throw new ImError(outcome.code, outcome.info);
   },
+  /** The app's backend is told (`callbacks/send.ts`). */
+  async callback(_env, sdkAppId, row, callbacks) {
+    const { command, ...queued } = row.payload as CallbackRow;
+    await deliverQueuedCallback(sdkAppId, await callbacks(), command, queued, row.attempts);
+  },
 };
 
+/** Asks the app's AppActor for its callbacks (the token stays out of the app's view). */
+export const appCallbackSettings = (env: Env, sdkAppId: number): Promise<CallbackSettings | undefined> => appActor(env, sdkAppId).callbackSettings(sdkAppId);
+const fromAppActor = (env: Env, sdkAppId: number): CallbackSettingsSource => () => appCallbackSettings(env, sdkAppId);
+
 /** One pass over the app's due rows. */
-export function drainAppOutbox(env: Env, sdkAppId: number): Promise<DrainReport> {
+export function drainAppOutbox(env: Env, sdkAppId: number, callbackSettings: CallbackSettingsSource = fromAppActor(env, sdkAppId)): Promise<DrainReport> {
+  let loaded: Promise<CallbackSettings | undefined> | undefined;
+  const callbacks = () => (loaded ??= callbackSettings().catch((error: unknown) => {
+    loaded = undefined;
+    throw error;
+  }));
+  const store = new D1Outbox(env.DB, sdkAppId);
   return drainOutbox({
-    store: new D1Outbox(env.DB, sdkAppId),
+    store,
     now: Date.now,
     deliver(row) {
       const delivery = deliveries[row.kind];
       // A row of a kind this version does not know (written by a newer one) waits for a version that does.
       if (!delivery) return Promise.reject(new Error(`no delivery for outbox rows of kind "${row.kind}"`));
-      return delivery(env, sdkAppId, row);
+      return delivery(env, sdkAppId, row, callbacks);
     },
+    // An after-callback is tried for a day, as the actors' own callback queues try theirs.
+    retryOf: (row) => (row.kind === "callback" ? { maxAttempts: afterCallbackPolicy.maxAttempts, maxDelayMs: afterCallbackPolicy.maxDelayMs } : undefined),
     parked(row, attempts, error) {
+      if (row.kind === "callback") {
+        // Dropped, not kept: a receiver that never comes back does not grow storage.
+        logDroppedCallback(sdkAppId, (row.payload as CallbackRow).command, attempts, `failed ${attempts} times: ${error}`);
+        return void store.done([row.id]).catch(() => {});
+      }
       logEvent({ event: "outbox_parked", app: sdkAppId, id: row.id, target: row.target, kind: row.kind, attempts, error });
     },
   });

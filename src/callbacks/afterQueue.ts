@@ -6,7 +6,7 @@
  * object whose app sends no callbacks never creates the table.
  */
 import type { AppSettings } from "../domain/app.ts";
-import { callbackEnabled, optPlatform } from "../domain/callbacks.ts";
+import { callbackEnabled, optPlatform, type CallbackSettings } from "../domain/callbacks.ts";
 import { defaultDrainPolicy, drainOutbox, type DrainPolicy, type OutboxRow } from "../mechanisms/outbox.ts";
 import { SqliteOutbox } from "../mechanisms/sqliteOutbox.ts";
 import { logEvent } from "../ops/log.ts";
@@ -16,14 +16,44 @@ import { sendCallback } from "./send.ts";
 export const afterCallbackLifetimeMs = 24 * 3600_000;
 
 /** Backoff up to 5 minutes, so a receiver that comes back is served again within minutes; about a day of attempts. */
-const policy: DrainPolicy = { ...defaultDrainPolicy, maxDelayMs: 5 * 60_000, maxAttempts: 300 };
+export const afterCallbackPolicy: DrainPolicy = { ...defaultDrainPolicy, maxDelayMs: 5 * 60_000, maxAttempts: 300 };
+const policy = afterCallbackPolicy;
 
-interface Queued {
+/** An after-callback as its outbox row holds it (the row's kind, or its payload's `command`, names the command). */
+export interface QueuedCallback {
   eventTime: number;
   platform: string;
   /** Absent in rows queued before ClientIP was kept, and where it is not known. */
   clientIp?: string;
   fields: Record<string, unknown>;
+}
+
+/**
+ * Delivers one queued after-callback; a failure rejects, so the drain retries it. Nothing is
+ * owed when the app turned the command off since; past a day the row is dropped with a log line.
+ */
+export async function deliverQueuedCallback(sdkAppId: number, callbacks: CallbackSettings | undefined, command: string, queued: QueuedCallback, attempts: number): Promise<void> {
+  if (!callbackEnabled(callbacks, command)) return;
+  if (Date.now() - queued.eventTime > afterCallbackLifetimeMs) {
+    logEvent({ event: "callback_dropped", app: sdkAppId, command, attempts, reason: "older than a day" });
+    return;
+  }
+  const result = await sendCallback({
+    sdkAppId,
+    settings: callbacks,
+    command,
+    fields: queued.fields,
+    eventTime: queued.eventTime,
+    platform: optPlatform(queued.platform),
+    clientIp: queued.clientIp,
+    attempt: attempts + 1,
+  });
+  if (!result.ok) throw new Error(result.reason);
+}
+
+/** Logs an after-callback given up on; its row is removed, so a receiver that never comes back does not grow storage. */
+export function logDroppedCallback(sdkAppId: number, command: string, attempts: number, reason: string): void {
+  logEvent({ event: "callback_dropped", app: sdkAppId, command, attempts, reason });
 }
 
 export interface AfterQueueHost {
@@ -63,7 +93,7 @@ export class AfterCallbackQueue {
 
   /** As `queue`, naming the acting client's IP address too (ClientIP). */
   queueFrom(command: string, target: string, fields: Record<string, unknown>, origin: { platform?: string; clientIp?: string }, now = Date.now()): void {
-    const queued: Queued = { eventTime: now, platform: optPlatform(origin.platform), ...(origin.clientIp ? { clientIp: origin.clientIp } : {}), fields };
+    const queued: QueuedCallback = { eventTime: now, platform: optPlatform(origin.platform), ...(origin.clientIp ? { clientIp: origin.clientIp } : {}), fields };
     this.outbox.add(target, command, queued, now);
     this.queuedSinceDrain = true;
   }
@@ -109,30 +139,13 @@ export class AfterCallbackQueue {
   }
 
   private async deliver(row: OutboxRow): Promise<void> {
-    const queued = row.payload as Queued;
     const { callbacks } = await this.host.settings();
-    // The app turned the command off since: nothing is owed.
-    if (!callbackEnabled(callbacks, row.kind)) return;
-    if (Date.now() - queued.eventTime > afterCallbackLifetimeMs) {
-      logEvent({ event: "callback_dropped", app: this.host.sdkAppId, command: row.kind, attempts: row.attempts, reason: "older than a day" });
-      return;
-    }
-    const result = await sendCallback({
-      sdkAppId: this.host.sdkAppId,
-      settings: callbacks,
-      command: row.kind,
-      fields: queued.fields,
-      eventTime: queued.eventTime,
-      platform: optPlatform(queued.platform),
-      clientIp: queued.clientIp,
-      attempt: row.attempts + 1,
-    });
-    if (!result.ok) throw new Error(result.reason);
+    await deliverQueuedCallback(this.host.sdkAppId, callbacks, row.kind, row.payload as QueuedCallback, row.attempts);
   }
 
   /** A row given up on is removed, so a receiver that never comes back does not grow storage. */
   private drop(row: OutboxRow, reason: string): void {
-    logEvent({ event: "callback_dropped", app: this.host.sdkAppId, command: row.kind, attempts: row.attempts, reason });
+    logDroppedCallback(this.host.sdkAppId, row.kind, row.attempts, reason);
     void this.outbox.done([row.id]);
   }
 

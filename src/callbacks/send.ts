@@ -13,6 +13,7 @@ import {
   type CallbackSettings,
   type OptPlatform,
 } from "../domain/callbacks.ts";
+import { readPerItemAnswer, refusalsOnFailure, type ItemRefusal } from "../domain/snsCallbacks.ts";
 import { logEvent } from "../ops/log.ts";
 
 /** The most of an answer read; a larger one is a failure. */
@@ -162,4 +163,17 @@ export async function askBefore(call: CallbackCall, scope: "c2c" | "group"): Pro
   if ("decision" in read) return read.decision;
   logEvent({ event: "callback_answer_invalid", app: call.sdkAppId, command: call.command, reason: read.failure });
   return decisionOnFailure(call.settings, read.failure);
+}
+
+/**
+ * Asks a before-callback that answers per item (Sns.CallbackPrevFriendAdd, PrevFriendResponse):
+ * the items it refused, by id. A failure decides for every item as the app chose, and is logged.
+ */
+export async function askPerItem(call: CallbackCall, asked: string[]): Promise<Map<string, ItemRefusal>> {
+  const result = await sendCallback(call);
+  if (!result.ok) return refusalsOnFailure(call.settings, asked, result.reason);
+  const read = readPerItemAnswer(result.answer, asked);
+  if ("refused" in read) return read.refused;
+  logEvent({ event: "callback_answer_invalid", app: call.sdkAppId, command: call.command, reason: read.failure });
+  return refusalsOnFailure(call.settings, asked, read.failure);
 }

@@ -61,12 +61,21 @@ export interface App {
   settings: AppSettings;
 }
 
-/** What the doors may see of an app: everything but its keys. */
-export type AppView = Omit<App, "secretKey" | "publicKey">;
+/**
+ * The app's callbacks as the doors see them: everything but the signing token, which only the
+ * AppActor and the app's own actors hold, for `callbacks/send.ts`.
+ */
+export type CallbacksView = Omit<CallbackSettings, "token"> & { hasToken: boolean };
+
+/** What the doors may see of an app: everything but its keys and its callbacks' token. */
+export type AppView = Omit<App, "secretKey" | "publicKey" | "settings"> & { settings: Omit<AppSettings, "callbacks"> & { callbacks?: CallbacksView } };
 
 export function viewOf(app: App): AppView {
-  const { secretKey: _secret, publicKey: _public, ...view } = app;
-  return view;
+  const { secretKey: _secret, publicKey: _public, settings, ...view } = app;
+  const { callbacks, ...others } = settings;
+  if (!callbacks) return { ...view, settings: others };
+  const { token, ...shown } = callbacks;
+  return { ...view, settings: { ...others, callbacks: { ...shown, hasToken: token !== undefined } } };
 }
 
 export function isAppAdmin(app: Pick<App, "admins">, identifier: string): boolean {

@@ -38,7 +38,7 @@ export const CallbackSettings = z.object({
 export type CallbackSettings = z.infer<typeof CallbackSettings>;
 
 /** Whether the app sends `command`. */
-export function callbackEnabled(settings: CallbackSettings | undefined, command: string): settings is CallbackSettings {
+export function callbackEnabled<S extends Pick<CallbackSettings, "commands">>(settings: S | undefined, command: string): settings is S {
   if (!settings) return false;
   return settings.commands === "*" || settings.commands.includes(command);
 }

@@ -43,6 +43,8 @@ export interface DrainDeps {
   now(): number;
   /** Told of each row given up on, so it can be logged. */
   parked?(row: OutboxRow, attempts: number, error: string): void;
+  /** How a kind of row retries, when not as the policy says (after-callbacks: for a day). */
+  retryOf?(row: OutboxRow): Pick<DrainPolicy, "maxAttempts" | "maxDelayMs"> | undefined;
 }
 
 export interface DrainPolicy {
@@ -117,13 +119,14 @@ async function drainLine(line: OutboxRow[], holdUntil: number, deps: DrainDeps, 
     } catch (error) {
       const attempts = row.attempts + 1;
       const reason = describe(error);
-      if (attempts >= policy.maxAttempts) {
+      const retry = { ...policy, ...deps.retryOf?.(row) };
+      if (attempts >= retry.maxAttempts) {
         await deps.store.park(row.id, attempts, reason);
         deps.parked?.(row, attempts, reason);
         report.parked++;
         continue;
       }
-      const at = deps.now() + retryDelayMs(attempts, policy);
+      const at = deps.now() + retryDelayMs(attempts, retry);
       await deps.store.reschedule(row.id, at, attempts, reason);
       report.failed++;
       // The rows behind it become due with it, so one claim takes the whole line again.

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { UserId } from "../domain/account.ts";
-import { AppSettings, mergeSettings, type AppView } from "../domain/app.ts";
+import { AppSettings, mergeSettings, type AppView, type CallbacksView } from "../domain/app.ts";
 import { generateUserSig } from "../domain/usersig.ts";
 import { checkBody } from "../domain/wire.ts";
 import { callbackUrlProblem, CallbackSettings } from "../domain/callbacks.ts";
@@ -24,12 +24,12 @@ import { command } from "./command.ts";
 const paramErrorCode = ErrorCode.jsonParse;
 
 /** The callbacks as answered: the token is never echoed back, only whether one is set. */
-function describeCallbacks(settings: CallbackSettings | undefined): Record<string, unknown> {
+function describeCallbacks(settings: CallbacksView | undefined): Record<string, unknown> {
   if (!settings) return { CallbackUrl: "", CallbackCommands: [], HasToken: false, TimeoutMs: 0, OnTimeout: "Proceed" };
   return {
     CallbackUrl: settings.url,
     CallbackCommands: settings.commands,
-    HasToken: settings.token !== undefined,
+    HasToken: settings.hasToken,
     TimeoutMs: settings.timeoutMs,
     OnTimeout: settings.onTimeout === "refuse" ? "Refuse" : "Proceed",
   };
@@ -57,20 +57,19 @@ export const setCallback = command({
   async handle({ env, app, host }, body) {
     const actor = appActor(env, app.sdkAppId);
     if (body.CallbackUrl === "") {
-      const view = await actor.configure(app.sdkAppId, { settings: { callbacks: undefined } });
+      const view = await actor.setCallbacks(app.sdkAppId, undefined);
       return describeCallbacks(view.settings.callbacks);
     }
     const problem = callbackUrlProblem(body.CallbackUrl, host);
     if (problem) throw new ImError(paramErrorCode, `CallbackUrl: ${problem}`);
-    const token = body.Token === undefined ? app.settings.callbacks?.token : body.Token || undefined;
-    const callbacks = CallbackSettings.parse({
+    const { token: _none, ...callbacks } = CallbackSettings.parse({
       url: body.CallbackUrl,
       commands: body.CallbackCommands ?? [],
-      ...(token !== undefined ? { token } : {}),
       ...(body.TimeoutMs !== undefined ? { timeoutMs: body.TimeoutMs } : {}),
       onTimeout: body.OnTimeout === "Refuse" ? "refuse" : "proceed",
     });
-    const view = await actor.configure(app.sdkAppId, { settings: { callbacks } });
+    // The AppActor keeps the token set when `Token` is left out: it never travels back here.
+    const view = await actor.setCallbacks(app.sdkAppId, callbacks, body.Token);
     return describeCallbacks(view.settings.callbacks);
   },
 });
@@ -101,9 +100,12 @@ export const setAppSettings = command({
   }),
   paramErrorCode,
   async handle({ env, app }, body) {
-    const merged = mergeSettings(app.settings, body.Settings);
+    // The callbacks are set_callback's, and the view holds them without their token: they stay out
+    // of the change, and the AppActor keeps the stored ones.
+    const { callbacks: _kept, ...current } = app.settings;
+    const merged = mergeSettings(current, body.Settings);
     if ("problem" in merged) throw new ImError(paramErrorCode, `Settings.${merged.problem}`);
-    const checked = checkBody(AppSettings, merged.merged);
+    const checked = checkBody(AppSettings.omit({ callbacks: true }), merged.merged);
     if (!checked.ok) throw new ImError(paramErrorCode, `Settings.${checked.info}`);
     const view = await appActor(env, app.sdkAppId).configure(app.sdkAppId, { settings: checked.data });
     return describeApp(view);

@@ -1,6 +1,7 @@
 /** Blocklist actions. Blocking ends the friendship both ways and stops the blocked user's messages. */
 import { ImError } from "../domain/errors.ts";
 import { blockRelation, maxBlocked, SnsErrorCode, type BlockRelation } from "../domain/relations.ts";
+import { pairListFields, SnsCallback } from "../domain/snsCallbacks.ts";
 import type { SnsContext } from "./context.ts";
 import type { ItemResult } from "./friends.ts";
 
@@ -38,8 +39,15 @@ export async function block(ctx: SnsContext, owner: string, ids: string[]): Prom
     return { userId: id, code: 0, info: "" };
   });
   if (statements.length > 0) ctx.tell(owner, "blacklistUpdated");
+  afterBlocklistChange(ctx, SnsCallback.blackListAdd, owner, results);
   await ctx.commit(statements);
   return results;
+}
+
+/** Sns.CallbackBlackListAdd / BlackListDelete: a pair for each id whose change went through. */
+function afterBlocklistChange(ctx: SnsContext, command: string, owner: string, results: ItemResult[]): void {
+  const pairs = results.filter((r) => r.code === 0).map((r) => ({ from: owner, to: r.userId, initiator: owner }));
+  if (pairs.length > 0) ctx.callbackAfter(command, owner, pairListFields(pairs));
 }
 
 export async function unblock(ctx: SnsContext, owner: string, ids: string[]): Promise<ItemResult[]> {
@@ -52,6 +60,7 @@ export async function unblock(ctx: SnsContext, owner: string, ids: string[]): Pr
     return { userId: id, code: 0, info: "" };
   });
   if (statements.length > 0) ctx.tell(owner, "blacklistUpdated");
+  afterBlocklistChange(ctx, SnsCallback.blackListDelete, owner, results);
   await ctx.commit(statements);
   return results;
 }

@@ -2,6 +2,7 @@
 import { ImError } from "../domain/errors.ts";
 import { AllowType, defaultAllowType, type ProfileValue } from "../domain/profile.ts";
 import { decideFriendAdd, friendRelation, maxFriendLists, maxFriends, SnsErrorCode, type AddType, type FriendRelation } from "../domain/relations.ts";
+import { friendAddFields, pairListFields, prevFriendAddFields, prevFriendResponseFields, SnsCallback, type ItemRefusal, type Pair } from "../domain/snsCallbacks.ts";
 import { getProfiles } from "../store/profiles.ts";
 import type { FriendRequestRow, FriendRow } from "../store/relations.ts";
 import type { SnsContext } from "./context.ts";
@@ -45,13 +46,14 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
   ]);
   if (!known.has(from)) throw new ImError(SnsErrorCode.accountNotFound, `From_Account "${from}" does not exist`);
   // Targets that asked `from` first: adding them answers their request.
-  const theirRequests = await ctx.relations.requestsTo(from, tos);
+  const [theirRequests, refusedByBackend] = await Promise.all([ctx.relations.requestsTo(from, tos), askBeforeAdding(ctx, from, drafts, known, addType, force)]);
 
   const statements: D1PreparedStatement[] = [];
   const results: ItemResult[] = [];
   const seen = new Set<string>();
   let myCount = counts.get(from) ?? 0;
   const newLists = new Set<string>();
+  const added: Pair[] = [];
   for (const draft of drafts) {
     const to = draft.to;
     if (seen.has(to)) {
@@ -65,6 +67,11 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
     }
     if (!known.has(to)) {
       results.push(fail(to, SnsErrorCode.accountNotFound, "account does not exist"));
+      continue;
+    }
+    const refusal = refusedByBackend.get(to);
+    if (refusal) {
+      results.push(fail(to, refusal.code, refusal.info));
       continue;
     }
     const listName = draft.listName || undefined;
@@ -109,7 +116,9 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
     } else {
       myCount++;
       statements.push(ctx.relations.addFriendStatement(from, row));
+      added.push({ from, to, initiator: from });
       if (addType === "Add_Type_Both" || answersTheirRequest) {
+        added.push({ from: to, to: from, initiator: from });
         statements.push(
           ctx.relations.addFriendStatement(to, {
             friend: from,
@@ -128,8 +137,21 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
       results.push(ok(to));
     }
   }
+  if (added.length > 0) ctx.callbackAfter(SnsCallback.friendAdd, from, friendAddFields(added, { clientCmd: "friend_add", admin: ctx.admin, force }));
   await ctx.commit(statements);
   return results;
+}
+
+/**
+ * Sns.CallbackPrevFriendAdd: the app's backend may refuse some of the adds that could go ahead
+ * (each named once, not oneself, an existing account); the others proceed.
+ */
+async function askBeforeAdding(ctx: SnsContext, from: string, drafts: FriendDraft[], known: Set<string>, addType: AddType, force: boolean): Promise<Map<string, ItemRefusal>> {
+  if (!ctx.callbackOn(SnsCallback.prevFriendAdd)) return new Map();
+  const askable = new Map<string, FriendDraft>();
+  for (const draft of drafts) if (draft.to !== from && known.has(draft.to) && !askable.has(draft.to)) askable.set(draft.to, draft);
+  const items = [...askable.values()];
+  return ctx.askPerItem(SnsCallback.prevFriendAdd, prevFriendAddFields(ctx.origin.operator, from, items, addType, force), [...askable.keys()]);
 }
 
 function friendRow(draft: FriendDraft, listName: string | undefined): Omit<FriendRow, "addTime"> {
@@ -160,6 +182,7 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
   const allLists = new Set(lists);
   let count = counts.get(from) ?? 0;
   const seen = new Set<string>();
+  const imported: Pair[] = [];
   for (const item of items) {
     const problem = seen.has(item.to)
       ? "named twice in this call"
@@ -192,6 +215,7 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
       statements.push(ctx.relations.addListStatement(from, l));
     }
     count++;
+    imported.push({ from, to: item.to, initiator: from });
     statements.push(
       ctx.relations.addFriendStatement(from, {
         friend: item.to,
@@ -206,6 +230,8 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
     results.push(ok(item.to));
   }
   if (results.some((r) => r.code === 0)) ctx.tell(from, "friendListUpdated");
+  // An import skips verification, as a forced add does.
+  if (imported.length > 0) ctx.callbackAfter(SnsCallback.friendAdd, from, friendAddFields(imported, { clientCmd: "friend_import", admin: ctx.admin, force: true }));
   await ctx.commit(statements);
   return results;
 }
@@ -216,6 +242,10 @@ export type RequestResponse = "agree" | "agreeAndAdd";
 export async function acceptRequest(ctx: SnsContext, target: string, requester: string, response: RequestResponse, remark?: string): Promise<void> {
   const request = await ctx.relations.request(target, requester);
   if (!request) throw new ImError(SnsErrorCode.invalidParameter, `there is no friend request from "${requester}"`);
+  // Sns.CallbackPrevFriendResponse: the app's backend may refuse the answer.
+  const fields = prevFriendResponseFields(ctx.origin.operator, target, [{ to: requester, remark, action: response }]);
+  const refusal = (await ctx.askPerItem(SnsCallback.prevFriendResponse, fields, [requester])).get(requester);
+  if (refusal) throw new ImError(refusal.code, refusal.info);
   const statements = [
     ctx.relations.addFriendStatement(requester, {
       friend: target,
@@ -228,9 +258,12 @@ export async function acceptRequest(ctx: SnsContext, target: string, requester: 
     ctx.relations.deleteRequestStatement(target, requester),
   ];
   if (request.listName) statements.unshift(ctx.relations.addListStatement(requester, request.listName));
+  const pairs: Pair[] = [{ from: requester, to: target, initiator: requester }];
   if (response === "agreeAndAdd") {
     statements.push(ctx.relations.addFriendStatement(target, { friend: requester, remark: remark ?? "", lists: [], addSource: request.addSource, addWording: "", custom: {} }));
+    pairs.push({ from: target, to: requester, initiator: requester });
   }
+  ctx.callbackAfter(SnsCallback.friendAdd, target, friendAddFields(pairs, { clientCmd: "friend_response", admin: ctx.admin, force: false }));
   for (const user of [target, requester]) {
     ctx.tell(user, "friendListUpdated");
     ctx.tell(user, "friendApplicationListUpdated");
@@ -255,16 +288,20 @@ export type DeleteType = "Delete_Type_Both" | "Delete_Type_Single";
 export async function deleteFriends(ctx: SnsContext, from: string, tos: string[], deleteType: DeleteType): Promise<ItemResult[]> {
   const mine = await ctx.relations.friendsAmong(from, tos);
   const statements: D1PreparedStatement[] = [];
+  const removed: Pair[] = [];
   const results = tos.map((to) => {
     if (!mine.has(to)) return fail(to, SnsErrorCode.invalidParameter, "not in the friend list");
     statements.push(ctx.relations.deleteFriendStatement(from, to));
+    removed.push({ from, to, initiator: from });
     if (deleteType === "Delete_Type_Both") {
       statements.push(ctx.relations.deleteFriendStatement(to, from));
+      removed.push({ from: to, to: from, initiator: from });
       ctx.tell(to, "friendListUpdated");
     }
     return ok(to);
   });
   if (statements.length > 0) ctx.tell(from, "friendListUpdated");
+  if (removed.length > 0) ctx.callbackAfter(SnsCallback.friendDelete, from, pairListFields(removed));
   await ctx.commit(statements);
   return results;
 }

@@ -1,6 +1,7 @@
 /** Profile actions, shared by REST (profile/*) and the user's own client. */
 import { ImError } from "../domain/errors.ts";
 import { adminOnlyTags, checkProfileItem, isKnownTag, ProfileErrorCode, type ProfileValue } from "../domain/profile.ts";
+import { portraitSetFields, SnsCallback } from "../domain/snsCallbacks.ts";
 import { getProfiles, setProfileStatements } from "../store/profiles.ts";
 import type { SnsContext } from "./context.ts";
 
@@ -24,6 +25,7 @@ export async function updateProfile(ctx: SnsContext, userId: string, items: Prof
   // The user's other devices and everyone who lists the user (a popular user has thousands).
   ctx.tell(userId, "profileUpdated", { userID: userId });
   ctx.tellListersOf(userId, "profileUpdated", { userID: userId });
+  ctx.callbackAfter(SnsCallback.portraitSet, userId, portraitSetFields(ctx.origin.operator, userId, items));
   await ctx.commit(setProfileStatements(ctx.env.DB, ctx.sdkAppId, userId, items));
 }
 

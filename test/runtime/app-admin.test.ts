@@ -28,6 +28,15 @@ describe("edgeim_admin_svc: the app itself", () => {
     expect(tagged.body.ErrorCode).toBe(0);
   });
 
+  it("keeps the callbacks and their token when other settings change", async () => {
+    const app = await anApp();
+    const set = await app.rest("edgeim_admin_svc/set_callback", { CallbackUrl: "https://hooks.example.com/im", CallbackCommands: "*", Token: "s3cret" });
+    expect(set.body.ErrorCode).toBe(0);
+    expect((await app.rest("edgeim_admin_svc/set_app_settings", { Settings: { recallWindowSeconds: 300 } })).body.ErrorCode).toBe(0);
+    const got = await app.rest("edgeim_admin_svc/get_callback", {});
+    expect(got.body).toMatchObject({ CallbackUrl: "https://hooks.example.com/im", CallbackCommands: "*", HasToken: true });
+  });
+
   it("refuses settings out of range, of the wrong type or unknown, naming them, and changes nothing", async () => {
     const app = await anApp();
     const cases: [unknown, string][] = [

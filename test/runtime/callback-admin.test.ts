@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { appActor } from "../../src/actors/refs.ts";
 import { anApp } from "./helpers.ts";
 
 describe("edgeim_admin_svc: an app's callback settings", () => {
@@ -52,5 +54,25 @@ describe("edgeim_admin_svc: an app's callback settings", () => {
       expect(answer.body, path).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 60010 });
     }
     expect((await app.rest("edgeim_admin_svc/get_callback", {})).body.CallbackUrl).toBe("");
+  });
+
+  it("keeps the token out of the app's view that doors and REST calls are handed; only the callbacks' sender reads it", async () => {
+    const app = await anApp();
+    await app.rest("edgeim_admin_svc/set_callback", { CallbackUrl: "https://backend.example/im", CallbackCommands: "*", Token: "never-shown-token" });
+    const actor = appActor(env, app.sdkAppId);
+    const sig = await app.sig();
+    const grant = await actor.authorizeRest({ sdkAppId: app.sdkAppId, identifier: app.admin, userSig: sig }, "openim/sendmsg");
+    const described = await actor.describe(app.sdkAppId);
+    for (const shown of [grant, described]) {
+      expect(JSON.stringify(shown)).not.toContain("never-shown-token");
+      expect(JSON.stringify(shown)).toContain("https://backend.example/im");
+    }
+    expect(described?.settings.callbacks?.hasToken).toBe(true);
+    expect((await actor.callbackSettings(app.sdkAppId))?.token).toBe("never-shown-token");
+    // A change that leaves the token out keeps it, though the REST door never saw it.
+    await app.rest("edgeim_admin_svc/set_callback", { CallbackUrl: "https://other.example/im", CallbackCommands: "*" });
+    expect(await actor.callbackSettings(app.sdkAppId)).toMatchObject({ url: "https://other.example/im", token: "never-shown-token" });
+    await app.rest("edgeim_admin_svc/set_callback", { CallbackUrl: "https://other.example/im", CallbackCommands: "*", Token: "" });
+    expect((await actor.callbackSettings(app.sdkAppId))?.token).toBeUndefined();
   });
 });

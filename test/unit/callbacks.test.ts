@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { AppSettings } from "../../src/domain/app.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { deliverQueuedCallback } from "../../src/callbacks/afterQueue.ts";
+import { AppSettings, viewOf } from "../../src/domain/app.ts";
 import { createHash } from "node:crypto";
 import {
   callbackBody,
@@ -131,3 +132,44 @@ describe("a BeforeSendMsg answer", () => {
     expect(decisionOnFailure({ onTimeout: "refuse" }, "timed out")).toEqual({ kind: "refuse", code: 80003, info: "the app's callback failed: timed out" });
   });
 });
+
+describe("the app's view", () => {
+  it("carries the callbacks without their token, saying only whether one is set", () => {
+    const settings = AppSettings.parse({ callbacks: { url: "https://backend.example/im", commands: "*", token: "xxx" } });
+    const view = viewOf({ sdkAppId: 1, name: "app", secretKey: "key", admins: ["admin"], status: "active", settings });
+    expect(view.settings.callbacks).toEqual({ url: "https://backend.example/im", commands: "*", timeoutMs: 2000, onTimeout: "proceed", hasToken: true });
+    expect(JSON.stringify(view)).not.toMatch(/xxx|key/);
+    expect(viewOf({ sdkAppId: 1, name: "app", admins: [], status: "active", settings: AppSettings.parse({}) }).settings.callbacks).toBeUndefined();
+  });
+});
+
+describe("a queued after-callback", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const settings = callbacksFor("Sns.CallbackFriendAdd");
+
+  it("is dropped with a log line once it is older than a day, without a request", async () => {
+    const requests = vi.spyOn(globalThis, "fetch");
+    const logs = vi.spyOn(console, "log").mockImplementation(() => {});
+    await deliverQueuedCallback(7, settings, "Sns.CallbackFriendAdd", { eventTime: Date.now() - 25 * 3600_000, platform: "RESTAPI", fields: {} }, 41);
+    expect(requests).not.toHaveBeenCalled();
+    const line = JSON.parse(String(logs.mock.calls[0]?.[0]));
+    expect(line).toMatchObject({ event: "callback_dropped", app: 7, command: "Sns.CallbackFriendAdd", attempts: 41, reason: "older than a day" });
+  });
+
+  it("is owed no more once the app turned its command off", async () => {
+    const requests = vi.spyOn(globalThis, "fetch");
+    await deliverQueuedCallback(7, callbacksFor("Sns.CallbackFriendDelete"), "Sns.CallbackFriendAdd", { eventTime: Date.now(), platform: "RESTAPI", fields: {} }, 0);
+    await deliverQueuedCallback(7, undefined, "Sns.CallbackFriendAdd", { eventTime: Date.now(), platform: "RESTAPI", fields: {} }, 0);
+    expect(requests).not.toHaveBeenCalled();
+  });
+
+  it("fails, so the drain retries it, when the receiver cannot be reached", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(globalThis, "fetch").mockRejectedValue(new Error("connection refused"));
+    await expect(deliverQueuedCallback(7, settings, "Sns.CallbackFriendAdd", { eventTime: Date.now(), platform: "RESTAPI", fields: {} }, 0)).rejects.toThrow(/connection refused/);
+  });
+});
+
+function callbacksFor(command: string) {
+  return AppSettings.parse({ callbacks: { url: "http://127.0.0.1:9/cb", commands: [command] } }).callbacks!;
+}

@@ -180,6 +180,25 @@ describe("the outbox drain", () => {
     expect(await drainOutbox(t.deps, policy)).toEqual({ delivered: 0, failed: 0, parked: 0, nextDue: null });
   });
 
+  it("lets a kind of row retry longer and wait less between attempts than the policy", async () => {
+    const t = makeDeps({ failing: () => true });
+    const patient = t.store.add("callback:a", "callback");
+    const plain = t.store.add("user:a", "notice");
+    const deps = { ...t.deps, retryOf: (row: OutboxRow) => (row.kind === "callback" ? { maxAttempts: 5, maxDelayMs: 2_000 } : undefined) };
+    const policy: DrainPolicy = { ...defaultDrainPolicy, maxAttempts: 3 };
+    for (let i = 0; i < 3; i++) {
+      await drainOutbox(deps, policy);
+      t.advance(60_000);
+    }
+    expect(t.store.find(plain)).toMatchObject({ parked: true, attempts: 3 });
+    expect(t.store.find(patient)).toMatchObject({ parked: false, attempts: 3, dueAt: t.at() - 60_000 + 2_000 });
+    for (let i = 0; i < 2; i++) {
+      await drainOutbox(deps, policy);
+      t.advance(60_000);
+    }
+    expect(t.store.find(patient)).toMatchObject({ parked: true, attempts: 5 });
+  });
+
   it("caps the wait between attempts", () => {
     expect([1, 2, 3, 4].map((n) => retryDelayMs(n))).toEqual([1_000, 2_000, 4_000, 8_000]);
     expect(retryDelayMs(30)).toBe(defaultDrainPolicy.maxDelayMs);
