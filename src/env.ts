@@ -1,6 +1,7 @@
 import type { AppActor } from "./actors/AppActor.ts";
 import type { FanoutHub } from "./actors/FanoutHub.ts";
 import type { GroupActor } from "./actors/GroupActor.ts";
+import type { LiveShard } from "./actors/LiveShard.ts";
 import type { UserActor } from "./actors/UserActor.ts";
 
 /** The Worker's bindings (see wrangler.toml). */
@@ -10,6 +11,7 @@ export interface Env {
   USER: DurableObjectNamespace<UserActor>;
   GROUP: DurableObjectNamespace<GroupActor>;
   HUB: DurableObjectNamespace<FanoutHub>;
+  LIVE: DurableObjectNamespace<LiveShard>;
   /** The default app's SDKAppID. */
   IM_SDKAPPID: string;
   /** The default app's admin identifiers, comma-separated. */

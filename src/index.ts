@@ -11,6 +11,7 @@ export { AppActor } from "./actors/AppActor.ts";
 export { UserActor } from "./actors/UserActor.ts";
 export { GroupActor } from "./actors/GroupActor.ts";
 export { FanoutHub } from "./actors/FanoutHub.ts";
+export { LiveShard } from "./actors/LiveShard.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 

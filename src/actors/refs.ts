@@ -6,6 +6,7 @@ import type { Env } from "../env.ts";
 import type { AppActor } from "./AppActor.ts";
 import type { FanoutHub } from "./FanoutHub.ts";
 import type { GroupActor } from "./GroupActor.ts";
+import type { LiveShard } from "./LiveShard.ts";
 import type { UserActor } from "./UserActor.ts";
 
 export interface UserRef {
@@ -44,4 +45,9 @@ export function fanoutHub(env: Env, sdkAppId: number, index: number): DurableObj
 /** The actor of one app, named by its SDKAppID. */
 export function appActor(env: Env, sdkAppId: number): DurableObjectStub<AppActor> {
   return env.APP.get(env.APP.idFromName(String(sdkAppId)));
+}
+
+/** Shard `n` of a live room's audience (`SDKAppID:GroupId:n`). */
+export function liveShard(env: Env, sdkAppId: number, groupId: string, shard: number): DurableObjectStub<LiveShard> {
+  return env.LIVE.get(env.LIVE.idFromName(`${sdkAppId}:${groupId}:${shard}`));
 }

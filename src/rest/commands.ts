@@ -5,6 +5,7 @@ import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
+import { groupOpenAvchatroomHttpSvc, liveGroupCommands } from "./live_commands.ts";
 import { millionGroupOpenHttpSvc } from "./million_group_open_http_svc.ts";
 import { openim } from "./openim.ts";
 import { profile } from "./profile.ts";
@@ -13,7 +14,8 @@ import { sns } from "./sns.ts";
 
 const services: Record<string, Record<string, Command>> = {
   im_open_login_svc: imOpenLoginSvc,
-  group_open_http_svc: { ...groupOpenHttpSvc, ...groupAttrCommands },
+  group_open_http_svc: { ...groupOpenHttpSvc, ...groupAttrCommands, ...liveGroupCommands },
+  group_open_avchatroom_http_svc: groupOpenAvchatroomHttpSvc,
   openim,
   recentcontact,
   profile,
@@ -42,6 +44,7 @@ const internalErrorCodes: Record<string, number> = {
   recentcontact: 50000,
   group_open_attr_http_svc: 10002,
   million_group_open_http_svc: 10002,
+  group_open_avchatroom_http_svc: 10002,
   edgeim_admin_svc: 60002,
 };
 
