@@ -68,7 +68,8 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private budget?: TokenBucket;
   private opened?: Promise<void>;
   private bans?: Map<string, number>;
-  private countDirty = false;
+  /** A shard that wakes reports once at its next alarm: the coordinator may have missed a change before it slept. */
+  private countDirty = true;
   private memberCount = 0;
   /** Messages this shard dropped by priority because it fell behind, since it woke. */
   private readonly dropped: Record<MsgPriority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
