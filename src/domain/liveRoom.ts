@@ -15,7 +15,7 @@ import { UserId } from "./account.ts";
 
 export const LiveSettings = z.object({
   /** Sockets one shard holds before the coordinator opens another (the platform's ceiling is 32,768). */
-  shardSize: z.number().int().min(1).max(30_000).default(1_000),
+  shardSize: z.number().int().min(1).max(30_000).default(500),
   /** Shards the coordinator calls itself; past it each call reaches a relay shard that calls up to this many. */
   directFanout: z.number().int().min(2).max(256).default(64),
   /** Join and quit tips are sent while the audience is at most this. */
