@@ -38,6 +38,9 @@ import type { TopicChanges } from "../domain/groupTopics.ts";
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
 
+/** Events of a live room that its whole audience sees (the room's profile, attributes and counters). */
+const relayedToAudience = new Set<GroupEvent["kind"]>(["groupTip", "groupAttributesUpdated", "groupCounterUpdated"]);
+
 export function parseGroupActorName(name: string): GroupRef {
   const colon = name.indexOf(":");
   return { sdkAppId: Number(name.slice(0, colon)), groupId: name.slice(colon + 1) };
@@ -273,6 +276,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   }
 
   publish(event: GroupEvent, userIds: string[]): void {
+    // A live room's audience is on its shards, not among its members.
+    if (relayedToAudience.has(event.kind) && this.isLive()) this.live.relayEvent(event);
     if (userIds.length === 0) return;
     void this.fanout.hubs().then(
       (hubs) => this.fanout.publish(event, userIds, hubs),

@@ -368,6 +368,43 @@ describe("Live room administration", () => {
     expect(late.ok ? 0 : late.code).toBe(10010);
   });
 
+  it("announces joins and quits only while the audience is at most tipsUpTo", async () => {
+    const room = await aLiveRoom(3, { tipsUpTo: 1 });
+    const first = await watch(room, room.viewers[0]!);
+    await report(room, [0]);
+    await watch(room, room.viewers[1]!);
+    await report(room, [0]);
+    await watch(room, room.viewers[2]!);
+    ok(await room.stub.liveRelayed());
+    const joined = () => first.client.eventsOf<{ operationType: number; userIds: string[] }>("groupTip").filter((t) => t.operationType === 1);
+    await first.client.until(() => joined().length >= 1, "the first join tip");
+    // Ask something of the same shard, so anything relayed before has arrived.
+    await first.client.call("getGroupOnlineMemberCount", { groupID: room.groupId });
+    // Its own join was told before it connected; the second join (audience 1) is told; the third (audience 2) is not.
+    expect(joined().flatMap((t) => t.userIds)).toEqual([room.viewers[1]]);
+  });
+
+  it("answers a retried send (same Random) with the first MsgSeq and delivers it once", async () => {
+    const room = await aLiveRoom(1);
+    const { client } = await watch(room, room.viewers[0]!);
+    const random = aRandom();
+    const first = await client.call<{ seq: number }>("sendGroupMessage", { groupID: room.groupId, random, body: text("once") });
+    const again = await client.call<{ seq: number }>("sendGroupMessage", { groupID: room.groupId, random, body: text("once") });
+    expect(again.seq).toBe(first.seq);
+    await client.call("sendGroupMessage", { groupID: room.groupId, random: aRandom(), body: text("next") });
+    ok(await room.stub.liveRelayed());
+    await client.waitForEvents("groupMessage", 2);
+    expect(messagesOf(client).map((m) => m.seq)).toEqual([first.seq, first.seq + 1]);
+  });
+
+  it("tells every viewer when the room's profile changes", async () => {
+    const room = await aLiveRoom(1);
+    const { client } = await watch(room, room.viewers[0]!);
+    expect((await room.app.rest("group_open_http_svc/modify_group_base_info", { GroupId: room.groupId, Notification: "starting soon" })).body.ErrorCode).toBe(0);
+    ok(await room.stub.liveRelayed());
+    await client.until(() => client.eventsOf<{ operationType: number }>("groupTip").some((t) => t.operationType === 6), "the profile tip");
+  });
+
   it("sends a broadcast to every live room of the app", async () => {
     const room = await aLiveRoom(2);
     const { client } = await watch(room, room.viewers[0]!);

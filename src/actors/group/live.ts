@@ -342,6 +342,11 @@ export class GroupLive {
     return this.relay.idle();
   }
 
+  /** An event of the room's other parts (profile tips, attributes, counters) for every viewer. */
+  relayEvent(event: GroupEvent): void {
+    this.enqueue({ kind: "event", text: JSON.stringify({ event: event.kind, data: event }) });
+  }
+
   // ---------------------------------------------------------------- inside
 
   private tip(operationType: number, operatorId: string, userIds: string[], profile?: Record<string, unknown>): void {
