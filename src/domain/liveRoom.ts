@@ -141,8 +141,21 @@ export interface TicketClaims {
   expiresAt: number;
 }
 
+/** Imported keys by secret: a join or login signs with the same few keys over and over. */
+const macKeys = new Map<string, Promise<CryptoKey>>();
+
+function macKey(key: string): Promise<CryptoKey> {
+  let imported = macKeys.get(key);
+  if (!imported) {
+    if (macKeys.size >= 64) macKeys.clear();
+    imported = crypto.subtle.importKey("raw", new TextEncoder().encode(`live:${key}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    macKeys.set(key, imported);
+  }
+  return imported;
+}
+
 async function ticketMac(key: string, claims: TicketClaims): Promise<string> {
-  const hmac = await crypto.subtle.importKey("raw", new TextEncoder().encode(`live:${key}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const hmac = await macKey(key);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(ticketText(claims))));
   return btoa(String.fromCharCode(...mac)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

@@ -83,6 +83,8 @@ export class GroupLive {
   private readonly relay: OrderedRelay<LiveItem>;
   private queued: LiveItem[] = [];
   private readonly relayTargets = new Map<number, number[]>();
+  /** The newest joiner's number (`live_joiners.n`), once read. */
+  private lastJoiner?: number;
   private settings?: LiveSettings;
   /** Messages dropped by the room's rate, by priority, since the actor woke. */
   readonly dropped: Record<MsgPriority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
@@ -334,6 +336,7 @@ export class GroupLive {
     this.ensure();
     for (const table of ["live_shards", "live_bans", "live_mutes", "live_admins", "live_joiners"]) this.sql(`DELETE FROM ${table}`);
     this.shards = new Map();
+    this.lastJoiner = 0;
   }
 
   /** Resolves when every relayed item has been handed to its shard (tests and benchmarks wait on it). */
@@ -396,7 +399,8 @@ export class GroupLive {
   }
 
   private listJoiner(userId: string, shard: number): void {
-    const n = (this.sqlOne<{ n: number | null }>("SELECT MAX(n) AS n FROM live_joiners")?.n ?? 0) + 1;
+    this.lastJoiner ??= this.sqlOne<{ n: number | null }>("SELECT MAX(n) AS n FROM live_joiners")?.n ?? 0;
+    const n = ++this.lastJoiner;
     this.sql(
       "INSERT INTO live_joiners (user_id, n, joined_at, shard) VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET n = excluded.n, joined_at = excluded.joined_at, shard = excluded.shard",
       userId,
