@@ -36,6 +36,7 @@ import { closeSocket, SocketHub } from "../mechanisms/socketHub.ts";
 import { countEntries, entryCounts, type EntryCounts } from "../ops/entryCount.ts";
 import { findAccount } from "../store/accounts.ts";
 import { AppCache } from "./appCache.ts";
+import type { GroupActor } from "./GroupActor.ts";
 import { groupActor, liveShard } from "./refs.ts";
 
 interface Attachment {
@@ -64,6 +65,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private readonly name: { sdkAppId: number; groupId: string; shard: number };
   /** Per connection: messages sent since its last ack (in memory: a wake forgives what came before). */
   private readonly unacked = new WeakMap<WebSocket, number>();
+  private readonly sending = new WeakMap<WebSocket, Promise<unknown>>();
   private recentSeqs: number[] = [];
   private budget?: TokenBucket;
   private opened?: Promise<void>;
@@ -268,7 +270,11 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     switch (name) {
       case "sendGroupMessage": {
         const { groupID: _room, ...draft } = data as z.infer<(typeof LiveOpData)["sendGroupMessage"]>;
-        return room.liveSend({ userId, appAdmin: false }, draft, "shard");
+        // One connection's sends reach the room in the order they were sent.
+        const previous = this.sending.get(ws) ?? Promise.resolve();
+        const sent = previous.then(async (): Promise<Outcome<unknown>> => await room.liveSend({ userId, appAdmin: false }, draft, "shard"));
+        this.sending.set(ws, sent.catch(() => undefined));
+        return sent;
       }
       case "getGroupOnlineMemberCount":
         return { ok: true, value: { memberCount: Math.max(this.memberCount, this.viewers()) } };
@@ -308,7 +314,14 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     if (!this.countDirty) return null;
     this.countDirty = false;
     const viewers = this.viewers();
-    const answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers);
+    let answer: Awaited<ReturnType<DurableObjectStub<GroupActor>["liveShardReport"]>>;
+    try {
+      answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers);
+    } catch (error) {
+      // Reported again when the alarm retries.
+      this.countDirty = true;
+      throw error;
+    }
     if (answer.ok) {
       this.memberCount = answer.value.memberCount;
       if (answer.value.retire && this.viewers() === 0) this.forget();

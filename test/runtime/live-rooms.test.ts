@@ -159,6 +159,17 @@ describe("Live room shards", () => {
 
 const seqs = (client: ProtocolClient) => messagesOf(client).map((m) => m.seq);
 
+describe("A viewer's sends", () => {
+  it("reach the room in the order one connection sent them", async () => {
+    const room = await aLiveRoom(1);
+    const { client } = await watch(room, room.viewers[0]!);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(client, room.groupId, `n${i}`)));
+    const order = answers.map((a) => (a.data as { seq: number }).seq);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(new Set(order).size).toBe(20);
+  });
+});
+
 describe("Live room priorities", () => {
   it("drops Lowest first, then Low, then Normal past the room's rate, and never High", async () => {
     const room = await aLiveRoom(1, {}, { messagesPerSecond: 8 });
