@@ -2,6 +2,7 @@ import type { AppActor } from "./actors/AppActor.ts";
 import type { FanoutHub } from "./actors/FanoutHub.ts";
 import type { GroupActor } from "./actors/GroupActor.ts";
 import type { SignInGuard } from "./actors/SignInGuard.ts";
+import type { LiveShard } from "./actors/LiveShard.ts";
 import type { UserActor } from "./actors/UserActor.ts";
 
 /** The Worker's bindings (see wrangler.toml). */
@@ -12,6 +13,7 @@ export interface Env {
   GROUP: DurableObjectNamespace<GroupActor>;
   HUB: DurableObjectNamespace<FanoutHub>;
   GUARD: DurableObjectNamespace<SignInGuard>;
+  LIVE: DurableObjectNamespace<LiveShard>;
   /** The default app's SDKAppID. */
   IM_SDKAPPID: string;
   /** The default app's admin identifiers, comma-separated. */

@@ -13,6 +13,7 @@ export { UserActor } from "./actors/UserActor.ts";
 export { GroupActor } from "./actors/GroupActor.ts";
 export { FanoutHub } from "./actors/FanoutHub.ts";
 export { SignInGuard } from "./actors/SignInGuard.ts";
+export { LiveShard } from "./actors/LiveShard.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 

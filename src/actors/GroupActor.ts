@@ -31,11 +31,15 @@ import { GroupImports, type ImportedMember, type ImportedMessage } from "./group
 import { GroupReceipts } from "./group/receipts.ts";
 import { GroupAttributes, type AttributeWrite } from "./group/attributes.ts";
 import { GroupTopics, type CreateTopicInput } from "./group/topics.ts";
+import { GroupLive, liveHost, type LiveDraft, type LiveSendPath } from "./group/live.ts";
 import type { CounterChange, CounterMode } from "../domain/groupData.ts";
 import type { TopicChanges } from "../domain/groupTopics.ts";
 
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
+
+/** Events of a live room that its whole audience sees (the room's profile, attributes and counters). */
+const relayedToAudience = new Set<GroupEvent["kind"]>(["groupTip", "groupAttributesUpdated", "groupCounterUpdated"]);
 
 export function parseGroupActorName(name: string): GroupRef {
   const colon = name.indexOf(":");
@@ -52,6 +56,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   private readonly adminMessages: GroupAdminMessages;
   private readonly attributes: GroupAttributes;
   private readonly topics: GroupTopics;
+  private readonly live: GroupLive;
   private readonly fanout: GroupFanout;
   private readonly directory: GroupDirectorySync;
   readonly callbacks: GroupCallbacks;
@@ -74,6 +79,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.receipts = new GroupReceipts(this);
     this.adminMessages = new GroupAdminMessages(this);
     this.attributes = new GroupAttributes(this);
+    this.live = new GroupLive(liveHost(this, ctx.storage.sql, () => this.appRecord()));
     this.alarms = new AlarmScheduler(ctx.storage, [
         { name: "directory", run: (now) => this.directory.run(now) },
         { name: "callbacks", run: () => this.callbacks.alarmJob() },
@@ -109,7 +115,11 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return capture(() => this.membership.modifyProfile(caller, changes));
   }
   destroy(caller: GroupCaller) {
-    return capture(() => this.membership.destroy(caller));
+    return capture(async () => {
+      const live = this.isLive();
+      await this.membership.destroy(caller);
+      if (live) this.live.dismissed(caller.userId ?? "");
+    });
   }
   changeOwner(caller: GroupCaller, newOwner: string) {
     return capture(() => this.membership.changeOwner(caller, newOwner));
@@ -136,16 +146,16 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return capture(() => this.membership.roles(userIds));
   }
   mute(caller: GroupCaller, userIds: string[], muteTimeSeconds: number) {
-    return capture(() => this.membership.mute(caller, userIds, muteTimeSeconds));
+    return capture(() => (this.isLive() ? this.live.mute(caller, userIds, muteTimeSeconds) : this.membership.mute(caller, userIds, muteTimeSeconds)));
   }
   mutedMembers(caller: GroupCaller) {
-    return capture(() => this.membership.mutedMembers(caller));
+    return capture(() => (this.isLive() ? this.live.mutedMembers(caller) : this.membership.mutedMembers(caller)));
   }
   join(caller: GroupCaller, applyMessage = "") {
-    return capture(() => this.membership.join(caller, applyMessage));
+    return capture(() => (this.isLive() ? this.live.join(caller) : this.membership.join(caller, applyMessage)));
   }
   quit(caller: GroupCaller) {
-    return capture(() => this.membership.quit(caller));
+    return capture(() => (this.isLive() ? this.live.quit(caller) : this.membership.quit(caller)));
   }
   applications(caller: GroupCaller) {
     return capture(() => this.membership.applications(caller));
@@ -154,10 +164,66 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return capture(() => this.membership.handleApplication(caller, applicant, approve, message));
   }
 
+  // ---------------------------------------------------------------- live rooms (group/live.ts; AVChatRoom only)
+
+  /** A send from a viewer's live connection, vouched for by its shard. */
+  liveSend(caller: GroupCaller, draft: LiveDraft, path: LiveSendPath) {
+    return this.inLive(() => this.live.send(caller, draft, path));
+  }
+  ban(caller: GroupCaller, userIds: string[], durationSeconds: number, description = "") {
+    return this.inLive(() => this.live.ban(caller, userIds, durationSeconds, description));
+  }
+  unban(caller: GroupCaller, userIds: string[]) {
+    return this.inLive(() => this.live.unban(caller, userIds));
+  }
+  bannedPage(caller: GroupCaller, offset: number, limit: number) {
+    return this.inLive(() => this.live.bannedPage(caller, offset, limit));
+  }
+  modifyLiveAdmins(caller: GroupCaller, set: boolean, userIds: string[]) {
+    return this.inLive(() => this.live.modifyAdmins(caller, set, userIds));
+  }
+  liveAdmins() {
+    return this.inLive(() => this.live.adminIds());
+  }
+  onlineCount() {
+    return this.inLive(() => this.live.onlineCount());
+  }
+  liveMembers(before: number) {
+    return this.inLive(() => this.live.members(before));
+  }
+  checkLiveMembers(userIds: string[]) {
+    return this.inLive(() => this.live.checkMembers(userIds));
+  }
+  liveShardReport(shard: number, sockets: number) {
+    return capture(() => this.live.shardReport(shard, sockets));
+  }
+  liveShardOpened(shard: number) {
+    return this.inLive(() => this.live.shardOpened(shard));
+  }
+  /** Resolves once everything relayed so far has reached the shards (tests and benchmarks). */
+  liveRelayed() {
+    return capture(() => this.live.relayed());
+  }
+  liveDropped() {
+    return capture(() => ({ ...this.live.dropped }));
+  }
+
+  private isLive(): boolean {
+    return this.store.profile()?.type === "AVChatRoom";
+  }
+
+  /** 10010 for no such group, 10007 for a group that is not a live room. */
+  private inLive<T>(work: () => Promise<T> | T) {
+    return capture(() => {
+      if (this.profile().type !== "AVChatRoom") throw groupError(GroupErrorCode.noPermission, `group "${this.groupId}" is not a live room (AVChatRoom)`);
+      return work();
+    });
+  }
+
   // ---------------------------------------------------------------- messages (group/messages.ts)
 
   sendMessage(caller: GroupCaller, draft: GroupMessageDraft) {
-    return capture(() => this.messages.send(caller, draft));
+    return capture(() => (this.isLive() ? this.live.send(caller, draft, "elsewhere") : this.messages.send(caller, draft)));
   }
   history(caller: GroupCaller, page: { upTo?: number; count: number; withRecalled?: boolean; topicId?: string }) {
     return capture(() => this.messages.history(caller, page.upTo, page.count, page.withRecalled ?? false, page.topicId));
@@ -211,6 +277,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   }
 
   publish(event: GroupEvent, userIds: string[]): void {
+    // A live room's audience is on its shards, not among its members.
+    if (relayedToAudience.has(event.kind) && this.isLive()) this.live.relayEvent(event);
     if (userIds.length === 0) return;
     void this.fanout.hubs().then(
       (hubs) => this.fanout.publish(event, userIds, hubs),

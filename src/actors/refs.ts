@@ -7,6 +7,7 @@ import type { AppActor } from "./AppActor.ts";
 import type { FanoutHub } from "./FanoutHub.ts";
 import type { GroupActor } from "./GroupActor.ts";
 import type { SignInGuard } from "./SignInGuard.ts";
+import type { LiveShard } from "./LiveShard.ts";
 import type { UserActor } from "./UserActor.ts";
 
 export interface UserRef {
@@ -50,4 +51,9 @@ export function appActor(env: Env, sdkAppId: number): DurableObjectStub<AppActor
 /** The guard counting wrong keys from one caller (`console:<address>`, `app:<SDKAppID>:<address>`). */
 export function signInGuard(env: Env, subject: string): DurableObjectStub<SignInGuard> {
   return env.GUARD.get(env.GUARD.idFromName(subject));
+}
+
+/** Shard `n` of a live room's audience (`SDKAppID:GroupId:n`). */
+export function liveShard(env: Env, sdkAppId: number, groupId: string, shard: number): DurableObjectStub<LiveShard> {
+  return env.LIVE.get(env.LIVE.idFromName(`${sdkAppId}:${groupId}:${shard}`));
 }

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { LoginPolicy } from "./devices.ts";
 import { GroupPolicy } from "./group.ts";
 import { CallbackSettings } from "./callbacks.ts";
+import { LiveSettings } from "./liveRoom.ts";
 
 /** Tencent's per-command REST limits that differ from the app-wide default. */
 export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
@@ -13,6 +14,7 @@ export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
   "im_open_login_svc/account_delete": 100,
   "im_open_login_svc/account_check": 100,
   "group_open_http_svc/get_appid_group_list": 1,
+  "group_open_http_svc/send_broadcast_msg": 1,
 };
 
 export const AppSettings = z.object({
@@ -41,6 +43,8 @@ export const AppSettings = z.object({
    * message costs one call per hub serving any of its members; raise it as online users grow.
    */
   fanoutHubs: z.number().int().min(1).max(1024).default(16),
+  /** Live rooms: shard size, relay fan-out, tips, slow consumers, bans (`domain/liveRoom.ts`). */
+  live: LiveSettings.prefault({}),
   /** Third-party callbacks into the app's backend (`domain/callbacks.ts`); none when absent. */
   callbacks: CallbackSettings.optional(),
 });

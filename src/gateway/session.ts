@@ -69,8 +69,8 @@ function cut(ws: WebSocket, connection: Connection, code: number, reason: string
   closeSocket(ws, code, reason);
 }
 
-/** Handles one incoming frame. Never throws: every problem becomes an error frame or a close. */
-export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+/** Handles one incoming frame against `ops` (a live connection has its own). Never throws: every problem becomes an error frame or a close. */
+export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string | ArrayBuffer, ops: Record<string, z.ZodType> = OpData): Promise<void> {
   const now = Date.now();
   const connection = connectionOf(ws, now);
   // Frames already in flight when the connection was cut are dropped unread.
@@ -108,8 +108,8 @@ export async function handleFrame(host: SessionHost, ws: WebSocket, raw: string 
       return fail(ws, id, ErrorCode.invalidParameter, `the frame is not a request: ${describe(frame.error)}`);
     }
     ({ id, op } = frame.data);
-    if (!Object.hasOwn(OpData, op)) return fail(ws, id, ErrorCode.badUrl, `unknown op "${op}"`);
-    const data = OpData[op as OpName].safeParse(frame.data.data);
+    if (!Object.hasOwn(ops, op)) return fail(ws, id, ErrorCode.badUrl, `unknown op "${op}"`);
+    const data = ops[op]!.safeParse(frame.data.data);
     if (!data.success) return fail(ws, id, ErrorCode.invalidParameter, `${op}: ${describe(data.error)}`);
 
     if (!loggedIn) {

@@ -6,6 +6,7 @@ import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
+import { groupOpenAvchatroomHttpSvc, liveAdminCommands, liveGroupCommands } from "./live_commands.ts";
 import { millionGroupOpenHttpSvc } from "./million_group_open_http_svc.ts";
 import { openim } from "./openim.ts";
 import { profile } from "./profile.ts";
@@ -14,14 +15,15 @@ import { sns } from "./sns.ts";
 
 const services: Record<string, Record<string, Command>> = {
   im_open_login_svc: imOpenLoginSvc,
-  group_open_http_svc: { ...groupOpenHttpSvc, ...groupAttrCommands },
+  group_open_http_svc: { ...groupOpenHttpSvc, ...groupAttrCommands, ...liveGroupCommands },
+  group_open_avchatroom_http_svc: groupOpenAvchatroomHttpSvc,
   openim,
   recentcontact,
   profile,
   sns,
   group_open_attr_http_svc: groupOpenAttrHttpSvc,
   million_group_open_http_svc: millionGroupOpenHttpSvc,
-  edgeim_admin_svc: edgeimAdminSvc,
+  edgeim_admin_svc: { ...edgeimAdminSvc, ...liveAdminCommands },
 };
 
 /** Commands on the deployment rather than one app, authorised by the console key (`edgeim_console_svc`). */
@@ -52,6 +54,7 @@ const internalErrorCodes: Record<string, number> = {
   recentcontact: 50000,
   group_open_attr_http_svc: 10002,
   million_group_open_http_svc: 10002,
+  group_open_avchatroom_http_svc: 10002,
   edgeim_admin_svc: 60002,
   edgeim_console_svc: 60002,
 };
