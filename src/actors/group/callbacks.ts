@@ -4,11 +4,13 @@
  * change, in order per group. The bodies are `domain/groupCallbacks.ts`'s.
  */
 import { AfterCallbackQueue } from "../../callbacks/afterQueue.ts";
-import { sendCallback } from "../../callbacks/send.ts";
+import { askBefore, sendCallback } from "../../callbacks/send.ts";
 import type { AppSettings } from "../../domain/app.ts";
-import { CallbackCode, callbackEnabled, decisionOnFailure, type BeforeDecision } from "../../domain/callbacks.ts";
+import { CallbackCode, callbackEnabled, decisionOnFailure, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
 import { groupError } from "../../domain/group.ts";
-import type { CallbackOrigin } from "../../domain/groupCallbacks.ts";
+import { GroupCallback, sendMsgFields, type CallbackOrigin } from "../../domain/groupCallbacks.ts";
+import type { GroupProfile } from "../../domain/group.ts";
+import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import { logEvent } from "../../ops/log.ts";
 import type { GroupCaller } from "./host.ts";
 
@@ -57,5 +59,32 @@ export class GroupCallbacks extends AfterCallbackQueue {
   after(settings: AppSettings, command: string, caller: GroupCaller, fields: Record<string, unknown>): void {
     if (!this.enabled(settings, command)) return;
     this.queueFrom(command, target, fields, originOf(caller));
+  }
+
+  /**
+   * Group.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message
+   * (a rewrite too large to send decides as a failure). Every group type's sends ask here.
+   */
+  async askBeforeSend(
+    settings: CallbackSettings,
+    caller: GroupCaller,
+    profile: Pick<GroupProfile, "groupId" | "type">,
+    from: string,
+    draft: { random: number; body: MsgBody; cloudCustomData?: string; onlineOnly?: boolean; topicId?: string },
+  ): Promise<BeforeDecision> {
+    const command = GroupCallback.beforeSendMsg;
+    const origin = originOf(caller);
+    const decision = await askBefore(
+      { sdkAppId: this.host.sdkAppId, settings, command, fields: sendMsgFields(profile, { ...draft, from }), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp },
+      "group",
+    );
+    if (decision.kind !== "allow" || (decision.body === undefined && decision.cloudCustomData === undefined)) return decision;
+    try {
+      checkMessageSize(decision.body ?? draft.body, decision.cloudCustomData ?? draft.cloudCustomData);
+    } catch {
+      logEvent({ event: "callback_answer_invalid", app: this.host.sdkAppId, command, reason: "the rewritten message is too large" });
+      return decisionOnFailure(settings, "the rewritten message is too large");
+    }
+    return decision;
   }
 }

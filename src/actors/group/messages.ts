@@ -10,11 +10,9 @@
  * read points, unread counts and mention flags are the group's own stream's:
  * topics keep none per member.
  */
-import { askBefore } from "../../callbacks/send.ts";
-import { callbackEnabled, decisionOnFailure, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
-import { afterRecallMsgFields, afterSendMsgFields, GroupCallback, sendMsgFields } from "../../domain/groupCallbacks.ts";
+import { callbackEnabled } from "../../domain/callbacks.ts";
+import { afterRecallMsgFields, afterSendMsgFields, GroupCallback } from "../../domain/groupCallbacks.ts";
 import { ErrorCode } from "../../domain/errors.ts";
-import { logEvent } from "../../ops/log.ts";
 import { GroupErrorCode, groupError } from "../../domain/group.ts";
 import { admitGroupMessage, checkMessageAudience, decideRecall, decideSend, firstVisibleSeq, storesHistory } from "../../domain/groupRules.ts";
 import type { GroupMessage, GroupMessageDraft, GroupSendResult } from "../../domain/groupMessage.ts";
@@ -87,7 +85,7 @@ export class GroupMessages {
 
     const callbacks = (await this.host.settings()).callbacks;
     if (!draft.forbidBeforeCallback && callbackEnabled(callbacks, beforeSendCommand)) {
-      const decision = await this.askBeforeSend(callbacks, caller, profile, from, draft);
+      const decision = await this.host.callbacks.askBeforeSend(callbacks, caller, profile, from, draft);
       if (decision.kind === "refuse") throw groupError(decision.code, decision.info);
       // The sender is told of success; nothing is stored or delivered.
       if (decision.kind === "drop") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: "" };
@@ -151,31 +149,6 @@ export class GroupMessages {
     }
     if (afterSend) this.host.callbacks.deliverSoon();
     return { seq: message.seq, time: message.time, random: message.random, dropReason: "" };
-  }
-
-  /** Group.CallbackBeforeSendMsg: the app's backend allows, refuses, drops or rewrites the message. */
-  private async askBeforeSend(settings: CallbackSettings, caller: GroupCaller, profile: GroupProfile, from: string, draft: GroupMessageDraft): Promise<BeforeDecision> {
-    const origin = originOf(caller);
-    const decision = await askBefore(
-      {
-        sdkAppId: this.host.sdkAppId,
-        settings,
-        command: beforeSendCommand,
-        fields: sendMsgFields(profile, { ...draft, from }),
-        eventTime: Date.now(),
-        platform: origin.platform,
-        clientIp: origin.clientIp,
-      },
-      "group",
-    );
-    if (decision.kind !== "allow" || (decision.body === undefined && decision.cloudCustomData === undefined)) return decision;
-    try {
-      checkMessageSize(decision.body ?? draft.body, decision.cloudCustomData ?? draft.cloudCustomData);
-    } catch {
-      logEvent({ event: "callback_answer_invalid", app: this.host.sdkAppId, command: beforeSendCommand, reason: "the rewritten message is too large" });
-      return decisionOnFailure(settings, "the rewritten message is too large");
-    }
-    return decision;
   }
 
   /** Group.CallbackAfterSendMsg for a message as stored, ordered with the group's other after-callbacks. */
