@@ -31,7 +31,7 @@ import { GroupImports, type ImportedMember, type ImportedMessage } from "./group
 import { GroupReceipts } from "./group/receipts.ts";
 import { GroupAttributes, type AttributeWrite } from "./group/attributes.ts";
 import { GroupTopics, type CreateTopicInput } from "./group/topics.ts";
-import { GroupLive, liveHost, type LiveDraft, type LiveSendPath } from "./group/live.ts";
+import { GroupLive, liveHost, type AudienceChanges, type LiveDraft, type LiveSendPath } from "./group/live.ts";
 import type { CounterChange, CounterMode } from "../domain/groupData.ts";
 import type { TopicChanges } from "../domain/groupTopics.ts";
 
@@ -194,8 +194,12 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   checkLiveMembers(userIds: string[]) {
     return this.inLive(() => this.live.checkMembers(userIds));
   }
-  liveShardReport(shard: number, sockets: number) {
-    return capture(() => this.live.shardReport(shard, sockets));
+  liveShardReport(shard: number, sockets: number, changes?: AudienceChanges) {
+    return capture(() => this.live.shardReport(shard, sockets, changes));
+  }
+  /** A block of places for a crowded room's joins (a joiner's actor asks at most about once a second). */
+  liveSeats(bansVersion: string) {
+    return this.inLive(() => this.live.seats(bansVersion));
   }
   liveShardOpened(shard: number) {
     return this.inLive(() => this.live.shardOpened(shard));

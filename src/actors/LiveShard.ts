@@ -11,9 +11,12 @@ import type { z } from "zod";
 import { checkCredentials } from "../domain/auth.ts";
 import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
 import { GroupErrorCode, groupError, type MsgPriority } from "../domain/group.ts";
+import type { GroupMessage } from "../domain/groupMessage.ts";
 import {
   admitByPriority,
+  audienceChanges,
   checkTicket,
+  keepRecent,
   isBanned,
   isSlowConsumer,
   LiveOpData,
@@ -58,6 +61,8 @@ const recentKept = 20_000;
 const onlineCountFreshMs = 3_000;
 /** Items waiting for one relay target that falls behind, before the lowest priorities go. */
 const maxRelayBacklog = 2_000;
+/** Arrivals (and departures) one report names at most; the rest go with the next. */
+const maxReportedChanges = 1_000;
 
 export class LiveShard extends DurableObject<Env> implements SessionHost {
   private readonly hub: SocketHub<Attachment>;
@@ -72,6 +77,10 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private budget?: TokenBucket;
   private opened?: Promise<void>;
   private bans?: Map<string, number>;
+  /** The room's latest messages for late joiners (the app's `live.keepLast`), from the coordinator and the stream. */
+  private recent: GroupMessage[] = [];
+  /** The users this shard last told the coordinator it holds. */
+  private reported?: Set<string>;
   /** A shard that wakes reports once at its next alarm: the coordinator may have missed a change before it slept. */
   private countDirty = true;
   private memberCount = 0;
@@ -88,6 +97,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     this.apps = new AppCache(env, () => this.name.sdkAppId, (id) => new ImError(ErrorCode.sdkAppIdInvalid, `SDKAppID ${id} is not an app of this server`));
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(heartbeatPing, heartbeatPong));
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS bans (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS reported (user_id TEXT PRIMARY KEY)");
     this.relay = new OrderedRelay<LiveItem>({
       call: (shard, items) => liveShard(env, this.name.sdkAppId, this.name.groupId, shard).deliver(items, []),
       trim: (backlog) => trimBacklog(backlog, maxRelayBacklog).kept,
@@ -128,6 +138,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     for (const item of items) {
       switch (item.kind) {
         case "message":
+          if (settings.keepLast > 0) this.remember(item.text, settings.keepLast);
           this.broadcastMessage(item, settings);
           break;
         case "event":
@@ -178,6 +189,12 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       this.unacked.set(ws, unacked);
       sendText(ws, item.text);
     }
+  }
+
+  /** Keeps a relayed message for late joiners' logins. */
+  private remember(text: string, keepLast: number): void {
+    this.recent.push((JSON.parse(text) as { data: { message: GroupMessage } }).data.message);
+    if (this.recent.length > 2 * keepLast) this.recent = keepRecent(this.recent, keepLast);
   }
 
   private broadcast(text: string): void {
@@ -261,7 +278,16 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       this.hub.attach(ws, { ...attachment, loggedInAt: Date.now(), sigExpiresAt, frameRate: app.settings.connectionFrameRate });
       await this.alarms.armBy(sigExpiresAt * 1000);
       await this.countChanged();
-      return { userId: attachment.userId, device: attachment.device, groupId, shard, serverTime: Math.floor(Date.now() / 1000), memberCount: Math.max(this.memberCount, this.viewers()) };
+      return {
+        userId: attachment.userId,
+        device: attachment.device,
+        groupId,
+        shard,
+        serverTime: Math.floor(Date.now() / 1000),
+        memberCount: Math.max(this.memberCount, this.viewers()),
+        // A late joiner sees the room's latest messages (none unless the app keeps some).
+        recentMessages: keepRecent(this.recent, app.settings.live.keepLast),
+      };
     });
   }
 
@@ -341,15 +367,29 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     if (!this.countDirty) return null;
     this.countDirty = false;
     const viewers = this.viewers();
+    const reported = this.reportedUsers();
+    const changes = audienceChanges(reported, this.onlineSince());
+    const joined = changes.joined.slice(-maxReportedChanges);
+    const left = changes.left.slice(0, maxReportedChanges);
+    // What does not fit goes with the next report.
+    if (joined.length < changes.joined.length || left.length < changes.left.length) this.countDirty = true;
     let answer: Awaited<ReturnType<DurableObjectStub<GroupActor>["liveShardReport"]>>;
     try {
-      answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers);
+      answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers, { joined, left });
     } catch (error) {
       // Reported again when the alarm retries.
       this.countDirty = true;
       throw error;
     }
     if (answer.ok) {
+      for (const { userId } of joined) {
+        reported.add(userId);
+        this.ctx.storage.sql.exec("INSERT OR IGNORE INTO reported (user_id) VALUES (?)", userId);
+      }
+      for (const userId of left) {
+        reported.delete(userId);
+        this.ctx.storage.sql.exec("DELETE FROM reported WHERE user_id = ?", userId);
+      }
       this.memberCount = answer.value.memberCount;
       this.memberCountAt = Date.now();
       if (answer.value.retire && this.viewers() === 0) this.forget();
@@ -362,6 +402,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     this.opened ??= (async () => {
       const answer = await groupActor(this.env, this.name).liveShardOpened(this.name.shard);
       if (!answer.ok) throw new ImError(answer.code, answer.info);
+      this.recent = keepRecent([...answer.value.recent, ...this.recent], (await this.liveSettings()).keepLast);
       const bans = this.banList();
       for (const { userId, until } of answer.value.bans) {
         bans.set(userId, until);
@@ -377,7 +418,25 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     this.opened = undefined;
     this.bans = new Map();
     this.recentSeqs = [];
+    this.recent = [];
+    this.reported = new Set();
     this.ctx.storage.sql.exec("DELETE FROM bans");
+    this.ctx.storage.sql.exec("DELETE FROM reported");
+  }
+
+  /** Each logged-in user, with when its earliest connection here logged in. */
+  private onlineSince(): Map<string, number> {
+    const since = new Map<string, number>();
+    for (const { attachment } of this.loggedIn()) {
+      const at = since.get(attachment.userId);
+      if (at === undefined || attachment.loggedInAt! < at) since.set(attachment.userId, attachment.loggedInAt!);
+    }
+    return since;
+  }
+
+  private reportedUsers(): Set<string> {
+    this.reported ??= new Set(this.ctx.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM reported").toArray().map((r) => r.user_id));
+    return this.reported;
   }
 
   private banList(): Map<string, number> {

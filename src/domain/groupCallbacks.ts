@@ -25,6 +25,7 @@ export const GroupCallback = {
   afterChangeGroupOwner: "Group.CallbackAfterChangeGroupOwner",
   afterMemberFieldChanged: "Group.CallbackAfterMemberFieldChanged",
   afterGroupAttrChanged: "Group.CallbackAfterGroupAttrChanged",
+  onMemberStateChange: "Group.CallbackOnMemberStateChange",
 } as const;
 
 /** Who acted, as callbacks name it: the request's OptPlatform and ClientIP, and Operator_Account. */
@@ -82,6 +83,15 @@ export type ExitType = "Quit" | "Kicked";
 
 export function afterMemberExitFields(profile: GroupProfile, exitType: ExitType, operator: string, left: readonly string[]) {
   return { ...ofGroup(profile), ExitType: exitType, Operator_Account: operator, ExitMemberList: accounts(left) };
+}
+
+/**
+ * Group.CallbackOnMemberStateChange (AVChatRoom): viewers who came online in the room or went
+ * offline, batched per shard report. The spec gives `MemberList[]` without its items' shape;
+ * `{Member_Account}` is how every other member list of the group callbacks is written.
+ */
+export function memberStateChangeFields(profile: Pick<GroupProfile, "groupId" | "type">, eventType: "Online" | "Offline", userIds: readonly string[]) {
+  return { ...ofGroup(profile), EventType: eventType, MemberList: accounts(userIds) };
 }
 
 /** Whether the group became full with these joins (a MaxMemberNum of 0 has no limit). */

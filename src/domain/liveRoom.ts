@@ -26,6 +26,8 @@ export const LiveSettings = z.object({
   shardDeliveriesPerSecond: z.number().int().min(1).default(20_000),
   /** Users one room may hold banned at once. */
   maxBans: z.number().int().min(1).max(10_000).default(10_000),
+  /** Messages the room keeps for late joiners, answered at their live login; 0 keeps none. */
+  keepLast: z.number().int().min(0).max(100).default(0),
 });
 export type LiveSettings = z.infer<typeof LiveSettings>;
 
@@ -50,6 +52,42 @@ export function placeViewer(load: ReadonlyMap<number, number>, shardSize: number
   let shard = 0;
   while (load.has(shard)) shard++;
   return { shard, opened: true };
+}
+
+/** Places one seat request gives a user's actor to hand out itself, and how long they stay good. */
+export const seatBlockSize = 64;
+export const seatBlockMs = 1_000;
+
+/**
+ * A block of places for the joins of a crowded room: up to `block` on the shard `placeViewer`
+ * picks, never more than it has room for (at least one, on a new shard when all are full).
+ */
+export function grantSeats(load: ReadonlyMap<number, number>, shardSize: number, block: number): { shard: number; seats: number } {
+  const { shard } = placeViewer(load, shardSize);
+  return { shard, seats: Math.max(1, Math.min(block, shardSize - (load.get(shard) ?? 0))) };
+}
+
+/**
+ * Whether joins are placed from seat blocks rather than one by one by the coordinator: above the
+ * audience at which join tips stop, a join is anonymous to the room (no tip), so it needs nothing
+ * the coordinator must do at once.
+ */
+export function placesFromBlocks(audience: number, settings: Pick<LiveSettings, "tipsUpTo">): boolean {
+  return !announcesMembership(audience, settings);
+}
+
+/** Who came and went on a shard between two reports: the users it holds now against those it last reported. */
+export function audienceChanges(reported: ReadonlySet<string>, now: ReadonlyMap<string, number>): { joined: { userId: string; at: number }[]; left: string[] } {
+  const joined = [...now].filter(([userId]) => !reported.has(userId)).map(([userId, at]) => ({ userId, at })).sort((a, b) => a.at - b.at);
+  const left = [...reported].filter((userId) => !now.has(userId));
+  return { joined, left };
+}
+
+/** The newest `keep` messages by MsgSeq, oldest first, each once. */
+export function keepRecent<T extends { seq: number }>(messages: readonly T[], keep: number): T[] {
+  const bySeq = new Map<number, T>();
+  for (const m of messages) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(Math.max(0, bySeq.size - keep));
 }
 
 /**

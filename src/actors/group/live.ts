@@ -6,17 +6,23 @@
  * latest 1,000 joiners, and no message is stored at all (docs/ARCHITECTURE.md, "Live rooms").
  */
 import type { App } from "../../domain/app.ts";
+import { callbackEnabled } from "../../domain/callbacks.ts";
 import { GroupErrorCode, groupError, type MsgPriority } from "../../domain/group.ts";
 import { GroupTipType, type GroupEvent, type GroupMessage, type GroupSendResult } from "../../domain/groupMessage.ts";
+import { afterMemberExitFields, afterNewMemberJoinFields, afterSendMsgFields, GroupCallback, memberStateChangeFields } from "../../domain/groupCallbacks.ts";
 import { muteUntilFor } from "../../domain/groupRules.ts";
 import {
   admitByPriority,
   announcesMembership,
+  grantSeats,
   isBanned,
   maxListedJoiners,
   maxLiveAdmins,
+  placesFromBlocks,
   placeViewer,
   relayPlan,
+  seatBlockMs,
+  seatBlockSize,
   signTicket,
   ticketLifetimeSeconds,
   trimBacklog,
@@ -43,6 +49,26 @@ export function liveHost(host: GroupHost, sql: SqlStorage, appRecord: () => Prom
 export interface LiveJoin {
   status: "JoinedSuccess" | "AlreadyInGroup";
   live: { groupId: string; shard: number; ticket: string; expiresAt: number };
+  /** Whether the room is crowded enough that joins take places from seat blocks (not a wire field). */
+  blocks?: boolean;
+}
+
+/** A block of places a joiner's actor hands out itself, and the room's bans when they changed since `bansVersion`. */
+export interface LiveSeats {
+  shard: number;
+  seats: number;
+  /** How long the places stay good (ms). */
+  validMs: number;
+  /** Whether joins should keep taking places from blocks (false once the room is small again). */
+  blocks: boolean;
+  bansVersion: string;
+  bans?: { userId: string; until: number }[];
+}
+
+/** Who came online and went offline on a shard since its last report. */
+export interface AudienceChanges {
+  joined: { userId: string; at: number }[];
+  left: string[];
 }
 
 export interface LiveDraft {
@@ -50,6 +76,9 @@ export interface LiveDraft {
   body: MsgBody;
   cloudCustomData?: string;
   priority?: MsgPriority;
+  /** REST ForbidCallbackControl. */
+  forbidBeforeCallback?: boolean;
+  forbidAfterCallback?: boolean;
 }
 
 /** Where a send comes from: a viewer's live connection (its shard vouches it joined), or anywhere else. */
@@ -71,6 +100,8 @@ const schema = [
   "CREATE TABLE IF NOT EXISTS live_admins (user_id TEXT PRIMARY KEY)",
   "CREATE TABLE IF NOT EXISTS live_joiners (user_id TEXT PRIMARY KEY, n INTEGER NOT NULL, joined_at INTEGER NOT NULL, shard INTEGER NOT NULL)",
   "CREATE INDEX IF NOT EXISTS live_joiners_by_n ON live_joiners (n)",
+  // The last `live.keepLast` messages, for late joiners (at most 100 rows).
+  "CREATE TABLE IF NOT EXISTS live_recent (seq INTEGER PRIMARY KEY, message TEXT NOT NULL)",
 ];
 
 export class GroupLive {
@@ -80,6 +111,11 @@ export class GroupLive {
   private shards?: Map<number, { sockets: number; placed: number }>;
   private bucket?: TokenBucket;
   private readonly sent = new Map<string, { result: GroupSendResult; at: number }>();
+  /** Sends waiting on their before-callback, so a retry meanwhile gets the same answer. */
+  private readonly sending = new Map<string, Promise<GroupSendResult>>();
+  /** Bans change under this version; a joiner's actor holding the same version has the same list. */
+  private readonly bansEpoch = crypto.randomUUID();
+  private banChanges = 0;
   private readonly relay: OrderedRelay<LiveItem>;
   private queued: LiveItem[] = [];
   private readonly relayTargets = new Map<number, number[]>();
@@ -101,9 +137,9 @@ export class GroupLive {
   // ---------------------------------------------------------------- joining and leaving
 
   async join(caller: GroupCaller): Promise<LiveJoin> {
-    this.host.profile();
+    const profile = this.host.profile();
     const userId = requireUser(caller);
-    const [settings, app] = [await this.liveSettings(), await this.host.appRecord()];
+    const [settings, app, appSettings] = [await this.liveSettings(), await this.host.appRecord(), await this.host.settings()];
     this.refuseBanned(userId);
     const shards = this.openShards();
     const listed = this.sqlOne<{ shard: number }>("SELECT shard FROM live_joiners WHERE user_id = ?", userId);
@@ -112,25 +148,46 @@ export class GroupLive {
     const already = listed !== undefined && shards.has(listed.shard);
     if (already) shard = listed.shard;
     else {
-      const load = new Map([...shards].map(([n, s]) => [n, s.sockets + s.placed]));
-      shard = placeViewer(load, settings.shardSize).shard;
-      const entry = shards.get(shard) ?? { sockets: 0, placed: 0 };
-      shards.set(shard, { ...entry, placed: entry.placed + 1 });
-      if (entry.sockets === 0 && entry.placed === 0) this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
+      shard = placeViewer(this.load(), settings.shardSize).shard;
+      this.reserve(shard, 1);
     }
-    this.listJoiner(userId, shard);
+    this.host.transaction(() => {
+      this.listJoiner(userId, shard);
+      if (!already) this.host.callbacks.after(appSettings, GroupCallback.afterNewMemberJoin, caller, afterNewMemberJoinFields(profile, "Apply", userId, [userId]));
+    });
+    if (!already) this.host.callbacks.deliverSoon();
     if (!already && announcesMembership(this.audience(), settings)) this.tip(GroupTipType.memberJoined, userId, [userId]);
     const expiresAt = Math.floor(Date.now() / 1000) + ticketLifetimeSeconds;
     if (!app.secretKey) throw groupError(GroupErrorCode.invalidRequest, "the app has no secret key to sign live-room tickets with");
     const ticket = await signTicket(app.secretKey, { sdkAppId: this.host.sdkAppId, groupId: this.host.groupId, shard, userId, expiresAt });
-    return { status: already ? "AlreadyInGroup" : "JoinedSuccess", live: { groupId: this.host.groupId, shard, ticket, expiresAt } };
+    return { status: already ? "AlreadyInGroup" : "JoinedSuccess", live: { groupId: this.host.groupId, shard, ticket, expiresAt }, blocks: placesFromBlocks(this.audience(), settings) };
+  }
+
+  /**
+   * A block of places for a crowded room's joins: the joiners' actors place viewers from it and
+   * sign their tickets themselves, so a join burst costs the coordinator one request per block
+   * (docs/ARCHITECTURE.md, "Join bursts"). The bans come along when they changed since `bansVersion`.
+   */
+  async seats(bansVersion: string): Promise<LiveSeats> {
+    this.host.profile();
+    const settings = await this.liveSettings();
+    const grant = grantSeats(this.load(), settings.shardSize, seatBlockSize);
+    this.reserve(grant.shard, grant.seats);
+    const version = `${this.bansEpoch}:${this.banChanges}`;
+    const seats: LiveSeats = { shard: grant.shard, seats: grant.seats, validMs: seatBlockMs, blocks: placesFromBlocks(this.audience(), settings), bansVersion: version };
+    if (version !== bansVersion) seats.bans = this.activeBans();
+    return seats;
   }
 
   async quit(caller: GroupCaller): Promise<void> {
-    this.host.profile();
+    const profile = this.host.profile();
     const userId = requireUser(caller);
-    const settings = await this.liveSettings();
-    this.sql("DELETE FROM live_joiners WHERE user_id = ?", userId);
+    const [settings, appSettings] = [await this.liveSettings(), await this.host.settings()];
+    this.host.transaction(() => {
+      this.sql("DELETE FROM live_joiners WHERE user_id = ?", userId);
+      this.host.callbacks.after(appSettings, GroupCallback.afterMemberExit, caller, afterMemberExitFields(profile, "Quit", userId, [userId]));
+    });
+    this.host.callbacks.deliverSoon();
     if (announcesMembership(this.audience(), settings)) this.tip(GroupTipType.memberQuit, userId, [userId]);
     this.enqueue({ kind: "leave", userIds: [userId] });
   }
@@ -138,6 +195,19 @@ export class GroupLive {
   // ---------------------------------------------------------------- messages
 
   async send(caller: GroupCaller, draft: LiveDraft, path: LiveSendPath): Promise<GroupSendResult> {
+    const key = `${caller.userId ?? "@TIM#SYSTEM"}\n${draft.random}`;
+    const pending = this.sending.get(key);
+    if (pending) return pending;
+    const sending = this.sendOnce(caller, draft, path);
+    this.sending.set(key, sending);
+    try {
+      return await sending;
+    } finally {
+      if (this.sending.get(key) === sending) this.sending.delete(key);
+    }
+  }
+
+  private async sendOnce(caller: GroupCaller, draft: LiveDraft, path: LiveSendPath): Promise<GroupSendResult> {
     const profile = this.host.profile();
     const role = this.roleOf(caller);
     const now = Date.now();
@@ -163,10 +233,32 @@ export class GroupLive {
       this.dropped[priority]++;
       return { seq: 0, time: nowSeconds, random: draft.random, dropReason: "MsgFreqCtrl" };
     }
-    // The MsgSeq is the one thing written per message: it must keep increasing across wakes.
-    const seq = this.host.transaction(() => this.host.store.takeSeq());
-    const message: GroupMessage = { groupId: this.host.groupId, seq, from, random: draft.random, time: nowSeconds, body: draft.body, priority, isRevoked: false, isModified: false };
-    if (draft.cloudCustomData !== undefined) message.cloudCustomData = draft.cloudCustomData;
+    // As in every group: the app's backend may refuse, drop or rewrite the message before it is numbered.
+    const appSettings = await this.host.settings();
+    let { body, cloudCustomData } = draft;
+    if (!draft.forbidBeforeCallback && callbackEnabled(appSettings.callbacks, GroupCallback.beforeSendMsg)) {
+      const decision = await this.host.callbacks.askBeforeSend(appSettings.callbacks, caller, profile, from, draft);
+      if (decision.kind === "refuse") throw groupError(decision.code, decision.info);
+      if (decision.kind === "drop") return { seq: 0, time: nowSeconds, random: draft.random, dropReason: "" };
+      if (decision.body) body = decision.body;
+      if (decision.cloudCustomData !== undefined) cloudCustomData = decision.cloudCustomData;
+    }
+    const afterSend = !draft.forbidAfterCallback && callbackEnabled(appSettings.callbacks, GroupCallback.afterSendMsg);
+    const keepLast = appSettings.live.keepLast;
+    const message: GroupMessage = { groupId: this.host.groupId, seq: 0, from, random: draft.random, time: nowSeconds, body, priority, isRevoked: false, isModified: false };
+    if (cloudCustomData !== undefined) message.cloudCustomData = cloudCustomData;
+    // The MsgSeq is the one thing written per message (with the recent ring, when the app keeps one,
+    // and the after-callback, committed with it).
+    const seq = this.host.transaction(() => {
+      message.seq = this.host.store.takeSeq();
+      if (keepLast > 0) {
+        this.sql("INSERT INTO live_recent (seq, message) VALUES (?, ?)", message.seq, JSON.stringify(message));
+        this.sql("DELETE FROM live_recent WHERE seq <= ?", message.seq - keepLast);
+      }
+      if (afterSend) this.host.callbacks.after(appSettings, GroupCallback.afterSendMsg, caller, afterSendMsgFields(profile, message, undefined));
+      return message.seq;
+    });
+    if (afterSend) this.host.callbacks.deliverSoon();
     const event: GroupEvent = { kind: "groupMessage", message };
     this.enqueue({ kind: "message", seq, priority, text: JSON.stringify({ event: event.kind, data: event }) });
     const result: GroupSendResult = { seq, time: nowSeconds, random: draft.random, dropReason: "" };
@@ -177,9 +269,9 @@ export class GroupLive {
   // ---------------------------------------------------------------- bans, mutes, admins
 
   async ban(caller: GroupCaller, userIds: string[], durationSeconds: number, description: string): Promise<void> {
-    this.host.profile();
+    const profile = this.host.profile();
     this.requireManager(caller);
-    const settings = await this.liveSettings();
+    const [settings, appSettings] = [await this.liveSettings(), await this.host.settings()];
     const targets = [...new Set(userIds)];
     this.refuseManagers(targets, "ban");
     const nowSeconds = Math.floor(Date.now() / 1000);
@@ -187,12 +279,17 @@ export class GroupLive {
     this.sql("DELETE FROM live_bans WHERE until <= ?", nowSeconds);
     const banned = this.sqlOne<{ n: number }>("SELECT COUNT(*) AS n FROM live_bans WHERE user_id NOT IN (SELECT value FROM json_each(?))", JSON.stringify(targets))!.n;
     if (banned + targets.length > settings.maxBans) throw groupError(GroupErrorCode.invalidParameter, `a live room holds at most ${settings.maxBans} banned users`);
+    // Those listed among the joiners are the ones known to leave: Group.CallbackAfterMemberExit names them (Kicked).
+    const removed = this.listed(targets);
     this.host.transaction(() => {
       for (const userId of targets) {
         this.sql("INSERT INTO live_bans (user_id, until, description) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET until = excluded.until, description = excluded.description", userId, until, description);
         this.sql("DELETE FROM live_joiners WHERE user_id = ?", userId);
       }
+      if (removed.length > 0) this.host.callbacks.after(appSettings, GroupCallback.afterMemberExit, caller, afterMemberExitFields(profile, "Kicked", caller.userId ?? caller.adminId ?? "", removed));
     });
+    this.banChanges++;
+    this.host.callbacks.deliverSoon();
     // The tip goes first, so the banned viewers see it before their sockets close.
     this.tip(liveTip.banned, caller.userId ?? "", targets);
     this.enqueue({ kind: "ban", userIds: targets, until });
@@ -205,6 +302,7 @@ export class GroupLive {
     this.host.transaction(() => {
       for (const userId of targets) this.sql("DELETE FROM live_bans WHERE user_id = ?", userId);
     });
+    this.banChanges++;
     this.tip(liveTip.unbanned, caller.userId ?? "", targets);
     this.enqueue({ kind: "unban", userIds: targets });
   }
@@ -302,9 +400,13 @@ export class GroupLive {
 
   // ---------------------------------------------------------------- what shards tell the coordinator
 
-  /** A shard's count changed. At zero it is retired: it is no longer relayed to, and it forgets its state. */
-  shardReport(shard: number, sockets: number): { memberCount: number; retire: boolean } {
+  /**
+   * A shard's count changed, and who came and went there. At zero it is retired: it is no longer
+   * relayed to, and it forgets its state.
+   */
+  async shardReport(shard: number, sockets: number, changes?: AudienceChanges): Promise<{ memberCount: number; retire: boolean }> {
     if (this.host.store.profile() === null) return { memberCount: 0, retire: true };
+    if (changes && (changes.joined.length > 0 || changes.left.length > 0)) await this.audienceChanged(shard, changes);
     const shards = this.openShards();
     if (sockets === 0) {
       shards.delete(shard);
@@ -317,15 +419,18 @@ export class GroupLive {
   }
 
   /** A shard's first viewer since it woke empty: it is relayed to again, and learns the active bans. */
-  shardOpened(shard: number): { bans: { userId: string; until: number }[] } {
+  async shardOpened(shard: number): Promise<{ bans: { userId: string; until: number }[]; recent: GroupMessage[] }> {
     this.host.profile();
+    const keepLast = (await this.liveSettings()).keepLast;
     const shards = this.openShards();
     if (!shards.has(shard)) {
       shards.set(shard, { sockets: 0, placed: 1 });
       this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
     }
-    const bans = this.sqlAll<{ user_id: string; until: number }>("SELECT user_id, until FROM live_bans WHERE until > ?", Math.floor(Date.now() / 1000));
-    return { bans: bans.map((b) => ({ userId: b.user_id, until: b.until })) };
+    const recent = this.sqlAll<{ message: string }>("SELECT message FROM live_recent ORDER BY seq DESC LIMIT ?", keepLast)
+      .map((r) => JSON.parse(r.message) as GroupMessage)
+      .reverse();
+    return { bans: this.activeBans(), recent };
   }
 
   /** The room was dismissed: every shard tells its viewers and closes; the room's live state goes. */
@@ -334,7 +439,8 @@ export class GroupLive {
     this.enqueue({ kind: "dismissed", text: JSON.stringify({ event: event.kind, data: event }) });
     this.flush();
     this.ensure();
-    for (const table of ["live_shards", "live_bans", "live_mutes", "live_admins", "live_joiners"]) this.sql(`DELETE FROM ${table}`);
+    for (const table of ["live_shards", "live_bans", "live_mutes", "live_admins", "live_joiners", "live_recent"]) this.sql(`DELETE FROM ${table}`);
+    this.banChanges++;
     this.shards = new Map();
     this.lastJoiner = 0;
   }
@@ -392,20 +498,68 @@ export class GroupLive {
     return this.shards;
   }
 
+  /** Each open shard's sockets as last reported plus the places given since. */
+  private load(): Map<number, number> {
+    return new Map([...this.openShards()].map(([n, s]) => [n, s.sockets + s.placed]));
+  }
+
+  /** Counts places given on a shard until its next report, opening it when it was not. */
+  private reserve(shard: number, places: number): void {
+    const shards = this.openShards();
+    const entry = shards.get(shard);
+    shards.set(shard, { sockets: entry?.sockets ?? 0, placed: (entry?.placed ?? 0) + places });
+    if (!entry) this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
+  }
+
+  private activeBans(): { userId: string; until: number }[] {
+    return this.sqlAll<{ user_id: string; until: number }>("SELECT user_id, until FROM live_bans WHERE until > ?", Math.floor(Date.now() / 1000)).map((b) => ({ userId: b.user_id, until: b.until }));
+  }
+
+  /** Which of these users are among the listed joiners. */
+  private listed(userIds: string[]): string[] {
+    const rows = this.sqlAll<{ user_id: string }>("SELECT user_id FROM live_joiners WHERE user_id IN (SELECT value FROM json_each(?))", JSON.stringify(userIds));
+    const found = new Set(rows.map((r) => r.user_id));
+    return userIds.filter((u) => found.has(u));
+  }
+
+  /**
+   * What a shard saw between two reports: viewers placed from seat blocks are listed here (the
+   * coordinator did not see their joins), and the app hears of arrivals and departures, one
+   * callback per kind per report, however many came.
+   */
+  private async audienceChanged(shard: number, changes: AudienceChanges): Promise<void> {
+    const profile = this.host.profile();
+    const appSettings = await this.host.settings();
+    const known = new Set(this.listed(changes.joined.map((j) => j.userId)));
+    const newcomers = changes.joined.filter((j) => !known.has(j.userId));
+    const system: GroupCaller = { appAdmin: true };
+    this.host.transaction(() => {
+      for (const { userId, at } of newcomers) this.listJoiner(userId, shard, at);
+      if (newcomers.length > 0) {
+        // Tencent sends one per join with the joiner as the operator; a batch of several names the system.
+        const operator = newcomers.length === 1 ? newcomers[0]!.userId : "@TIM#SYSTEM";
+        this.host.callbacks.after(appSettings, GroupCallback.afterNewMemberJoin, system, afterNewMemberJoinFields(profile, "Apply", operator, newcomers.map((j) => j.userId)));
+      }
+      if (changes.joined.length > 0) this.host.callbacks.after(appSettings, GroupCallback.onMemberStateChange, system, memberStateChangeFields(profile, "Online", changes.joined.map((j) => j.userId)));
+      if (changes.left.length > 0) this.host.callbacks.after(appSettings, GroupCallback.onMemberStateChange, system, memberStateChangeFields(profile, "Offline", changes.left));
+    });
+    this.host.callbacks.deliverSoon();
+  }
+
   private audience(): number {
     let total = 0;
     for (const { sockets } of this.openShards().values()) total += sockets;
     return total;
   }
 
-  private listJoiner(userId: string, shard: number): void {
+  private listJoiner(userId: string, shard: number, at = Date.now()): void {
     this.lastJoiner ??= this.sqlOne<{ n: number | null }>("SELECT MAX(n) AS n FROM live_joiners")?.n ?? 0;
     const n = ++this.lastJoiner;
     this.sql(
       "INSERT INTO live_joiners (user_id, n, joined_at, shard) VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET n = excluded.n, joined_at = excluded.joined_at, shard = excluded.shard",
       userId,
       n,
-      Math.floor(Date.now() / 1000),
+      Math.floor(at / 1000),
       shard,
     );
     if (n > maxListedJoiners) this.sql("DELETE FROM live_joiners WHERE n <= ?", n - maxListedJoiners);

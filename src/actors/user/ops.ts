@@ -30,6 +30,7 @@ import { GroupDirectory } from "../../store/groups.ts";
 import { clientTopic, type TopicProfile } from "../../domain/groupTopics.ts";
 import type { Platform } from "../../domain/devices.ts";
 import type { UserActor } from "../UserActor.ts";
+import { forgetPlacement, joinGroup } from "./liveJoin.ts";
 
 export interface OpContext {
   actor: UserActor;
@@ -144,8 +145,9 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
         ...(d.groupCustomField ? { appDefinedData: definedData(d.groupCustomField) } : {}),
       }),
     ),
-  joinGroup: (c, d) => group(c, d.groupID, (g, caller) => g.join(caller, d.applyMessage ?? "")),
-  quitGroup: (c, d) => group(c, d.groupID, (g, caller) => g.quit(caller)),
+  // A crowded live room's joins are placed by the joiner's own actor (user/liveJoin.ts).
+  joinGroup: (c, d) => joinGroup(c, d.groupID, d.applyMessage ?? ""),
+  quitGroup: (c, d) => (forgetPlacement(c.actor, d.groupID), group(c, d.groupID, (g, caller) => g.quit(caller))),
   changeGroupOwner: (c, d) => group(c, d.groupID, (g, caller) => g.changeOwner(caller, d.newOwnerID)),
   getGroupApplicationList: (c, d) => group(c, d.groupID, async (g, caller) => wrap(await g.applications(caller), (applications) => ({ applications }))),
   handleGroupApplication: (c, d) => group(c, d.groupID, (g, caller) => g.handleApplication(caller, d.applicant, d.handleAction === "Agree", d.handleMessage ?? "")),
