@@ -15,6 +15,7 @@ import { LiveSettings, maxLiveAdmins } from "../domain/liveRoom.ts";
 import { appActor } from "../actors/refs.ts";
 import { MsgBody, MsgRandom } from "../domain/message.ts";
 import { optional } from "../domain/wire.ts";
+import { nicksAndImages } from "../store/profiles.ts";
 import { GroupDirectory } from "../store/groups.ts";
 import { existingAccounts } from "../store/accounts.ts";
 import { isAppAdmin } from "../domain/app.ts";
@@ -108,8 +109,12 @@ export const getMembers = command({
   paramErrorCode,
   async handle(ctx, body) {
     const page = unwrap(await groupOf(ctx, body.GroupId).liveMembers(body.Timestamp ?? 0));
-    // Nick and avatar come from profiles, which live rooms do not read per viewer; they are left empty.
-    return { MemberList: page.members.map((m) => ({ Member_Account: m.userId, JoinTime: m.joinTime, NickName: "", Avatar: "" })), NextTimestamp: page.next };
+    // Nick and avatar from the profiles, one read per page.
+    const profiles = await nicksAndImages(ctx.env.DB, ctx.app.sdkAppId, page.members.map((m) => m.userId));
+    return {
+      MemberList: page.members.map((m) => ({ Member_Account: m.userId, JoinTime: m.joinTime, NickName: profiles.get(m.userId)?.nick ?? "", Avatar: profiles.get(m.userId)?.image ?? "" })),
+      NextTimestamp: page.next,
+    };
   },
 });
 
@@ -157,6 +162,7 @@ function describeLive(live: LiveSettings): Record<string, number> {
     UnackedLimit: live.unackedLimit,
     ShardDeliveriesPerSecond: live.shardDeliveriesPerSecond,
     MaxBans: live.maxBans,
+    KeepLast: live.keepLast,
   };
 }
 
@@ -168,6 +174,7 @@ export const setLiveSettings = command({
     UnackedLimit: optional(z.number().int()),
     ShardDeliveriesPerSecond: optional(z.number().int()),
     MaxBans: optional(z.number().int()),
+    KeepLast: optional(z.number().int()),
   }),
   paramErrorCode: ErrorCode.jsonParse,
   async handle({ env, app }, body) {
@@ -179,6 +186,7 @@ export const setLiveSettings = command({
       ...(body.UnackedLimit !== undefined ? { unackedLimit: body.UnackedLimit } : {}),
       ...(body.ShardDeliveriesPerSecond !== undefined ? { shardDeliveriesPerSecond: body.ShardDeliveriesPerSecond } : {}),
       ...(body.MaxBans !== undefined ? { maxBans: body.MaxBans } : {}),
+      ...(body.KeepLast !== undefined ? { keepLast: body.KeepLast } : {}),
     });
     if (!changed.success) {
       const issue = changed.error.issues[0]!;

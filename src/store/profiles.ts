@@ -33,3 +33,20 @@ export async function getProfiles(db: D1Database, sdkAppId: number, userIds: str
   }
   return result;
 }
+
+/** Nick and image of up to a page of users in one query (the ids go as one JSON parameter, past D1's 100 bindings). */
+export async function nicksAndImages(db: D1Database, sdkAppId: number, userIds: string[]): Promise<Map<string, { nick: string; image: string }>> {
+  const found = new Map<string, { nick: string; image: string }>();
+  if (userIds.length === 0) return found;
+  const { results } = await db
+    .prepare("SELECT user_id, tag, value FROM profiles WHERE sdkappid = ? AND tag IN ('Tag_Profile_IM_Nick', 'Tag_Profile_IM_Image') AND user_id IN (SELECT value FROM json_each(?))")
+    .bind(sdkAppId, JSON.stringify(userIds))
+    .all<{ user_id: string; tag: string; value: string }>();
+  for (const row of results) {
+    const entry = found.get(row.user_id) ?? { nick: "", image: "" };
+    const value = JSON.parse(row.value) as unknown;
+    if (typeof value === "string") entry[row.tag === "Tag_Profile_IM_Nick" ? "nick" : "image"] = value;
+    found.set(row.user_id, entry);
+  }
+  return found;
+}

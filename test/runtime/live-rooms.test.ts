@@ -52,7 +52,7 @@ interface LiveOptions {
 }
 
 /** Opens a live connection with a join's answer and logs in (the login's answer is kept, not asserted). */
-async function connectLive(app: TestApp, userId: string, live: LiveJoin["live"], options: LiveOptions = {}): Promise<ProtocolClient> {
+async function connectLive(app: TestApp, userId: string, live: LiveJoin["live"], options: LiveOptions = {}, arrivals?: Map<string, number>): Promise<ProtocolClient> {
   const query = new URLSearchParams({
     sdkappid: String(options.sdkAppId ?? app.sdkAppId),
     userid: userId,
@@ -65,6 +65,13 @@ async function connectLive(app: TestApp, userId: string, live: LiveJoin["live"],
   const ws = response.webSocket;
   if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
   ws.accept();
+  // When each message's text arrived, for tests that time delivery.
+  if (arrivals) {
+    ws.addEventListener("message", (e) => {
+      const frame = JSON.parse(e.data as string) as { event?: string; data?: { message?: GroupMessage } };
+      if (frame.event === "groupMessage") arrivals.set((frame.data!.message!.body[0]!.MsgContent as { Text: string }).Text, Date.now());
+    });
+  }
   const client = new ProtocolClient(ws, userId);
   client.loginResponse = await client.request("login", { userSig: options.userSig ?? (await app.sig(userId)) });
   return client;
@@ -429,5 +436,153 @@ describe("Live room administration", () => {
     ok(await second.liveRelayed());
     expect(messagesOf((await client.waitForEvents("groupMessage", 1)) && client)[0]!.groupId).toBe(room.groupId);
     expect(messagesOf((await other.client.waitForEvents("groupMessage", 1)) && other.client)[0]!.groupId).toBe(secondRoom.groupId);
+  });
+});
+
+/** A viewer as a device joins: `joinGroup` on its /v1/connect connection, then its live connection with the answer. */
+async function joinAsDevice(room: Room, userId: string, arrivals?: Map<string, number>): Promise<{ client: ProtocolClient; live: LiveJoin["live"] }> {
+  const device = await TestClient.connect(room.app, userId);
+  const joined = await device.request("joinGroup", { groupID: room.groupId });
+  device.close();
+  if (joined.code !== 0) throw new Error(`join failed: ${joined.code} ${joined.message}`);
+  const { live } = joined.data as LiveJoin;
+  const client = await connectLive(room.app, userId, live, {}, arrivals);
+  if (client.loginResponse?.code !== 0) throw new Error(`live login failed: ${JSON.stringify(client.loginResponse)}`);
+  return { client, live };
+}
+
+const textOf = (m: GroupMessage) => (m.body[0]!.MsgContent as { Text: string }).Text;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("Join bursts", () => {
+  it("places a burst of viewers without a coordinator request each, while messages keep arriving promptly, and counts everyone once", async () => {
+    const burst = 200;
+    // Join tips stop above an audience of 0, so every join after the first takes a place from a block.
+    const room = await aLiveRoom(burst + 1, { shardSize: 40, tipsUpTo: 0 });
+    const arrivals = new Map<string, number>();
+    const watcher = await joinAsDevice(room, room.viewers[burst]!, arrivals);
+    const callsBefore = (await room.stub.usage()).calls;
+
+    const sentAt = new Map<string, number>();
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; sending; i++) {
+        const body = `during-${i}`;
+        sentAt.set(body, Date.now());
+        const answer = await room.app.rest("group_open_http_svc/send_group_msg", { GroupId: room.groupId, Random: aRandom(), MsgBody: text(body), From_Account: room.owner });
+        expect(answer.body.ErrorCode).toBe(0);
+        await sleep(25);
+      }
+    })();
+    const joined = await Promise.all(room.viewers.slice(0, burst).map((viewer) => joinAsDevice(room, viewer)));
+    sending = false;
+    await sender;
+    ok(await room.stub.liveRelayed());
+    await watcher.client.until(() => [...sentAt.keys()].every((body) => arrivals.has(body)), "every message sent during the burst");
+
+    // The coordinator answered the sends and a few seat blocks, not a request per join.
+    const calls = (await room.stub.usage()).calls - callsBefore;
+    expect(calls - sentAt.size).toBeLessThan(burst / 4);
+    // Messages kept flowing, each once. Joining one by one through the coordinator, the first send
+    // waited ~5 s behind the joins here; with blocks ~1.6 s, most of it the test's own 400 logins
+    // sharing workerd's one thread.
+    const delays = [...sentAt].map(([body, at]) => arrivals.get(body)! - at);
+    expect(sentAt.size).toBeGreaterThan(3);
+    expect(Math.max(...delays)).toBeLessThan(3_000);
+    expect(messagesOf(watcher.client).map(textOf)).toEqual([...sentAt.keys()]);
+
+    // Everyone is counted once, and listed among the latest joiners once the shards report.
+    const shards = [...new Set([watcher, ...joined].map((j) => j.live.shard))].sort((a, b) => a - b);
+    expect(shards.length).toBeGreaterThanOrEqual(5);
+    await report(room, shards);
+    expect(ok(await room.stub.onlineCount())).toBe(burst + 1);
+    const listed = new Set<string>();
+    for (let next = 0, page = 0; page === 0 || next !== 0; page++) {
+      const answer = await room.app.rest("group_open_avchatroom_http_svc/get_members", { GroupId: room.groupId, Timestamp: next });
+      for (const m of answer.body.MemberList as { Member_Account: string }[]) listed.add(m.Member_Account);
+      next = answer.body.NextTimestamp as number;
+    }
+    expect(listed).toEqual(new Set(room.viewers));
+
+    // A device of a viewer already placed joins again: the same shard, counted once.
+    const again = await joinAsDevice(room, room.viewers[0]!);
+    expect(again.live.shard).toBe(joined[0]!.live.shard);
+    await report(room, [again.live.shard]);
+    expect(ok(await room.stub.onlineCount())).toBe(burst + 1);
+  }, 60_000);
+
+  it("keeps a banned viewer out of a crowded room, at its join or at its shard", async () => {
+    const room = await aLiveRoom(3, { tipsUpTo: 0 });
+    await joinAsDevice(room, room.viewers[0]!);
+    await joinAsDevice(room, room.viewers[1]!);
+    const ban = await room.app.rest("group_open_http_svc/ban_group_member", { GroupId: room.groupId, Members_Account: [room.viewers[2]], Duration: 600 });
+    expect(ban.body.ErrorCode).toBe(0);
+    const device = await TestClient.connect(room.app, room.viewers[2]!);
+    const joined = await device.request("joinGroup", { groupID: room.groupId });
+    if (joined.code === 0) {
+      const login = await connectLive(room.app, room.viewers[2]!, (joined.data as LiveJoin).live);
+      expect(login.loginResponse?.code).toBe(10007);
+    } else expect(joined.code).toBe(10007);
+    // Past the second a block lasts, the join itself is refused.
+    await sleep(1_100);
+    await joinAsDevice(room, room.viewers[0]!);
+    expect((await device.request("joinGroup", { groupID: room.groupId })).code).toBe(10007);
+  });
+
+  it("does not let a user join another app's room", async () => {
+    const room = await aLiveRoom(1);
+    const { app: other, ids } = await appWithUsers(1);
+    const device = await TestClient.connect(other, ids[0]!);
+    expect((await device.request("joinGroup", { groupID: room.groupId })).code).toBe(10010);
+  });
+});
+
+describe("Late joiners", () => {
+  it("get the room's last keepLast messages in their live login's answer", async () => {
+    const room = await aLiveRoom(2, { keepLast: 3, shardSize: 1 });
+    const first = await watch(room, room.viewers[0]!);
+    for (let i = 0; i < 5; i++) {
+      expect((await room.app.rest("group_open_http_svc/send_group_msg", { GroupId: room.groupId, Random: aRandom(), MsgBody: text(`m${i}`), From_Account: room.owner })).body.ErrorCode).toBe(0);
+    }
+    ok(await room.stub.liveRelayed());
+    await first.client.waitForEvents("groupMessage", 5);
+    const recent = (client: ProtocolClient) => ((client.loginResponse?.data as { recentMessages: GroupMessage[] }).recentMessages ?? []).map(textOf);
+
+    // A new shard hears them from the coordinator; a shard that carried them keeps them itself.
+    const late = await watch(room, room.viewers[1]!);
+    expect(late.live.shard).toBe(1);
+    expect(recent(late.client)).toEqual(["m2", "m3", "m4"]);
+    const anotherDevice = await connectLive(room.app, room.viewers[0]!, first.live, { device: "phone" });
+    expect(recent(anotherDevice)).toEqual(["m2", "m3", "m4"]);
+  });
+
+  it("get none by default", async () => {
+    const room = await aLiveRoom(2);
+    await watch(room, room.viewers[0]!);
+    expect((await room.app.rest("group_open_http_svc/send_group_msg", { GroupId: room.groupId, Random: aRandom(), MsgBody: text("before"), From_Account: room.owner })).body.ErrorCode).toBe(0);
+    ok(await room.stub.liveRelayed());
+    const late = await watch(room, room.viewers[1]!);
+    expect((late.client.loginResponse?.data as { recentMessages: unknown[] }).recentMessages).toEqual([]);
+  });
+});
+
+describe("Live room members", () => {
+  it("lists the latest joiners with their nick and avatar from their profiles", async () => {
+    const room = await aLiveRoom(2);
+    const set = await room.app.rest("profile/portrait_set", {
+      From_Account: room.viewers[0],
+      ProfileItem: [
+        { Tag: "Tag_Profile_IM_Nick", Value: "Ana" },
+        { Tag: "Tag_Profile_IM_Image", Value: "https://img.example/ana.png" },
+      ],
+    });
+    expect(set.body.ErrorCode).toBe(0);
+    await watch(room, room.viewers[0]!);
+    await watch(room, room.viewers[1]!);
+    const members = await room.app.rest("group_open_avchatroom_http_svc/get_members", { GroupId: room.groupId, Timestamp: 0 });
+    expect(members.body.MemberList).toEqual([
+      { Member_Account: room.viewers[1], JoinTime: expect.any(Number), NickName: "", Avatar: "" },
+      { Member_Account: room.viewers[0], JoinTime: expect.any(Number), NickName: "Ana", Avatar: "https://img.example/ana.png" },
+    ]);
   });
 });

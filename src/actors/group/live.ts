@@ -160,7 +160,7 @@ export class GroupLive {
     const expiresAt = Math.floor(Date.now() / 1000) + ticketLifetimeSeconds;
     if (!app.secretKey) throw groupError(GroupErrorCode.invalidRequest, "the app has no secret key to sign live-room tickets with");
     const ticket = await signTicket(app.secretKey, { sdkAppId: this.host.sdkAppId, groupId: this.host.groupId, shard, userId, expiresAt });
-    return { status: already ? "AlreadyInGroup" : "JoinedSuccess", live: { groupId: this.host.groupId, shard, ticket, expiresAt }, blocks: placesFromBlocks(this.audience(), settings) };
+    return { status: already ? "AlreadyInGroup" : "JoinedSuccess", live: { groupId: this.host.groupId, shard, ticket, expiresAt }, blocks: placesFromBlocks(this.expectedAudience(), settings) };
   }
 
   /**
@@ -174,7 +174,7 @@ export class GroupLive {
     const grant = grantSeats(this.load(), settings.shardSize, seatBlockSize);
     this.reserve(grant.shard, grant.seats);
     const version = `${this.bansEpoch}:${this.banChanges}`;
-    const seats: LiveSeats = { shard: grant.shard, seats: grant.seats, validMs: seatBlockMs, blocks: placesFromBlocks(this.audience(), settings), bansVersion: version };
+    const seats: LiveSeats = { shard: grant.shard, seats: grant.seats, validMs: seatBlockMs, blocks: placesFromBlocks(this.expectedAudience(), settings), bansVersion: version };
     if (version !== bansVersion) seats.bans = this.activeBans();
     return seats;
   }
@@ -501,6 +501,13 @@ export class GroupLive {
   /** Each open shard's sockets as last reported plus the places given since. */
   private load(): Map<number, number> {
     return new Map([...this.openShards()].map(([n, s]) => [n, s.sockets + s.placed]));
+  }
+
+  /** The audience as reported plus the places given since: a burst counts before its viewers arrive. */
+  private expectedAudience(): number {
+    let total = 0;
+    for (const load of this.load().values()) total += load;
+    return total;
   }
 
   /** Counts places given on a shard until its next report, opening it when it was not. */

@@ -63,12 +63,15 @@ export function joinGroup(c: OpContext, groupId: string, applyMessage: string): 
 async function placeFromBlock(c: OpContext, stub: ReturnType<typeof groupNamed>, room: CrowdedRoom, key: string, groupId: string): Promise<LiveJoin | null> {
   const { sdkAppId, userId } = c.me;
   const nowSeconds = Math.floor(Date.now() / 1000);
-  if (isBanned(room.bans.get(userId), nowSeconds)) {
-    throw groupError(GroupErrorCode.noPermission, `you are banned from this live room until ${new Date(room.bans.get(userId)! * 1000).toISOString()}`);
-  }
   const kept = placements.get(c.actor)?.get(groupId);
-  if (kept && kept.expiresAt - nowSeconds > placementReuseSeconds) return { status: "AlreadyInGroup", live: kept };
+  if (kept && kept.expiresAt - nowSeconds > placementReuseSeconds) {
+    if (!fresh(room.block)) await refresh(stub, room, key);
+    refuseBanned(room, userId, nowSeconds);
+    return { status: "AlreadyInGroup", live: kept };
+  }
+  // The seat first: a stale block brings the room's latest bans with the next.
   const shard = await takeSeat(stub, room, key);
+  refuseBanned(room, userId, nowSeconds);
   const app = await appOf(c.actor.env, sdkAppId).record();
   if (!app.secretKey) throw groupError(GroupErrorCode.invalidRequest, "the app has no secret key to sign live-room tickets with");
   const expiresAt = nowSeconds + ticketLifetimeSeconds;
@@ -78,6 +81,12 @@ async function placeFromBlock(c: OpContext, stub: ReturnType<typeof groupNamed>,
   return { status: "JoinedSuccess", live };
 }
 
+/** The bans as the latest block brought them (at most a second old); the shard checks them again at login. */
+function refuseBanned(room: CrowdedRoom, userId: string, nowSeconds: number): void {
+  const until = room.bans.get(userId);
+  if (isBanned(until, nowSeconds)) throw groupError(GroupErrorCode.noPermission, `you are banned from this live room until ${new Date(until! * 1000).toISOString()}`);
+}
+
 /**
  * A place from this isolate's block, asking the coordinator for the next block when it is used up
  * or stale. A room that became small again is forgotten once its last block is given out.
@@ -85,16 +94,25 @@ async function placeFromBlock(c: OpContext, stub: ReturnType<typeof groupNamed>,
 async function takeSeat(stub: ReturnType<typeof groupNamed>, room: CrowdedRoom, key: string): Promise<number> {
   for (;;) {
     const block = room.block;
-    if (block && block.left > 0 && block.until > Date.now()) {
+    if (fresh(block) && block.left > 0) {
       block.left--;
       return block.shard;
     }
-    room.asking ??= stub
-      .liveSeats(room.bansVersion)
-      .then((outcome) => absorb(room, key, unwrap(outcome)))
-      .finally(() => (room.asking = undefined));
-    await room.asking;
+    await refresh(stub, room, key);
   }
+}
+
+function fresh(block: CrowdedRoom["block"]): block is NonNullable<CrowdedRoom["block"]> {
+  return block !== undefined && block.until > Date.now();
+}
+
+/** The next block and the room's bans: one request at a time per room and isolate. */
+function refresh(stub: ReturnType<typeof groupNamed>, room: CrowdedRoom, key: string): Promise<void> {
+  room.asking ??= stub
+    .liveSeats(room.bansVersion)
+    .then((outcome) => absorb(room, key, unwrap(outcome)))
+    .finally(() => (room.asking = undefined));
+  return room.asking;
 }
 
 function absorb(room: CrowdedRoom, key: string, seats: LiveSeats): void {
