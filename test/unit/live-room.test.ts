@@ -1,7 +1,7 @@
 /** The pure decisions of live rooms (domain/liveRoom.ts) and the ordered relay (mechanisms/orderedRelay.ts). */
 import { describe, expect, it } from "vitest";
 import type { MsgPriority } from "../../src/domain/group.ts";
-import { admitByPriority, checkTicket, placeViewer, relayPlan, signTicket, trimBacklog, type LiveItem } from "../../src/domain/liveRoom.ts";
+import { admitByPriority, audienceChanges, checkTicket, grantSeats, keepRecent, LiveSettings, placesFromBlocks, placeViewer, relayPlan, signTicket, trimBacklog, type LiveItem } from "../../src/domain/liveRoom.ts";
 import type { TokenBucket } from "../../src/domain/rateLimit.ts";
 import { OrderedRelay } from "../../src/mechanisms/orderedRelay.ts";
 
@@ -11,6 +11,40 @@ describe("placing viewers", () => {
     expect(placeViewer(new Map([[0, 1]]), 2)).toEqual({ shard: 0, opened: false });
     expect(placeViewer(new Map([[0, 2], [1, 0]]), 2)).toEqual({ shard: 1, opened: false });
     expect(placeViewer(new Map([[0, 2], [2, 2]]), 2)).toEqual({ shard: 1, opened: true });
+  });
+});
+
+describe("seat blocks", () => {
+  it("give up to a block of the lowest shard with room, never more than it has left", () => {
+    expect(grantSeats(new Map(), 500, 64)).toEqual({ shard: 0, seats: 64 });
+    expect(grantSeats(new Map([[0, 480]]), 500, 64)).toEqual({ shard: 0, seats: 20 });
+    expect(grantSeats(new Map([[0, 500], [1, 499]]), 500, 64)).toEqual({ shard: 1, seats: 1 });
+    expect(grantSeats(new Map([[0, 520]]), 500, 64)).toEqual({ shard: 1, seats: 64 });
+  });
+
+  it("are used once a room is past the audience that gets join tips", () => {
+    expect(placesFromBlocks(1_000, { tipsUpTo: 1_000 })).toBe(false);
+    expect(placesFromBlocks(1_001, { tipsUpTo: 1_000 })).toBe(true);
+  });
+});
+
+describe("a shard's report", () => {
+  it("names who arrived (oldest first) and who left since the last one", () => {
+    const changes = audienceChanges(new Set(["a", "b"]), new Map([["b", 5], ["d", 9], ["c", 7]]));
+    expect(changes).toEqual({ joined: [{ userId: "c", at: 7 }, { userId: "d", at: 9 }], left: ["a"] });
+  });
+});
+
+describe("recent messages for late joiners", () => {
+  it("keeps the newest by MsgSeq, each once, oldest first", () => {
+    const m = (seq: number) => ({ seq });
+    expect(keepRecent([m(3), m(1), m(2), m(3), m(5)], 3)).toEqual([m(2), m(3), m(5)]);
+    expect(keepRecent([m(1)], 0)).toEqual([]);
+  });
+
+  it("keeps at most 100, none by default", () => {
+    expect(LiveSettings.parse({}).keepLast).toBe(0);
+    expect(LiveSettings.safeParse({ keepLast: 101 }).success).toBe(false);
   });
 });
 
