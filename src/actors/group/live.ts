@@ -107,8 +107,11 @@ const schema = [
 export class GroupLive {
   private readonly host: LiveHost;
   private ready = false;
-  /** Per open shard: sockets it last reported, and places given since. */
-  private shards?: Map<number, { sockets: number; placed: number }>;
+  /**
+   * Per open shard: sockets it last reported, places that may not be in that count yet (given
+   * since the report before it), and places given since the last report.
+   */
+  private shards?: Map<number, ShardLoad>;
   private bucket?: TokenBucket;
   private readonly sent = new Map<string, { result: GroupSendResult; at: number }>();
   /** Sends waiting on their before-callback, so a retry meanwhile gets the same answer. */
@@ -413,7 +416,9 @@ export class GroupLive {
       this.sql("DELETE FROM live_shards WHERE shard = ?", shard);
       return { memberCount: this.audience(), retire: true };
     }
-    shards.set(shard, { sockets, placed: 0 });
+    // A place given just before this report may be used just after it: it stays counted one report longer.
+    const entry = shards.get(shard);
+    shards.set(shard, { sockets, placed: entry?.sinceReport ?? 0, sinceReport: 0, ...(entry?.placedAt ? { placedAt: entry.placedAt } : {}) });
     this.sql("INSERT INTO live_shards (shard, sockets) VALUES (?, ?) ON CONFLICT (shard) DO UPDATE SET sockets = excluded.sockets", shard, sockets);
     return { memberCount: this.audience(), retire: false };
   }
@@ -424,7 +429,7 @@ export class GroupLive {
     const keepLast = (await this.liveSettings()).keepLast;
     const shards = this.openShards();
     if (!shards.has(shard)) {
-      shards.set(shard, { sockets: 0, placed: 1 });
+      shards.set(shard, { sockets: 0, placed: 1, sinceReport: 1, placedAt: Date.now() });
       this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
     }
     const recent = this.sqlAll<{ message: string }>("SELECT message FROM live_recent ORDER BY seq DESC LIMIT ?", keepLast)
@@ -490,17 +495,18 @@ export class GroupLive {
     return liveShard(this.host.env, this.host.sdkAppId, this.host.groupId, shard);
   }
 
-  private openShards(): Map<number, { sockets: number; placed: number }> {
+  private openShards(): Map<number, ShardLoad> {
     if (!this.shards) {
       this.ensure();
-      this.shards = new Map(this.sqlAll<{ shard: number; sockets: number }>("SELECT shard, sockets FROM live_shards").map((r) => [r.shard, { sockets: r.sockets, placed: 0 }]));
+      this.shards = new Map(this.sqlAll<{ shard: number; sockets: number }>("SELECT shard, sockets FROM live_shards").map((r) => [r.shard, { sockets: r.sockets, placed: 0, sinceReport: 0 }]));
     }
     return this.shards;
   }
 
   /** Each open shard's sockets as last reported plus the places given since. */
   private load(): Map<number, number> {
-    return new Map([...this.openShards()].map(([n, s]) => [n, s.sockets + s.placed]));
+    const now = Date.now();
+    return new Map([...this.openShards()].map(([n, s]) => [n, s.sockets + (now - (s.placedAt ?? 0) < placeHoldMs ? s.placed : 0)]));
   }
 
   /** The audience as reported plus the places given since: a burst counts before its viewers arrive. */
@@ -514,7 +520,7 @@ export class GroupLive {
   private reserve(shard: number, places: number): void {
     const shards = this.openShards();
     const entry = shards.get(shard);
-    shards.set(shard, { sockets: entry?.sockets ?? 0, placed: (entry?.placed ?? 0) + places });
+    shards.set(shard, { sockets: entry?.sockets ?? 0, placed: (entry?.placed ?? 0) + places, sinceReport: (entry?.sinceReport ?? 0) + places, placedAt: Date.now() });
     if (!entry) this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
   }
 
@@ -634,6 +640,17 @@ export class GroupLive {
     return this.sqlAll<T>(query, ...bindings)[0];
   }
 }
+
+interface ShardLoad {
+  sockets: number;
+  placed: number;
+  sinceReport: number;
+  /** When the last place was given (ms). */
+  placedAt?: number;
+}
+
+/** A place is used within this long of being given (a block lasts a second, a shard reports within one), or never. */
+const placeHoldMs = 3_000;
 
 /** Tencent's live-room tips (TIMGroupTipElem): 10 banned, 11 unbanned. */
 export const liveTip = { banned: 10, unbanned: 11 } as const;
