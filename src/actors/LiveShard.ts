@@ -311,7 +311,8 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
         return { ok: true, value: { memberCount: await this.roomCount() } };
       case "quitGroup": {
         const outcome = await room.quit({ userId, appAdmin: false });
-        if (outcome.ok) queueMicrotask(() => closeSocket(ws, CloseCode.loggedOut, "left the room"));
+        // After the answer has gone out (a microtask would close before it).
+        if (outcome.ok) setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "left the room"), 0);
         return outcome;
       }
     }

@@ -537,6 +537,15 @@ describe("Join bursts", () => {
   });
 });
 
+describe("Leaving", () => {
+  it("answers quitGroup on the live connection, then closes it with 1000", async () => {
+    const room = await aLiveRoom(1);
+    const { client } = await watch(room, room.viewers[0]!);
+    expect((await client.request("quitGroup", { groupID: room.groupId })).code).toBe(0);
+    expect((await client.waitForClose()).code).toBe(1000);
+  });
+});
+
 describe("Late joiners", () => {
   it("get the room's last keepLast messages in their live login's answer", async () => {
     const room = await aLiveRoom(2, { keepLast: 3, shardSize: 1 });
