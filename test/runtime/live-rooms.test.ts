@@ -466,7 +466,7 @@ describe("Join bursts", () => {
     const sentAt = new Map<string, number>();
     let sending = true;
     const sender = (async () => {
-      for (let i = 0; sending; i++) {
+      for (let i = 0; sending || i < 5; i++) {
         const body = `during-${i}`;
         sentAt.set(body, Date.now());
         const answer = await room.app.rest("group_open_http_svc/send_group_msg", { GroupId: room.groupId, Random: aRandom(), MsgBody: text(body), From_Account: room.owner });
@@ -475,6 +475,7 @@ describe("Join bursts", () => {
       }
     })();
     const joined = await Promise.all(room.viewers.slice(0, burst).map((viewer) => joinAsDevice(room, viewer)));
+    const burstEnded = Date.now();
     sending = false;
     await sender;
     ok(await room.stub.liveRelayed());
@@ -483,12 +484,12 @@ describe("Join bursts", () => {
     // The coordinator answered the sends and a few seat blocks, not a request per join.
     const calls = (await room.stub.usage()).calls - callsBefore;
     expect(calls - sentAt.size).toBeLessThan(burst / 4);
-    // Messages kept flowing, each once, in order. (Joining one by one through the coordinator, the
-    // first send waited ~5 s behind the joins on an idle machine; with blocks ~1.6 s, most of it the
-    // test's own 400 logins sharing workerd's one thread, so the bound only catches a stalled stream.)
+    // Messages kept flowing during the burst, each once, in order. (Joining one by one through the
+    // coordinator, the first send waited ~5 s behind the joins on an idle machine; with blocks
+    // ~1.6 s, most of it the test's own 400 logins sharing workerd's one thread.)
+    expect(arrivals.get("during-0")!).toBeLessThan(burstEnded);
     const delays = [...sentAt].map(([body, at]) => arrivals.get(body)! - at);
-    expect(sentAt.size).toBeGreaterThan(3);
-    expect(Math.max(...delays)).toBeLessThan(8_000);
+    expect(Math.max(...delays)).toBeLessThan(10_000);
     expect(messagesOf(watcher.client).map(textOf)).toEqual([...sentAt.keys()]);
 
     // Everyone is counted once, and listed among the latest joiners once the shards report.

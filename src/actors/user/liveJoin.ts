@@ -43,10 +43,10 @@ export function joinGroup(c: OpContext, groupId: string, applyMessage: string): 
     const room = crowded.get(key);
     if (room) {
       const placed = await placeFromBlock(c, stub, room, key, groupId).catch((error: unknown) => {
+        if (!(error instanceof RoomChanged)) throw error;
         // The room is gone or no longer live: the group's actor answers as it would anyone.
         crowded.delete(key);
-        if (error instanceof ImError) return null;
-        throw error;
+        return null;
       });
       if (placed) return placed;
     }
@@ -110,7 +110,10 @@ function fresh(block: CrowdedRoom["block"]): block is NonNullable<CrowdedRoom["b
 function refresh(stub: ReturnType<typeof groupNamed>, room: CrowdedRoom, key: string): Promise<void> {
   room.asking ??= stub
     .liveSeats(room.bansVersion)
-    .then((outcome) => absorb(room, key, unwrap(outcome)))
+    .then((outcome) => {
+      if (!outcome.ok) throw new RoomChanged(outcome.info);
+      absorb(room, key, outcome.value);
+    })
     .finally(() => (room.asking = undefined));
   return room.asking;
 }
@@ -150,6 +153,9 @@ function appOf(env: Env, sdkAppId: number): AppCache {
   }
   return cache;
 }
+
+/** The coordinator would not give a block: the room was dismissed, or is not a live room. */
+class RoomChanged extends Error {}
 
 function isLiveJoin(answer: unknown): answer is LiveJoin {
   return typeof answer === "object" && answer !== null && "live" in answer;
