@@ -101,8 +101,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   receiveC2C(message: C2CMessage, options: DeliveryOptions, relation: SenderRelation) {
     return this.c2c.receiveC2C(message, options, relation);
   }
-  pushOnline(message: C2CMessage, relation: SenderRelation) {
-    return this.c2c.pushOnline(message, relation);
+  pushOnline(message: C2CMessage, relation: SenderRelation, countUnread?: boolean) {
+    return this.c2c.pushOnline(message, relation, countUnread);
   }
   importMessage(message: C2CMessage, outgoing: boolean, options: DeliveryOptions) {
     return this.c2c.importMessage(message, outgoing, options);
@@ -155,8 +155,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   unread(peers?: string[]) {
     return this.conversations.unread(peers);
   }
-  markRead(peer: string, maxTime?: number) {
-    return this.conversations.markRead(peer, maxTime);
+  markRead(peer: string, maxTime?: number, platform?: string) {
+    return this.conversations.markRead(peer, maxTime, platform);
   }
   applyPeerRead(peer: string, key: string) {
     return this.conversations.applyPeerRead(peer, key);
@@ -277,6 +277,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
         actor: this,
         me: this.me,
         platform: this.sessions.platformOf(ws),
+        clientIp: this.sessions.clientIpOf(ws),
         closeSoon: () => {
           this.sessions.loggingOut(ws);
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);

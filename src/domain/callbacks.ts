@@ -4,7 +4,7 @@
  * is `callbacks/send.ts`.
  */
 import { z } from "zod";
-import { MsgBody } from "./message.ts";
+import { MsgBody, type C2CMessage } from "./message.ts";
 
 /** Why a callback URL cannot be used, or null when it can. `ownHost` is the worker's host, when known. */
 export function callbackUrlProblem(url: string, ownHost?: string): string | null {
@@ -165,4 +165,44 @@ export function readBeforeSendAnswer(answer: unknown, scope: "c2c" | "group"): {
 export function decisionOnFailure(settings: Pick<CallbackSettings, "onTimeout">, reason: string): BeforeDecision {
   if (settings.onTimeout === "proceed") return { kind: "allow" };
   return { kind: "refuse", code: CallbackCode.callbackFailed, info: `the app's callback failed: ${reason}` };
+}
+
+export const C2CCallback = {
+  beforeSendMsg: "C2C.CallbackBeforeSendMsg",
+  afterSendMsg: "C2C.CallbackAfterSendMsg",
+  afterMsgReport: "C2C.CallbackAfterMsgReport",
+  afterMsgWithDraw: "C2C.CallbackAfterMsgWithDraw",
+} as const;
+
+/** The message fields C2C.CallbackBeforeSendMsg and AfterSendMsg share. */
+export function c2cSendMsgFields(message: C2CMessage, onlineOnly: boolean): Record<string, unknown> {
+  return {
+    From_Account: message.from,
+    To_Account: message.to,
+    MsgSeq: message.msgSeq,
+    MsgRandom: message.random,
+    MsgTime: message.time,
+    MsgKey: message.key,
+    OnlineOnlyFlag: onlineOnly ? 1 : 0,
+    MsgBody: message.body,
+    CloudCustomData: message.cloudCustomData ?? "",
+  };
+}
+
+/**
+ * C2C.CallbackAfterSendMsg: the message as stored (after any rewrite), that it was sent, and
+ * UnreadMsgNum, the recipient's unread count over all its one-to-one conversations.
+ */
+export function c2cAfterSendMsgFields(message: C2CMessage, onlineOnly: boolean, recipientUnread: number): Record<string, unknown> {
+  return { ...c2cSendMsgFields(message, onlineOnly), SendMsgResult: 0, ErrorInfo: "", UnreadMsgNum: recipientUnread };
+}
+
+/** C2C.CallbackAfterMsgWithDraw: UnreadMsgNum is the recipient's unread count over all its one-to-one conversations. */
+export function c2cMsgWithdrawFields(from: string, to: string, key: string, recipientUnread: number): Record<string, unknown> {
+  return { From_Account: from, To_Account: to, MsgKey: key, UnreadMsgNum: recipientUnread };
+}
+
+/** C2C.CallbackAfterMsgReport: `reporter` read `peer`'s messages up to `lastReadTime` (unix seconds); `unread` is what it has left unread over all its one-to-one conversations. */
+export function c2cMsgReportFields(reporter: string, peer: string, lastReadTime: number, unread: number): Record<string, unknown> {
+  return { Report_Account: reporter, Peer_Account: peer, LastReadTime: lastReadTime, UnreadMsgNum: unread };
 }

@@ -155,6 +155,8 @@ export const C2CDraft = z.object({
   noLastMessage: z.boolean().optional(),
   /** Where the send came from, as callbacks name it (OptPlatform): "RESTAPI" for REST. */
   platform: z.string().optional(),
+  /** The sending client's IP address, as callbacks name it (ClientIP); set by the door, never by the client. */
+  clientIp: z.string().optional(),
   /** ForbidCallbackControl on REST: no before-send (ForbidBeforeSendMsgCallback) or after-send callback. */
   forbidBeforeCallback: z.boolean().optional(),
   forbidAfterCallback: z.boolean().optional(),

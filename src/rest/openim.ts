@@ -62,6 +62,7 @@ async function sendOne(ctx: CommandContext, body: MessageFields, to: string): Pr
       noUnread: body.SendMsgControl?.includes("NoUnread"),
       noLastMessage: body.SendMsgControl?.includes("NoLastMsg"),
       platform: "RESTAPI",
+      ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}),
       forbidBeforeCallback: body.ForbidCallbackControl?.includes("ForbidBeforeSendMsgCallback"),
       forbidAfterCallback: body.ForbidCallbackControl?.includes("ForbidAfterSendMsgCallback"),
     }),
@@ -250,7 +251,7 @@ export const adminSetMsgRead = command({
   fieldErrorCodes: { ...fieldErrorCodes, Report_Account: ErrorCode.fromAccountInvalid },
   async handle(ctx, body) {
     const reporter = user(ctx, body.Report_Account);
-    unwrap(await userActor(ctx.env, reporter).markRead(body.Peer_Account, body.MsgReadTime));
+    unwrap(await userActor(ctx.env, reporter).markRead(body.Peer_Account, body.MsgReadTime, "RESTAPI"));
     return {};
   },
 });

@@ -69,6 +69,7 @@ function answer(received: Received, res: ServerResponse): void {
 describe("callbacks under wrangler dev", () => {
   const a = `cb_a_${Date.now().toString(36)}`;
   const b = `cb_b_${Date.now().toString(36)}`;
+  const c = `cb_c_${Date.now().toString(36)}`;
   const received: Received[] = [];
   let receiver: Server;
   let server: RunningServer;
@@ -94,7 +95,7 @@ describe("callbacks under wrangler dev", () => {
       IM_CALLBACK_TOKEN: "xxx",
     };
     ({ server, app } = await startServerWithOwnKey({ vars }));
-    expect((await rest("im_open_login_svc/multiaccount_import", { Accounts: [a, b] })).ErrorCode).toBe(0);
+    expect((await rest("im_open_login_svc/multiaccount_import", { Accounts: [a, b, c] })).ErrorCode).toBe(0);
   }, 120_000);
 
   afterAll(async () => {
@@ -132,7 +133,7 @@ describe("callbacks under wrangler dev", () => {
     expect(query.get("SdkAppid")).toBe(String(app.sdkAppId));
     expect(query.get("CallbackCommand")).toBe("C2C.CallbackBeforeSendMsg");
     expect(query.get("contenttype")).toBe("json");
-    expect(query.has("ClientIP")).toBe(true);
+    expect(query.get("ClientIP")).toMatch(/\d|:/);
     expect(query.get("OptPlatform")).toBe("RESTAPI");
     const requestTime = query.get("RequestTime")!;
     expect(Math.abs(Number(requestTime) - Date.now() / 1000)).toBeLessThan(30);
@@ -208,6 +209,9 @@ describe("callbacks under wrangler dev", () => {
   });
 
   const afterSends = () => received.filter((r) => r.ok && r.query.get("CallbackCommand") === "C2C.CallbackAfterSendMsg");
+  /** What `user` has unread over all its one-to-one conversations. */
+  const c2cUnread = async (user: string) =>
+    ((await rest("openim/get_c2c_unread_msg_num", { To_Account: user })).C2CUnreadMsgNumList as { C2CUnreadMsgNum: number }[]).reduce((sum, p) => sum + p.C2CUnreadMsgNum, 0);
   async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -220,6 +224,8 @@ describe("callbacks under wrangler dev", () => {
 
   it("tells the backend of each message sent, as stored, after the answer", async () => {
     const sent = await send("after me", { CloudCustomData: "cd2" });
+    const unread = await c2cUnread(b);
+    expect(unread).toBeGreaterThan(0);
     const after = await until("the after-send callback", () => afterSends().find((r) => r.body.MsgKey === sent.MsgKey));
     expect(after.body).toMatchObject({
       CallbackCommand: "C2C.CallbackAfterSendMsg",
@@ -229,6 +235,8 @@ describe("callbacks under wrangler dev", () => {
       MsgBody: text("after me"),
       CloudCustomData: "cd2",
       SendMsgResult: 0,
+      ErrorInfo: "",
+      UnreadMsgNum: unread,
     });
     expect(after.query.get("OptPlatform")).toBe("RESTAPI");
     const rewritten = await send("rewrite");
@@ -354,13 +362,16 @@ describe("callbacks under wrangler dev", () => {
     const sent = await send("to recall");
     expect((await rest("openim/admin_msgwithdraw", { From_Account: a, To_Account: b, MsgKey: sent.MsgKey })).ErrorCode).toBe(0);
     const withdraw = await until("the recall's callback", () => named("C2C.CallbackAfterMsgWithDraw").find((r) => r.body.MsgKey === sent.MsgKey));
-    expect(withdraw.body).toMatchObject({ CallbackCommand: "C2C.CallbackAfterMsgWithDraw", From_Account: a, To_Account: b, MsgKey: sent.MsgKey });
+    expect(withdraw.body).toMatchObject({ CallbackCommand: "C2C.CallbackAfterMsgWithDraw", From_Account: a, To_Account: b, MsgKey: sent.MsgKey, UnreadMsgNum: await c2cUnread(b) });
     expect(withdraw.query.get("OptPlatform")).toBe("RESTAPI");
 
+    // UnreadMsgNum counts what b has left unread in every one-to-one conversation, c's message too.
+    expect((await rest("openim/sendmsg", { From_Account: c, To_Account: b, MsgRandom: random++, MsgBody: text("from c") })).ErrorCode).toBe(0);
     const readTime = Math.floor(Date.now() / 1000);
     expect((await rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a, MsgReadTime: readTime })).ErrorCode).toBe(0);
     const report = await until("the read report's callback", () => named("C2C.CallbackAfterMsgReport").at(-1));
-    expect(report.body).toMatchObject({ Report_Account: b, Peer_Account: a, LastReadTime: readTime, UnreadMsgNum: 0 });
+    expect(report.body).toMatchObject({ Report_Account: b, Peer_Account: a, LastReadTime: readTime, UnreadMsgNum: 1 });
+    expect(report.query.get("OptPlatform")).toBe("RESTAPI");
     // Reading what is already read reports nothing.
     const reports = named("C2C.CallbackAfterMsgReport").length;
     expect((await rest("openim/admin_set_msg_read", { Report_Account: b, Peer_Account: a, MsgReadTime: readTime })).ErrorCode).toBe(0);

@@ -9,9 +9,14 @@ import {
   callbacksFromConfig,
   callbackSign,
   callbackUrlProblem,
+  c2cAfterSendMsgFields,
+  c2cMsgReportFields,
+  c2cMsgWithdrawFields,
+  c2cSendMsgFields,
   decisionOnFailure,
   readBeforeSendAnswer,
 } from "../../src/domain/callbacks.ts";
+import type { C2CMessage } from "../../src/domain/message.ts";
 
 describe("callback configuration", () => {
   it("reads the default app's callbacks from IM_CALLBACK_*", () => {
@@ -96,6 +101,38 @@ describe("callback requests", () => {
       From_Account: "a",
       To_Account: "b",
     });
+  });
+});
+
+describe("one-to-one callback bodies", () => {
+  const message: C2CMessage = { key: "48374_2837546_1557481126", from: "jared", to: "Jonh", msgSeq: 48374, random: 2837546, time: 1557481126, body: [{ MsgType: "TIMTextElem", MsgContent: { Text: "hi" } }] };
+
+  it("show the message as Tencent names it, with an empty CloudCustomData when it has none", () => {
+    expect(c2cSendMsgFields(message, true)).toEqual({
+      From_Account: "jared",
+      To_Account: "Jonh",
+      MsgSeq: 48374,
+      MsgRandom: 2837546,
+      MsgTime: 1557481126,
+      MsgKey: "48374_2837546_1557481126",
+      OnlineOnlyFlag: 1,
+      MsgBody: message.body,
+      CloudCustomData: "",
+    });
+  });
+
+  it("after a send, add the result and the recipient's unread count over all its conversations", () => {
+    expect(c2cAfterSendMsgFields({ ...message, cloudCustomData: "cd" }, false, 7)).toEqual({
+      ...c2cSendMsgFields({ ...message, cloudCustomData: "cd" }, false),
+      SendMsgResult: 0,
+      ErrorInfo: "",
+      UnreadMsgNum: 7,
+    });
+  });
+
+  it("after a recall and a read report, carry UnreadMsgNum too", () => {
+    expect(c2cMsgWithdrawFields("jared", "Jonh", message.key, 3)).toEqual({ From_Account: "jared", To_Account: "Jonh", MsgKey: message.key, UnreadMsgNum: 3 });
+    expect(c2cMsgReportFields("Jonh", "jared", 1557481200, 2)).toEqual({ Report_Account: "Jonh", Peer_Account: "jared", LastReadTime: 1557481200, UnreadMsgNum: 2 });
   });
 });
 

@@ -9,7 +9,17 @@ import { checkMessageSize, msgKey, type C2CDraft, type C2CMessage, type MsgBody,
 import { friendshipSendCode } from "../../domain/relations.ts";
 import { RelationStore } from "../../store/relations.ts";
 import type { UserHost } from "./host.ts";
-import { callbackEnabled, decisionOnFailure, optPlatform, type BeforeDecision, type CallbackSettings } from "../../domain/callbacks.ts";
+import {
+  C2CCallback,
+  c2cAfterSendMsgFields,
+  c2cMsgWithdrawFields,
+  c2cSendMsgFields,
+  callbackEnabled,
+  decisionOnFailure,
+  optPlatform,
+  type BeforeDecision,
+  type CallbackSettings,
+} from "../../domain/callbacks.ts";
 import { askBefore } from "../../callbacks/send.ts";
 import { logEvent } from "../../ops/log.ts";
 
@@ -27,6 +37,8 @@ export interface DeliveryOptions {
   lastMessage: boolean;
   /** Push to the recipient's online devices (false for imported history). */
   push: boolean;
+  /** Answer with the recipient's unread count over all its one-to-one conversations (C2C.CallbackAfterSendMsg's UnreadMsgNum). */
+  countUnread?: boolean;
 }
 
 /** What the recipient checks before accepting a message (not for imported history). */
@@ -38,9 +50,12 @@ export interface SenderRelation {
 /** What applying a peer's recall or edit found: the message's time, or why nothing changed. */
 export type ApplyResult = { time: number } | "missing" | "alreadyDone";
 
-const beforeSendCommand = "C2C.CallbackBeforeSendMsg";
-const afterSendCommand = "C2C.CallbackAfterSendMsg";
-const withdrawCommand = "C2C.CallbackAfterMsgWithDraw";
+/** A recall applied, with the recipient's unread count afterwards, or why nothing changed. */
+export type RevokeResult = { time: number; unread: number } | "missing" | "alreadyDone";
+
+const beforeSendCommand = C2CCallback.beforeSendMsg;
+const afterSendCommand = C2CCallback.afterSendMsg;
+const withdrawCommand = C2CCallback.afterMsgWithDraw;
 
 /** A retried send (same peer and MsgRandom) inside this window returns the first result. */
 const dedupeWindowMs = 5 * 60_000;
@@ -137,21 +152,23 @@ export class C2CMessages {
     const relation: SenderRelation = {};
     if (settings.requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
     const afterSend = !draft.forbidAfterCallback && this.host.callbacks.enabled(settings, afterSendCommand);
-    const queueAfterSend = (sent: C2CMessage) => afterSend && this.host.callbacks.queue(afterSendCommand, `c2c:${draft.to}`, afterSendFields(sent, draft), draft.platform);
-    if (draft.lifeTimeSeconds === 0) {
-      unwrap(await peer.actor.pushOnline(message, relation));
+    const onlineOnly = draft.lifeTimeSeconds === 0;
+    const queueAfterSend = (sent: C2CMessage, recipientUnread: number) =>
+      afterSend && this.host.callbacks.queueFrom(afterSendCommand, `c2c:${draft.to}`, c2cAfterSendMsgFields(sent, onlineOnly, recipientUnread), { platform: draft.platform, clientIp: draft.clientIp });
+    if (onlineOnly) {
+      const pushed = unwrap(await peer.actor.pushOnline(message, relation, afterSend));
       if (draft.syncToSender !== false) this.host.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
-      return this.afterSend(afterSend, () => queueAfterSend(message), resultOf({ ...message, seq: 0 }));
+      return this.afterSend(afterSend, () => queueAfterSend(message, pushed.unread ?? 0), resultOf({ ...message, seq: 0 }));
     }
     const received = unwrap(
-      await peer.actor.receiveC2C(message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true }, relation),
+      await peer.actor.receiveC2C(message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true, countUnread: afterSend }, relation),
     );
     // A retry whose first attempt reached the recipient (and not, before a crash, this store)
     // takes the first attempt's key and time, so both sides hold the same message once.
     const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
-    if (draft.syncToSender === false) return this.afterSend(afterSend, () => queueAfterSend(canonical), resultOf({ ...canonical, seq: 0 }));
+    if (draft.syncToSender === false) return this.afterSend(afterSend, () => queueAfterSend(canonical, received.unread ?? 0), resultOf({ ...canonical, seq: 0 }));
     // The after-callback commits with the sender's copy: an answered send's callback is never lost.
-    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now, () => queueAfterSend(canonical));
+    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now, () => queueAfterSend(canonical, received.unread ?? 0));
     return this.afterSend(afterSend, () => undefined, resultOf(stored));
   }
 
@@ -172,17 +189,8 @@ export class C2CMessages {
         command: beforeSendCommand,
         eventTime: now,
         platform: optPlatform(draft.platform),
-        fields: {
-          From_Account: message.from,
-          To_Account: message.to,
-          MsgSeq: message.msgSeq,
-          MsgRandom: message.random,
-          MsgTime: message.time,
-          MsgKey: message.key,
-          OnlineOnlyFlag: draft.lifeTimeSeconds === 0 ? 1 : 0,
-          MsgBody: message.body,
-          CloudCustomData: message.cloudCustomData ?? "",
-        },
+        clientIp: draft.clientIp,
+        fields: c2cSendMsgFields(message, draft.lifeTimeSeconds === 0),
       },
       "c2c",
     );
@@ -204,22 +212,23 @@ export class C2CMessages {
   async receiveC2C(message: C2CMessage,
     options: DeliveryOptions,
     relation: SenderRelation,
-  ): Promise<Outcome<{ seq: number; key: string; time: number; msgSeq: number }>> {
+  ): Promise<Outcome<{ seq: number; key: string; time: number; msgSeq: number; unread?: number }>> {
     return capture(async () => {
       await this.host.requireAccount();
       await this.admitFrom(message.from, relation);
       const now = Date.now();
       const kept = this.host.store.findRetry(message.from, message.random, false, now - dedupeWindowMs) ?? this.storeMessage(message, message.from, false, options, now);
-      return { seq: kept.seq, key: kept.key, time: kept.time, msgSeq: kept.msgSeq };
+      return { seq: kept.seq, key: kept.key, time: kept.time, msgSeq: kept.msgSeq, ...(options.countUnread ? { unread: this.host.store.totalUnread() } : {}) };
     });
   }
 
-  /** Delivers an online-only message (MsgLifeTime 0) to the devices connected now; stores nothing. */
-  async pushOnline(message: C2CMessage, relation: SenderRelation): Promise<Outcome<{ devices: number }>> {
+  /** Delivers an online-only message (MsgLifeTime 0) to the devices connected now; stores nothing. `countUnread` as in DeliveryOptions. */
+  async pushOnline(message: C2CMessage, relation: SenderRelation, countUnread = false): Promise<Outcome<{ devices: number; unread?: number }>> {
     return capture(async () => {
       await this.host.requireAccount();
       await this.admitFrom(message.from, relation);
-      return { devices: this.host.push({ kind: "message", seq: 0, message: this.view(message, message.from, false) }) };
+      const devices = this.host.push({ kind: "message", seq: 0, message: this.view(message, message.from, false) });
+      return { devices, ...(countUnread ? { unread: this.host.store.totalUnread() } : {}) };
     });
   }
 
@@ -333,8 +342,9 @@ export class C2CMessages {
         const other = this.host.peer(peer);
         const there = unwrap(await other.actor.applyRevoke(this.host.me.userId, key));
         const settings = await this.host.settings();
+        // UnreadMsgNum is the recipient's; 0 when the recipient held no copy to recall.
         const tell = this.host.callbacks.enabled(settings, withdrawCommand)
-          ? () => this.host.callbacks.queue(withdrawCommand, `c2c:${peer}`, { From_Account: this.host.me.userId, To_Account: peer, MsgKey: key }, byAdmin ? "RESTAPI" : undefined)
+          ? () => this.host.callbacks.queue(withdrawCommand, `c2c:${peer}`, c2cMsgWithdrawFields(this.host.me.userId, peer, key, typeof there === "object" ? there.unread : 0), byAdmin ? "RESTAPI" : undefined)
           : undefined;
         if (!message) {
           if (there === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");
@@ -349,10 +359,11 @@ export class C2CMessages {
     );
   }
 
-  /** The sender recalled a message it sent this user. */
-  async applyRevoke(peer: string, key: string): Promise<Outcome<ApplyResult>> {
+  /** The sender recalled a message it sent this user; with this user's unread count over all its one-to-one conversations, for C2C.CallbackAfterMsgWithDraw. */
+  async applyRevoke(peer: string, key: string): Promise<Outcome<RevokeResult>> {
     return capture(() => {
-            return this.applyRevokeHere(peer, key, false);
+      const result = this.applyRevokeHere(peer, key, false);
+      return typeof result === "object" ? { ...result, unread: this.host.store.totalUnread() } : result;
     });
   }
 
@@ -424,23 +435,6 @@ export class C2CMessages {
       });
     });
   }
-}
-
-/** C2C.CallbackAfterSendMsg's body fields: the message as sent, and that the send succeeded. */
-function afterSendFields(message: C2CMessage, draft: C2CDraft): Record<string, unknown> {
-  return {
-    From_Account: message.from,
-    To_Account: message.to,
-    MsgSeq: message.msgSeq,
-    MsgRandom: message.random,
-    MsgTime: message.time,
-    MsgKey: message.key,
-    OnlineOnlyFlag: draft.lifeTimeSeconds === 0 ? 1 : 0,
-    MsgBody: message.body,
-    CloudCustomData: message.cloudCustomData ?? "",
-    SendMsgResult: 0,
-    ErrorInfo: "",
-  };
 }
 
 function resultOf(message: C2CMessage & { seq: number }): SendResult {

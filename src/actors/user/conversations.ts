@@ -7,8 +7,9 @@ import type { Conversation, GroupConversation, SyncPage } from "../../domain/eve
 import type { GroupConversations } from "./groups.ts";
 import type { StoredC2CMessage } from "../../domain/message.ts";
 import type { UserHost } from "./host.ts";
+import { C2CCallback, c2cMsgReportFields } from "../../domain/callbacks.ts";
 
-const reportCommand = "C2C.CallbackAfterMsgReport";
+const reportCommand = C2CCallback.afterMsgReport;
 export class Conversations {
   private readonly host: UserHost;
   private readonly groups: GroupConversations;
@@ -98,8 +99,8 @@ export class Conversations {
     });
   }
 
-  /** Marks a conversation read (up to `maxTime`, unix seconds, or everything) and tells the peer. */
-  async markRead(peer: string, maxTime?: number): Promise<Outcome<{ unread: 0 }>> {
+  /** Marks a conversation read (up to `maxTime`, unix seconds, or everything) and tells the peer; `platform` is where the report came from (OptPlatform). */
+  async markRead(peer: string, maxTime?: number, platform?: string): Promise<Outcome<{ unread: 0 }>> {
     return capture(async () => {
       const report = this.host.callbacks.enabled(await this.host.settings(), reportCommand);
       // Reading what is already read changes nothing, records nothing and tells no one.
@@ -108,8 +109,8 @@ export class Conversations {
         if (read.changed) this.host.announce({ kind: "conversationRead", peer });
         if (read.changed && report) {
           const now = Math.floor(Date.now() / 1000);
-          const fields = { Report_Account: this.host.me.userId, Peer_Account: peer, LastReadTime: Math.min(maxTime ?? now, now), UnreadMsgNum: 0 };
-          this.host.callbacks.queue(reportCommand, `c2c:${peer}`, fields, undefined);
+          const fields = c2cMsgReportFields(this.host.me.userId, peer, Math.min(maxTime ?? now, now), this.host.store.totalUnread());
+          this.host.callbacks.queue(reportCommand, `c2c:${peer}`, fields, platform);
         }
         return read;
       });

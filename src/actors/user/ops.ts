@@ -37,6 +37,8 @@ export interface OpContext {
   me: UserRef;
   /** The connected device's platform (callbacks' OptPlatform). */
   platform: Platform;
+  /** The connected device's IP address, when known (callbacks' ClientIP). */
+  clientIp?: string;
   /** Closes this connection after the answer (logout). */
   closeSoon(): void;
   sns(): Promise<SnsContext>;
@@ -63,14 +65,14 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
     c.closeSoon();
     return { ok: true, value: {} };
   },
-  sendMessage: (c, d) => c.actor.sendC2C({ ...d, syncToSender: true, platform: c.platform }),
+  sendMessage: (c, d) => c.actor.sendC2C({ ...d, syncToSender: true, platform: c.platform, ...(c.clientIp ? { clientIp: c.clientIp } : {}) }),
   sync: (c, d) => c.actor.sync(d.after, d.limit),
   getMessageList: (c, d) => c.actor.getMessageList(d.peer, d.before, d.limit),
   getConversationList: (c, d) => c.actor.listConversations(d?.offset ?? 0, d?.limit ?? 100),
   deleteConversation: (c, d) => c.actor.deleteConversation(d.peer, d.clearHistory ?? false),
   pinConversation: (c, d) => c.actor.pinConversation(d.peer, d.pinned),
   getTotalUnread: (c) => c.actor.unread(),
-  setMessageRead: (c, d) => c.actor.markRead(d.peer),
+  setMessageRead: (c, d) => c.actor.markRead(d.peer, undefined, c.platform),
   sendReadReceipts: (c, d) => c.actor.sendReadReceipts(d.peer, d.keys),
   revokeMessage: (c, d) => c.actor.revoke(d.peer, d.key, false),
   modifyMessage: (c, d) => c.actor.modify(d.peer, d.key, d.body, d.cloudCustomData),
