@@ -159,15 +159,20 @@ export function afterRecallMsgFields(profile: GroupProfile, operator: string, se
   return { Operator_Account: operator, ...ofGroup(profile), MsgSeqList: seqs.map((seq) => ({ MsgSeq: seq })), ...(topicId !== undefined ? { TopicId: topicId } : {}) };
 }
 
-/** The fields Group.CallbackBeforeSendMsg and AfterSendMsg share; the sender is the operator. */
+/**
+ * The fields Group.CallbackBeforeSendMsg and AfterSendMsg share. `operator` is who made the
+ * request: the sender from a client, the admin who signed a REST send_group_msg even when its
+ * From_Account names the sender, so the backend can tell an admin's send apart.
+ */
 export function sendMsgFields(
   profile: Pick<GroupProfile, "groupId" | "type">,
   message: { from: string; random: number; body: MsgBody; cloudCustomData?: string; onlineOnly?: boolean; topicId?: string },
+  operator: string,
 ): Record<string, unknown> {
   return {
     ...ofGroup(profile),
     From_Account: message.from,
-    Operator_Account: message.from,
+    Operator_Account: operator,
     Random: message.random,
     OnlineOnlyFlag: message.onlineOnly ? 1 : 0,
     MsgBody: message.body,
@@ -177,9 +182,9 @@ export function sendMsgFields(
 }
 
 /** Group.CallbackAfterSendMsg: the message as stored. */
-export function afterSendMsgFields(profile: Pick<GroupProfile, "groupId" | "type">, message: GroupMessage, onlineOnly: boolean | undefined): Record<string, unknown> {
+export function afterSendMsgFields(profile: Pick<GroupProfile, "groupId" | "type">, message: GroupMessage, onlineOnly: boolean | undefined, operator: string): Record<string, unknown> {
   return {
-    ...sendMsgFields(profile, { ...message, onlineOnly }),
+    ...sendMsgFields(profile, { ...message, onlineOnly }, operator),
     MsgSeq: message.seq,
     MsgTime: message.time,
     ...(message.atUsers || message.atAll ? { GroupAtInfo: groupAtInfo(message) } : {}),
@@ -192,18 +197,26 @@ function groupAtInfo(message: GroupMessage): { GroupAtAllFlag: number; GroupAt_A
 
 const Answer = z.object({ ErrorCode: z.number().int(), ErrorInfo: z.string().optional() });
 
+/** Codes a backend may refuse a group action with itself; they reach the caller as they are. */
+const ownGroupCodes = [10_100, 10_200] as const;
+
 /**
  * Reads the answer of a group before-callback that allows or refuses (BeforeCreateGroup,
- * BeforeApplyJoinGroup): 0 allows, 1 refuses with 10016. The spec gives the backend's own codes
- * (10100–10200) and the drop (2) to BeforeSendMsg alone, so any other answer is a failure.
+ * BeforeApplyJoinGroup, BeforeInviteJoinGroup): 0 allows, 1 refuses with 10016, a code in
+ * 10100–10200 refuses with that code (Tencent's pages for these commands give the range; the
+ * compatibility spec's table names it for BeforeSendMsg only). The drop (2) is BeforeSendMsg's
+ * alone, so any other answer is a failure.
  */
 export function readGroupBeforeAnswer(answer: unknown): { decision: BeforeDecision } | { failure: string } {
   const parsed = Answer.safeParse(answer);
   if (!parsed.success) return { failure: "the answer has no numeric ErrorCode" };
   const { ErrorCode: code, ErrorInfo: info } = parsed.data;
+  const reason = (info ?? "").slice(0, 200) || "refused by the app's backend";
+  const [low, high] = ownGroupCodes;
   if (code === 0) return { decision: { kind: "allow" } };
-  if (code === 1) return { decision: { kind: "refuse", code: CallbackCode.groupRefused, info: (info ?? "").slice(0, 200) || "refused by the app's backend" } };
-  return { failure: `the answer's ErrorCode ${code} is not 0 or 1` };
+  if (code === 1) return { decision: { kind: "refuse", code: CallbackCode.groupRefused, info: reason } };
+  if (code >= low && code <= high) return { decision: { kind: "refuse", code, info: reason } };
+  return { failure: `the answer's ErrorCode ${code} is not 0, 1 or within ${low}–${high}` };
 }
 
 const InviteAnswer = Answer.extend({ RefusedMembers_Account: z.array(z.string()).optional() });
@@ -211,7 +224,7 @@ const InviteAnswer = Answer.extend({ RefusedMembers_Account: z.array(z.string())
 /** What BeforeInviteJoinGroup decided: everyone refused, or these invitees refused (none when empty). */
 export type InviteDecision = { kind: "refuse"; code: number; info: string } | { kind: "allow"; refused: string[] };
 
-/** ErrorCode 0 lets every invitee in but those of `RefusedMembers_Account`; 1 refuses the whole invitation. */
+/** ErrorCode 0 lets every invitee in but those of `RefusedMembers_Account`; 1 (or a code of the backend's own) refuses the whole invitation. */
 export function readInviteAnswer(answer: unknown): { decision: InviteDecision } | { failure: string } {
   const parsed = InviteAnswer.safeParse(answer);
   if (!parsed.success) return { failure: "the answer has no numeric ErrorCode, or RefusedMembers_Account is not a list of accounts" };

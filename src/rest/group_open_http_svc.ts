@@ -529,7 +529,7 @@ export const sendGroupMsg = command({
       ...(body.ForbidCallbackControl?.includes("ForbidBeforeSendMsgCallback") ? { forbidBeforeCallback: true } : {}),
       ...(body.ForbidCallbackControl?.includes("ForbidAfterSendMsgCallback") ? { forbidAfterCallback: true } : {}),
     };
-    const sent = unwrap(await group(ctx, body.GroupId).sendMessage(admin(body.From_Account), draft));
+    const sent = unwrap(await group(ctx, body.GroupId).sendMessage(signedAdmin(ctx, body.From_Account), draft));
     return { MsgTime: sent.time, MsgSeq: sent.seq, MsgDropReason: sent.dropReason };
   },
 });

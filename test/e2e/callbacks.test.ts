@@ -300,7 +300,8 @@ describe("callbacks under wrangler dev", () => {
       GroupId: groupId,
       Type: "Public",
       From_Account: a,
-      Operator_Account: a,
+      // Who made the request: the admin of a REST send, the sender being From_Account.
+      Operator_Account: app.admins[0],
       Random: 1,
       OnlineOnlyFlag: 0,
       MsgBody: text("hello"),
@@ -325,7 +326,7 @@ describe("callbacks under wrangler dev", () => {
     await until("the last group message's callback", () => ofGroup("Group.CallbackAfterSendMsg").find((r) => r.body.MsgSeq === last.MsgSeq));
     const afters = ofGroup("Group.CallbackAfterSendMsg");
     expect(afters.map((r) => r.body.MsgSeq)).toEqual([hello.MsgSeq, rewritten.MsgSeq, last.MsgSeq]);
-    expect(afters[0]!.body).toMatchObject({ GroupId: groupId, Type: "Public", From_Account: a, MsgTime: hello.MsgTime, MsgBody: text("hello"), CloudCustomData: "cd" });
+    expect(afters[0]!.body).toMatchObject({ GroupId: groupId, Type: "Public", From_Account: a, Operator_Account: app.admins[0], MsgTime: hello.MsgTime, MsgBody: text("hello"), CloudCustomData: "cd" });
     expect(afters[1]!.body).toMatchObject({ MsgBody: text("rewritten"), CloudCustomData: "by the backend" });
   });
 

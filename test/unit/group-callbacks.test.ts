@@ -11,6 +11,7 @@ import {
   beforeInviteJoinFields,
   readGroupBeforeAnswer,
   readInviteAnswer,
+  sendMsgFields,
 } from "../../src/domain/groupCallbacks.ts";
 
 const profile = GroupProfile.parse({ groupId: "@TGS#1abc", type: "Public", name: "Hikers", ownerAccount: "alice", createTime: 1, maxMemberNum: 3, appDefinedData: [] });
@@ -47,8 +48,21 @@ describe("group callback bodies", () => {
   });
 
   it("carry a message as stored, with its mentions", () => {
-    const fields = afterSendMsgFields(profile, { groupId: "@TGS#1abc", seq: 7, from: "bob", random: 9, time: 100, body: [], priority: "Normal", isRevoked: false, isModified: false, atUsers: ["alice"] }, false);
+    const fields = afterSendMsgFields(profile, { groupId: "@TGS#1abc", seq: 7, from: "bob", random: 9, time: 100, body: [], priority: "Normal", isRevoked: false, isModified: false, atUsers: ["alice"] }, false, "bob");
     expect(fields).toMatchObject({ From_Account: "bob", Operator_Account: "bob", Random: 9, MsgSeq: 7, MsgTime: 100, OnlineOnlyFlag: 0, GroupAtInfo: [{ GroupAtAllFlag: 0, GroupAt_Account: "alice" }] });
+  });
+
+  it("name the admin of a REST send as its Operator_Account, the sender as its From_Account", () => {
+    const draft = { from: "bob", random: 9, body: [{ MsgType: "TIMTextElem" as const, MsgContent: { Text: "hi" } }], onlineOnly: true };
+    expect(sendMsgFields(profile, draft, "administrator")).toEqual({
+      GroupId: "@TGS#1abc",
+      Type: "Public",
+      From_Account: "bob",
+      Operator_Account: "administrator",
+      Random: 9,
+      OnlineOnlyFlag: 1,
+      MsgBody: draft.body,
+    });
   });
 
   it("see a group become full only on the join that fills it", () => {
@@ -60,11 +74,13 @@ describe("group callback bodies", () => {
 });
 
 describe("group before-callback answers", () => {
-  it("allow with 0 and refuse with 1 as 10016; anything else is a failure", () => {
+  it("allow with 0, refuse with 1 as 10016 or with the backend's own code in 10100–10200; anything else is a failure", () => {
     expect(readGroupBeforeAnswer({ ActionStatus: "OK", ErrorCode: 0 })).toEqual({ decision: { kind: "allow" } });
     expect(readGroupBeforeAnswer({ ActionStatus: "FAIL", ErrorCode: 1, ErrorInfo: "closed" })).toEqual({ decision: { kind: "refuse", code: 10016, info: "closed" } });
-    expect(readGroupBeforeAnswer({ ErrorCode: 2 })).toHaveProperty("failure");
-    expect(readGroupBeforeAnswer({ ErrorCode: 10150 })).toHaveProperty("failure");
+    expect(readGroupBeforeAnswer({ ErrorCode: 10150, ErrorInfo: "members only" })).toEqual({ decision: { kind: "refuse", code: 10150, info: "members only" } });
+    expect(readGroupBeforeAnswer({ ErrorCode: 10100 })).toMatchObject({ decision: { kind: "refuse", code: 10100 } });
+    expect(readGroupBeforeAnswer({ ErrorCode: 10200 })).toMatchObject({ decision: { kind: "refuse", code: 10200 } });
+    for (const code of [2, 10099, 10201, 120001]) expect(readGroupBeforeAnswer({ ErrorCode: code })).toHaveProperty("failure");
     expect(readGroupBeforeAnswer("yes")).toHaveProperty("failure");
   });
 
@@ -72,6 +88,7 @@ describe("group before-callback answers", () => {
     expect(readInviteAnswer({ ActionStatus: "OK", ErrorCode: 0, RefusedMembers_Account: ["carol"] })).toEqual({ decision: { kind: "allow", refused: ["carol"] } });
     expect(readInviteAnswer({ ActionStatus: "OK", ErrorCode: 0 })).toEqual({ decision: { kind: "allow", refused: [] } });
     expect(readInviteAnswer({ ErrorCode: 1 })).toMatchObject({ decision: { kind: "refuse", code: 10016 } });
+    expect(readInviteAnswer({ ErrorCode: 10123, ErrorInfo: "invite-only" })).toEqual({ decision: { kind: "refuse", code: 10123, info: "invite-only" } });
     expect(readInviteAnswer({ ErrorCode: 0, RefusedMembers_Account: "carol" })).toHaveProperty("failure");
   });
 });

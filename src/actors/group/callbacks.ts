@@ -27,6 +27,11 @@ export function operatorOf(caller: GroupCaller): string {
   return caller.userId ?? caller.adminId ?? "";
 }
 
+/** A send's Operator_Account: who made the request, so the admin of a REST send_group_msg even when From_Account names the sender. */
+export function sendOperatorOf(caller: GroupCaller, from: string): string {
+  return caller.adminId ?? caller.userId ?? from;
+}
+
 /** Throws the refusal a before-callback decided, if it did. */
 export function refuseOn(decision: { kind: string; code?: number; info?: string } | null): void {
   if (decision?.kind === "refuse") throw groupError(decision.code ?? CallbackCode.groupRefused, decision.info ?? "refused by the app's backend");
@@ -75,7 +80,7 @@ export class GroupCallbacks extends AfterCallbackQueue {
     const command = GroupCallback.beforeSendMsg;
     const origin = originOf(caller);
     const decision = await askBefore(
-      { sdkAppId: this.host.sdkAppId, settings, command, fields: sendMsgFields(profile, { ...draft, from }), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp },
+      { sdkAppId: this.host.sdkAppId, settings, command, fields: sendMsgFields(profile, { ...draft, from }, sendOperatorOf(caller, from)), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp },
       "group",
     );
     if (decision.kind !== "allow" || (decision.body === undefined && decision.cloudCustomData === undefined)) return decision;

@@ -34,6 +34,7 @@ import type { TokenBucket } from "../../domain/rateLimit.ts";
 import { OrderedRelay } from "../../mechanisms/orderedRelay.ts";
 import { liveShard } from "../refs.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
+import { sendOperatorOf } from "./callbacks.ts";
 
 /** A live room needs a little more than other groups' parts: its own tables, and the app's key for tickets. */
 export interface LiveHost extends GroupHost {
@@ -258,7 +259,7 @@ export class GroupLive {
         this.sql("INSERT INTO live_recent (seq, message) VALUES (?, ?)", message.seq, JSON.stringify(message));
         this.sql("DELETE FROM live_recent WHERE seq <= ?", message.seq - keepLast);
       }
-      if (afterSend) this.host.callbacks.after(appSettings, GroupCallback.afterSendMsg, caller, afterSendMsgFields(profile, message, undefined));
+      if (afterSend) this.host.callbacks.after(appSettings, GroupCallback.afterSendMsg, caller, afterSendMsgFields(profile, message, undefined, sendOperatorOf(caller, message.from)));
       return message.seq;
     });
     if (afterSend) this.host.callbacks.deliverSoon();

@@ -19,7 +19,7 @@ import type { GroupMessage, GroupMessageDraft, GroupSendResult } from "../../dom
 import type { GroupProfile } from "../../domain/group.ts";
 import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import type { TokenBucket } from "../../domain/rateLimit.ts";
-import { operatorOf, originOf } from "./callbacks.ts";
+import { operatorOf, originOf, sendOperatorOf } from "./callbacks.ts";
 import type { GroupCaller, GroupHost } from "./host.ts";
 import type { GroupTopics } from "./topics.ts";
 
@@ -153,7 +153,7 @@ export class GroupMessages {
 
   /** Group.CallbackAfterSendMsg for a message as stored, ordered with the group's other after-callbacks. */
   private queueAfterSend(caller: GroupCaller, profile: GroupProfile, message: GroupMessage, draft: GroupMessageDraft): void {
-    this.host.callbacks.queueFrom(afterSendCommand, "group", afterSendMsgFields(profile, message, draft.onlineOnly), originOf(caller));
+    this.host.callbacks.queueFrom(afterSendCommand, "group", afterSendMsgFields(profile, message, draft.onlineOnly, sendOperatorOf(caller, message.from)), originOf(caller));
   }
 
   /** History newest first, up to `upTo` (the newest when absent), as the caller may see it; a topic's when `topicId` is given. */
