@@ -85,9 +85,6 @@ export function portraitSetFields(operator: string, from: string, items: { tag: 
   return { Operator_Account: operator, From_Account: from, ProfileItem: items.map((i) => ({ Tag: i.tag, Value: i.value })) };
 }
 
-/** The codes a backend refuses one item with; they reach the caller as they are. */
-export const itemRefusalCodes = [38_000, 39_000] as const;
-
 export interface ItemRefusal {
   code: number;
   info: string;
@@ -100,22 +97,21 @@ const PerItemAnswer = z.object({
 
 /**
  * Reads a PrevFriendAdd / PrevFriendResponse answer: the items the backend refused, by To_Account.
- * ErrorCode 0 with a ResultItem list decides per item (0 allows, a code in 38000–39000 refuses
- * with it); an item the list leaves out proceeds. Anything else (another ErrorCode, another
- * ResultCode, a To_Account that was not asked) is a failure, with its reason: the spec names no
- * meaning for it, so it follows the app's timeout policy like an answer that never came.
+ * ErrorCode 0 with a ResultItem list decides per item: 0 allows, any other ResultCode refuses
+ * with that code (Tencent: non-zero refuses, and asks for codes in 38000–39000; a backend that
+ * answers another code still means no); an item the list leaves out proceeds. Anything else
+ * (another ErrorCode, a To_Account that was not asked) is a failure, with its reason: the spec
+ * names no meaning for it, so it follows the app's timeout policy like an answer that never came.
  */
 export function readPerItemAnswer(answer: unknown, asked: string[]): { refused: Map<string, ItemRefusal> } | { failure: string } {
   const parsed = PerItemAnswer.safeParse(answer);
   if (!parsed.success) return { failure: "the answer has no numeric ErrorCode or a malformed ResultItem" };
   if (parsed.data.ErrorCode !== 0) return { failure: `the answer's ErrorCode is ${parsed.data.ErrorCode}` };
-  const [low, high] = itemRefusalCodes;
   const askedSet = new Set(asked);
   const refused = new Map<string, ItemRefusal>();
   for (const item of parsed.data.ResultItem ?? []) {
     if (!askedSet.has(item.To_Account)) return { failure: `the answer names "${item.To_Account.slice(0, 64)}", which was not asked` };
     if (item.ResultCode === 0) continue;
-    if (item.ResultCode < low || item.ResultCode > high) return { failure: `a ResultCode ${item.ResultCode} is not 0 or within ${low}–${high}` };
     refused.set(item.To_Account, { code: item.ResultCode, info: (item.ResultInfo ?? "").slice(0, 200) || "refused by the app's backend" });
   }
   return { refused };

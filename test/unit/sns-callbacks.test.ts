@@ -73,9 +73,13 @@ describe("a per-item before-callback's answer", () => {
     expect(readPerItemAnswer({ ErrorCode: 0 }, ["b"])).toEqual({ refused: new Map() });
   });
 
+  it("refuses an item answered with any other non-zero code, as Tencent does, rather than letting it through", () => {
+    expect(readPerItemAnswer({ ErrorCode: 0, ResultItem: [{ To_Account: "b", ResultCode: 1 }] }, ["b"])).toEqual({ refused: new Map([["b", { code: 1, info: "refused by the app's backend" }]]) });
+    expect(readPerItemAnswer({ ErrorCode: 0, ResultItem: [{ To_Account: "b", ResultCode: 20006, ResultInfo: "no" }] }, ["b"])).toEqual({ refused: new Map([["b", { code: 20006, info: "no" }]]) });
+  });
+
   it("is a failure when it names codes or accounts the spec does not allow", () => {
     expect(readPerItemAnswer({ ErrorCode: 1 }, ["b"])).toHaveProperty("failure");
-    expect(readPerItemAnswer({ ErrorCode: 0, ResultItem: [{ To_Account: "b", ResultCode: 20006 }] }, ["b"])).toHaveProperty("failure");
     expect(readPerItemAnswer({ ErrorCode: 0, ResultItem: [{ To_Account: "x", ResultCode: 38000 }] }, ["b"])).toHaveProperty("failure");
     expect(readPerItemAnswer({ ErrorCode: 0, ResultItem: "no" }, ["b"])).toHaveProperty("failure");
     expect(readPerItemAnswer("not an object", ["b"])).toHaveProperty("failure");
