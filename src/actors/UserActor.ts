@@ -107,8 +107,8 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   importMessage(message: C2CMessage, outgoing: boolean, options: DeliveryOptions) {
     return this.c2c.importMessage(message, outgoing, options);
   }
-  revoke(peer: string, key: string, byAdmin: boolean) {
-    return this.c2c.revoke(peer, key, byAdmin);
+  revoke(peer: string, key: string, byAdmin: boolean, platform?: string) {
+    return this.c2c.revoke(peer, key, byAdmin, platform);
   }
   applyRevoke(peer: string, key: string) {
     return this.c2c.applyRevoke(peer, key);

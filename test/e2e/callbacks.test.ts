@@ -355,6 +355,8 @@ describe("callbacks under wrangler dev", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(states().map((s) => s.Action)).toEqual(["Login", "Logout", "Login", "Disconnect"]);
     expect(states().every((s) => s.To_Account === a && s.platform === "Android")).toBe(true);
+    const addresses = received.filter((r) => r.ok && r.query.get("CallbackCommand") === "State.StateChange").map((r) => r.query.get("ClientIP"));
+    for (const address of addresses) expect(address).toMatch(/\d|:/);
   });
 
   const named = (command: string) => received.filter((r) => r.ok && r.query.get("CallbackCommand") === command);
@@ -394,8 +396,12 @@ describe("callbacks under wrangler dev", () => {
     const key = (answer.data as { key: string }).key;
     const before = named("C2C.CallbackBeforeSendMsg").find((r) => r.body.MsgKey === key)!;
     expect(before.query.get("OptPlatform")).toBe("iOS");
+    expect(before.query.get("ClientIP")).toMatch(/\d|:/);
     const after = await until("the after-send callback", () => afterSends().find((r) => r.body.MsgKey === key));
     expect(after.query.get("OptPlatform")).toBe("iOS");
+    expect((await client.request("revokeMessage", { peer: b, key })).code).toBe(0);
+    const withdraw = await until("the recall's callback", () => named("C2C.CallbackAfterMsgWithDraw").find((r) => r.body.MsgKey === key));
+    expect(withdraw.query.get("OptPlatform")).toBe("iOS");
     client.close();
   });
 

@@ -324,9 +324,9 @@ export class C2CMessages {
    * app's window; admins (`byAdmin`) at any time. A message the sender kept no
    * copy of (sent with SyncOtherMachine 2) is recalled from the recipient's.
    * Recalls and edits of one conversation take turns with its sends, so a
-   * recall and an edit never interleave.
+   * recall and an edit never interleave. `platform` is the recalling client's (callbacks' OptPlatform).
    */
-  async revoke(peer: string, key: string, byAdmin: boolean): Promise<Outcome<void>> {
+  async revoke(peer: string, key: string, byAdmin: boolean, platform?: string): Promise<Outcome<void>> {
     return capture(() =>
       this.inOrder(peer, async () => {
                 const message = this.host.store.findByKey(peer, key, true);
@@ -344,7 +344,7 @@ export class C2CMessages {
         const settings = await this.host.settings();
         // UnreadMsgNum is the recipient's; 0 when the recipient held no copy to recall.
         const tell = this.host.callbacks.enabled(settings, withdrawCommand)
-          ? () => this.host.callbacks.queue(withdrawCommand, `c2c:${peer}`, c2cMsgWithdrawFields(this.host.me.userId, peer, key, typeof there === "object" ? there.unread : 0), byAdmin ? "RESTAPI" : undefined)
+          ? () => this.host.callbacks.queue(withdrawCommand, `c2c:${peer}`, c2cMsgWithdrawFields(this.host.me.userId, peer, key, typeof there === "object" ? there.unread : 0), byAdmin ? "RESTAPI" : platform)
           : undefined;
         if (!message) {
           if (there === "missing") throw new ImError(ErrorCode.messageNotFound, "the message to recall does not exist");

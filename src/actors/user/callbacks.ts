@@ -33,7 +33,7 @@ export class UserCallbacks extends AfterCallbackQueue {
     if (!this.enabled(await this.settingsOf(), stateChangeCommand)) return;
     const fields: Record<string, unknown> = { Info: { Action: change.action, To_Account: this.me.userId, Reason: change.reason } };
     if (change.kicked && change.kicked.length > 0) fields.KickedDevice = change.kicked.map((platform) => ({ Platform: platform }));
-    this.queue(stateChangeCommand, "state", fields, change.platform);
+    this.queueFrom(stateChangeCommand, "state", fields, { platform: change.platform, clientIp: change.clientIp });
     this.deliverSoon();
   }
 }

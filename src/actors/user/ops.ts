@@ -74,7 +74,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
   getTotalUnread: (c) => c.actor.unread(),
   setMessageRead: (c, d) => c.actor.markRead(d.peer, undefined, c.platform),
   sendReadReceipts: (c, d) => c.actor.sendReadReceipts(d.peer, d.keys),
-  revokeMessage: (c, d) => c.actor.revoke(d.peer, d.key, false),
+  revokeMessage: (c, d) => c.actor.revoke(d.peer, d.key, false, c.platform),
   modifyMessage: (c, d) => c.actor.modify(d.peer, d.key, d.body, d.cloudCustomData),
   deleteMessages: (c, d) => c.actor.deleteMessages(d.peer, d.keys),
 

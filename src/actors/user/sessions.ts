@@ -53,6 +53,8 @@ export interface StateChange {
   action: "Login" | "Logout" | "Disconnect";
   reason: string;
   platform: Platform;
+  /** The device's IP address, when known (callbacks' ClientIP). */
+  clientIp?: string;
   /** Devices a login kicked. */
   kicked?: Platform[];
 }
@@ -86,7 +88,7 @@ export class UserSessions {
   closed(ws: WebSocket, code: number, reason: string): void {
     const attachment = this.hub.attachment(ws);
     if (attachment.loggedInAt) logEvent({ event: "ws", op: "disconnect", app: attachment.sdkAppId, user: attachment.userId, platform: attachment.platform, code });
-    if (attachment.loggedInAt && !attachment.ended) this.host.stateChanged({ action: "Disconnect", reason: "LinkClose", platform: attachment.platform });
+    if (attachment.loggedInAt && !attachment.ended) this.host.stateChanged({ action: "Disconnect", reason: "LinkClose", platform: attachment.platform, clientIp: attachment.clientIp });
     closeSocket(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
@@ -95,7 +97,7 @@ export class UserSessions {
     const attachment = this.hub.attachment(ws);
     if (!attachment.loggedInAt || attachment.ended) return;
     this.hub.attach(ws, { ...attachment, ended: true });
-    this.host.stateChanged({ action: "Logout", reason: "Unregister", platform: attachment.platform });
+    this.host.stateChanged({ action: "Logout", reason: "Unregister", platform: attachment.platform, clientIp: attachment.clientIp });
   }
 
   platformOf(ws: WebSocket): Platform {
@@ -135,7 +137,7 @@ export class UserSessions {
     const incoming: Device = { id: attachment.device, platform: attachment.platform, loggedInAt: Date.now() };
     const kicked = this.applyLoginPolicy(ws, incoming, app);
     this.hub.attach(ws, { ...attachment, loggedInAt: incoming.loggedInAt, sigExpiresAt, frameRate: app.settings.connectionFrameRate });
-    this.host.stateChanged({ action: "Login", reason: "Register", platform: attachment.platform, kicked });
+    this.host.stateChanged({ action: "Login", reason: "Register", platform: attachment.platform, clientIp: attachment.clientIp, kicked });
     await this.host.wakeBy(sigExpiresAt * 1000);
     return { ok: true, value: { userId: me.userId, device: attachment.device, seq: this.host.store.lastSeq(), serverTime: Math.floor(Date.now() / 1000) } };
   }
@@ -174,7 +176,7 @@ export class UserSessions {
       const attachment = this.hub.attachment(ws);
       if (attachment.loggedInAt && !attachment.ended) {
         this.hub.attach(ws, { ...attachment, ended: true });
-        this.host.stateChanged({ action: "Logout", reason: "Kicked", platform: attachment.platform });
+        this.host.stateChanged({ action: "Logout", reason: "Kicked", platform: attachment.platform, clientIp: attachment.clientIp });
       }
       kickSocket(ws, reason);
     }
