@@ -282,7 +282,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
           this.sessions.loggingOut(ws);
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
         },
-        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p), { operator: this.me.userId, platform: optPlatform(this.sessions.platformOf(ws)) }),
+        sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p), { operator: this.me.userId, platform: optPlatform(this.sessions.platformOf(ws)), clientIp: this.sessions.clientIpOf(ws) }),
         groupCaller: async () => ({
           userId: this.me.userId,
           appAdmin: isAppAdmin(await this.appView(), this.me.userId),

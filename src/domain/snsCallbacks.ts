@@ -28,8 +28,8 @@ export function pairListFields(pairs: Pair[]): Record<string, unknown> {
   return { PairList: pairs.map((p) => ({ From_Account: p.from, To_Account: p.to, Initiator_Account: p.initiator })) };
 }
 
-/** What made friends: an add, an answered request, or an import. */
-export type FriendAddCmd = "friend_add" | "friend_response" | "friend_import";
+/** What made friends: an add, or an answered request (an import tells the backend nothing). */
+export type FriendAddCmd = "friend_add" | "friend_response";
 
 /**
  * Sns.CallbackFriendAdd: the pairs, the command that made them, the admin who made them over

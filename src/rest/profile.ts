@@ -11,7 +11,7 @@ const paramErrorCode = ProfileErrorCode.invalidParameter;
 const Value = z.union([z.string(), z.number()], { error: "must be a string or a number" });
 
 export function snsContext(ctx: CommandContext): SnsContext {
-  return new SnsContext(ctx.env, ctx.app, ctx.waitUntil, { operator: ctx.caller, platform: "RESTAPI" });
+  return new SnsContext(ctx.env, ctx.app, ctx.waitUntil, { operator: ctx.caller, platform: "RESTAPI", ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}) });
 }
 
 export const portraitSet = command({

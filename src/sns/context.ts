@@ -17,6 +17,8 @@ export interface SnsOrigin {
   operator: string;
   /** RESTAPI, or the connected device's platform. */
   platform: OptPlatform;
+  /** The caller's IP address, when known (callbacks' ClientIP). */
+  clientIp?: string;
 }
 
 export class SnsContext {
@@ -67,7 +69,7 @@ export class SnsContext {
     if (asked.length === 0 || !this.callbackOn(command)) return new Map();
     const settings = await appCallbackSettings(this.env, this.sdkAppId);
     if (!callbackEnabled(settings, command)) return new Map();
-    return askPerItem({ sdkAppId: this.sdkAppId, settings, command, fields, eventTime: Date.now(), platform: this.origin.platform }, asked);
+    return askPerItem({ sdkAppId: this.sdkAppId, settings, command, fields, eventTime: Date.now(), platform: this.origin.platform, clientIp: this.origin.clientIp }, asked);
   }
 
   /**
@@ -76,7 +78,7 @@ export class SnsContext {
    */
   callbackAfter(command: string, actor: string, fields: Record<string, unknown>): void {
     if (!this.callbackOn(command)) return;
-    const row: CallbackRow = { command, eventTime: Date.now(), platform: this.origin.platform, fields };
+    const row: CallbackRow = { command, eventTime: Date.now(), platform: this.origin.platform, ...(this.origin.clientIp ? { clientIp: this.origin.clientIp } : {}), fields };
     this.pendingStatements.push(this.outbox.addStatement(callbackTarget(actor), "callback", row));
   }
 

@@ -182,7 +182,6 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
   const allLists = new Set(lists);
   let count = counts.get(from) ?? 0;
   const seen = new Set<string>();
-  const imported: Pair[] = [];
   for (const item of items) {
     const problem = seen.has(item.to)
       ? "named twice in this call"
@@ -215,7 +214,6 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
       statements.push(ctx.relations.addListStatement(from, l));
     }
     count++;
-    imported.push({ from, to: item.to, initiator: from });
     statements.push(
       ctx.relations.addFriendStatement(from, {
         friend: item.to,
@@ -230,8 +228,7 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
     results.push(ok(item.to));
   }
   if (results.some((r) => r.code === 0)) ctx.tell(from, "friendListUpdated");
-  // An import skips verification, as a forced add does.
-  if (imported.length > 0) ctx.callbackAfter(SnsCallback.friendAdd, from, friendAddFields(imported, { clientCmd: "friend_import", admin: ctx.admin, force: true }));
+  // No Sns.CallbackFriendAdd: Tencent does not send it for imported friends.
   await ctx.commit(statements);
   return results;
 }

@@ -127,6 +127,7 @@ describe("profile and relationship callbacks under wrangler dev", () => {
     expect(Math.abs((set.body.EventTime as number) - Date.now())).toBeLessThan(30_000);
     expect(set.query.get("SdkAppid")).toBe(String(app.sdkAppId));
     expect(set.query.get("OptPlatform")).toBe("RESTAPI");
+    expect(set.query.get("ClientIP")).toMatch(/\d|:/);
   });
 
   it("asks before a friend add, item by item: a refused item is not added, the other is, and the backend hears of it", async () => {
@@ -187,6 +188,7 @@ describe("profile and relationship callbacks under wrangler dev", () => {
       ResponseFriendItem: [{ To_Account: d, Remark: "Dee", TagName: "", ResponseAction: "Response_Action_AgreeAndAdd" }],
     });
     expect(before?.query.get("OptPlatform")).toBe("Android");
+    expect(before?.query.get("ClientIP")).toMatch(/\d|:/);
     const after = await until("FriendAdd of the answer", () => received.find((r) => r.ok && r.command === "Sns.CallbackFriendAdd" && r.body.ClientCmd === "friend_response"));
     expect(after.body).toMatchObject({
       PairList: [
@@ -216,6 +218,15 @@ describe("profile and relationship callbacks under wrangler dev", () => {
     const pending = await client.call<{ incoming: { requester: string }[] }>("getFriendApplicationList");
     expect(pending.incoming.map((r) => r.requester)).toContain(refused);
     client.close();
+  });
+
+  it("tells the backend nothing of imported friends, as Tencent does not", async () => {
+    const imported = await rest("sns/friend_import", { From_Account: d, AddFriendItem: [{ To_Account: b }] });
+    expect(imported.ResultItem).toMatchObject([{ To_Account: b, ResultCode: 0 }]);
+    // d's callbacks go in order: once this one arrives, an import's FriendAdd would have too.
+    expect((await rest("profile/portrait_set", { From_Account: d, ProfileItem: [{ Tag: "Tag_Profile_IM_Nick", Value: "after the import" }] })).ErrorCode).toBe(0);
+    await until("d's PortraitSet", () => named("Profile.CallbackPortraitSet", d).find((r) => (r.body.ProfileItem as { Value: string }[])[0]?.Value === "after the import"));
+    expect(named("Sns.CallbackFriendAdd", d).filter((r) => (r.body.PairList as { To_Account: string }[]).some((p) => p.To_Account === b))).toEqual([]);
   });
 
   it("tells the backend of friend deletes and blocklist changes", async () => {
