@@ -9,6 +9,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
 import { checkCredentials } from "../domain/auth.ts";
+import { optPlatform, type OptPlatform } from "../domain/callbacks.ts";
+import type { Platform } from "../domain/devices.ts";
 import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
 import { GroupErrorCode, groupError, type MsgPriority } from "../domain/group.ts";
 import type { GroupMessage } from "../domain/groupMessage.ts";
@@ -45,6 +47,10 @@ import { groupActor, liveShard } from "./refs.ts";
 interface Attachment {
   userId: string;
   device: string;
+  /** The device's platform (callbacks' OptPlatform). */
+  platform: Platform;
+  /** The device's IP address at the upgrade, when known (callbacks' ClientIP). */
+  clientIp?: string;
   ticket: string;
   connectedAt: number;
   loggedInAt?: number;
@@ -224,7 +230,15 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const query = LiveQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    const attachment: Attachment = { userId: query.userid, device: query.device ?? crypto.randomUUID(), ticket: query.ticket, connectedAt: Date.now() };
+    const clientIp = request.headers.get("CF-Connecting-IP") ?? undefined;
+    const attachment: Attachment = {
+      userId: query.userid,
+      device: query.device ?? crypto.randomUUID(),
+      platform: query.platform,
+      ...(clientIp ? { clientIp } : {}),
+      ticket: query.ticket,
+      connectedAt: Date.now(),
+    };
     this.hub.accept(server, attachment, [`user:${query.userid}`, `device:${query.userid}\n${attachment.device}`]);
     await this.alarms.armBy(attachment.connectedAt + loginDeadlineMs);
     return new Response(null, { status: 101, webSocket: client });
@@ -292,7 +306,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   }
 
   async runOp(ws: WebSocket, op: string, data: unknown): Promise<Outcome<unknown>> {
-    const { userId } = this.hub.attachment(ws);
+    const caller = callerOf(this.hub.attachment(ws));
     const name = op as Exclude<LiveOpName, "login">;
     if (name === "ack") return capture(() => this.ack(ws, (data as z.infer<(typeof LiveOpData)["ack"]>).seq));
     const groupID = (data as { groupID: string }).groupID;
@@ -303,14 +317,14 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
         const { groupID: _room, ...draft } = data as z.infer<(typeof LiveOpData)["sendGroupMessage"]>;
         // One connection's sends reach the room in the order they were sent.
         const previous = this.sending.get(ws) ?? Promise.resolve();
-        const sent = previous.then(async (): Promise<Outcome<unknown>> => await room.liveSend({ userId, appAdmin: false }, draft, "shard"));
+        const sent = previous.then(async (): Promise<Outcome<unknown>> => await room.liveSend(caller, draft, "shard"));
         this.sending.set(ws, sent.catch(() => undefined));
         return sent;
       }
       case "getGroupOnlineMemberCount":
         return { ok: true, value: { memberCount: await this.roomCount() } };
       case "quitGroup": {
-        const outcome = await room.quit({ userId, appAdmin: false });
+        const outcome = await room.quit(caller);
         // After the answer has gone out (a microtask would close before it).
         if (outcome.ok) setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "left the room"), 0);
         return outcome;
@@ -452,6 +466,11 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private closePastDeadline(now: number): number | null {
     return closePastDeadline(this.hub.all().map((ws) => ({ ws, state: this.hub.attachment(ws) })), now);
   }
+}
+
+/** The viewer as the room sees it: its callbacks name the device's platform and address. */
+function callerOf({ userId, platform, clientIp }: Attachment): { userId: string; appAdmin: false; platform: OptPlatform; clientIp?: string } {
+  return { userId, appAdmin: false, platform: optPlatform(platform), ...(clientIp ? { clientIp } : {}) };
 }
 
 function sendText(ws: WebSocket, text: string): void {

@@ -98,11 +98,11 @@ describe("live-room callbacks under wrangler dev", () => {
     return client;
   }
 
-  /** A viewer joins on its usual connection and watches on the live one. */
+  /** A viewer joins on its usual connection and watches on the live one, from an Android device. */
   async function watch(userId: string): Promise<ProtocolClient> {
     const device = await open(`/v1/connect?sdkappid=${app.sdkAppId}&userid=${userId}&platform=Web&device=d-${userId}`, userId);
     const { live } = await device.call<LiveAnswer>("joinGroup", { groupID: groupId });
-    const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId, groupid: groupId, shard: String(live.shard), ticket: live.ticket, device: `live-${userId}` });
+    const query = new URLSearchParams({ sdkappid: String(app.sdkAppId), userid: userId, groupid: groupId, shard: String(live.shard), ticket: live.ticket, platform: "Android", device: `live-${userId}` });
     return open(`/v1/live?${query}`, userId);
   }
 
@@ -156,6 +156,12 @@ describe("live-room callbacks under wrangler dev", () => {
       [plain.seq, "hello"],
     ]);
     expect(after[0]!.body).toMatchObject({ Type: "AVChatRoom", From_Account: viewers[0], Operator_Account: viewers[0] });
+    // Both callbacks name the live connection's device and address, as for any client's send.
+    const asked = seen("Group.CallbackBeforeSendMsg").find((r) => textOf(r.body.MsgBody) === "hello")!;
+    for (const callback of [asked, after[1]!]) {
+      expect(callback.query.get("OptPlatform")).toBe("Android");
+      expect(callback.query.get("ClientIP")).toMatch(/\d|:/);
+    }
   });
 
   it("tells the app of a viewer who quits, one who is banned, and who went offline", async () => {
