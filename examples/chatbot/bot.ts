@@ -99,7 +99,8 @@ async function handle(command: string, event: Record<string, unknown>): Promise<
   // Its own messages come back as callbacks too: answering them would never end.
   if (from === "" || from === bot) return;
   if (command === "C2C.CallbackAfterSendMsg") {
-    if (event.To_Account !== bot || !firstTime(`c2c:${String(event.MsgKey)}`)) return;
+    // A message the bot never received (it blocked the sender) is reported with a non-zero SendMsgResult.
+    if (event.To_Account !== bot || (event.SendMsgResult ?? 0) !== 0 || !firstTime(`c2c:${String(event.MsgKey)}`)) return;
     await send("openim/sendmsg", { SyncOtherMachine: 2, From_Account: bot, To_Account: from, MsgRandom: random(), MsgBody: text(reply(textOf(event.MsgBody), from)) });
   } else if (command === "Group.CallbackAfterSendMsg") {
     const said = textOf(event.MsgBody);

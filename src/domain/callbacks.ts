@@ -190,11 +190,29 @@ export function c2cSendMsgFields(message: C2CMessage, onlineOnly: boolean): Reco
 }
 
 /**
- * C2C.CallbackAfterSendMsg: the message as stored (after any rewrite), that it was sent, and
- * UnreadMsgNum, the recipient's unread count over all its one-to-one conversations.
+ * C2C.CallbackAfterSendMsg: the message as stored (after any rewrite), that it was sent (Tencent's
+ * ErrorInfo then reads "send msg succeed"), and UnreadMsgNum, the recipient's unread count over
+ * all its one-to-one conversations.
  */
 export function c2cAfterSendMsgFields(message: C2CMessage, onlineOnly: boolean, recipientUnread: number): Record<string, unknown> {
-  return { ...c2cSendMsgFields(message, onlineOnly), SendMsgResult: 0, ErrorInfo: "", UnreadMsgNum: recipientUnread };
+  return { ...c2cSendMsgFields(message, onlineOnly), SendMsgResult: 0, ErrorInfo: "send msg succeed", UnreadMsgNum: recipientUnread };
+}
+
+/** The codes a recipient refuses a message with: blocked (20007), not friends (20009–20011). */
+const deliveryRefusals: readonly number[] = [20_007, 20_009, 20_010, 20_011];
+
+/** Whether a send that failed with `code` was refused by its recipient, which C2C.CallbackAfterSendMsg reports. */
+export function isDeliveryRefusal(code: number): boolean {
+  return deliveryRefusals.includes(code);
+}
+
+/**
+ * C2C.CallbackAfterSendMsg for a message its recipient refused: SendMsgResult is the send's error
+ * code, ErrorInfo its reason, and UnreadMsgNum -1, as Tencent reports a message not delivered
+ * (its field table gives -1 for a failed send; its example shows only a success).
+ */
+export function c2cSendFailedFields(message: C2CMessage, onlineOnly: boolean, failure: { code: number; info: string }): Record<string, unknown> {
+  return { ...c2cSendMsgFields(message, onlineOnly), SendMsgResult: failure.code, ErrorInfo: failure.info, UnreadMsgNum: -1 };
 }
 
 /** C2C.CallbackAfterMsgWithDraw: UnreadMsgNum is the recipient's unread count over all its one-to-one conversations. */

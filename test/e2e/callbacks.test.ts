@@ -235,7 +235,7 @@ describe("callbacks under wrangler dev", () => {
       MsgBody: text("after me"),
       CloudCustomData: "cd2",
       SendMsgResult: 0,
-      ErrorInfo: "",
+      ErrorInfo: "send msg succeed",
       UnreadMsgNum: unread,
     });
     expect(after.query.get("OptPlatform")).toBe("RESTAPI");
@@ -252,6 +252,24 @@ describe("callbacks under wrangler dev", () => {
     expect(keys).not.toContain(dropped.MsgKey);
     expect(keys).not.toContain(forbidden.MsgKey);
     expect(afterSends().some((r) => textOf(r.body.MsgBody) === "refuse" && r.body.MsgKey === refused.MsgKey)).toBe(false);
+  });
+
+  it("tells the backend of a message its recipient refused, with the refusal's code and UnreadMsgNum -1", async () => {
+    expect((await rest("sns/black_list_add", { From_Account: c, To_Account: [a] })).ErrorCode).toBe(0);
+    const msgRandom = random++;
+    const refused = await rest("openim/sendmsg", { From_Account: a, To_Account: c, MsgRandom: msgRandom, MsgBody: text("to someone who blocked me") });
+    expect(refused.ErrorCode).toBe(20007);
+    const after = await until("the failed send's callback", () => afterSends().find((r) => r.body.To_Account === c && r.body.MsgRandom === msgRandom));
+    expect(after.body).toMatchObject({
+      CallbackCommand: "C2C.CallbackAfterSendMsg",
+      From_Account: a,
+      To_Account: c,
+      MsgBody: text("to someone who blocked me"),
+      SendMsgResult: 20007,
+      UnreadMsgNum: -1,
+    });
+    expect(after.body.ErrorInfo).toBe(refused.ErrorInfo);
+    expect(after.query.get("OptPlatform")).toBe("RESTAPI");
   });
 
   it("a receiver down while 100 messages are sent gets every after-callback, in order, once it is back", async () => {

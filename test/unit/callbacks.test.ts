@@ -12,8 +12,10 @@ import {
   c2cAfterSendMsgFields,
   c2cMsgReportFields,
   c2cMsgWithdrawFields,
+  c2cSendFailedFields,
   c2cSendMsgFields,
   decisionOnFailure,
+  isDeliveryRefusal,
   readBeforeSendAnswer,
 } from "../../src/domain/callbacks.ts";
 import type { C2CMessage } from "../../src/domain/message.ts";
@@ -125,9 +127,21 @@ describe("one-to-one callback bodies", () => {
     expect(c2cAfterSendMsgFields({ ...message, cloudCustomData: "cd" }, false, 7)).toEqual({
       ...c2cSendMsgFields({ ...message, cloudCustomData: "cd" }, false),
       SendMsgResult: 0,
-      ErrorInfo: "",
+      ErrorInfo: "send msg succeed",
       UnreadMsgNum: 7,
     });
+  });
+
+  it("after a send the recipient refused, carry the refusal and UnreadMsgNum -1", () => {
+    expect(c2cSendFailedFields(message, false, { code: 20007, info: "the recipient has blocked the sender" })).toEqual({
+      ...c2cSendMsgFields(message, false),
+      SendMsgResult: 20007,
+      ErrorInfo: "the recipient has blocked the sender",
+      UnreadMsgNum: -1,
+    });
+    expect([20007, 20009, 20010, 20011].every(isDeliveryRefusal)).toBe(true);
+    // The sender's own mistakes and the backend's refusals are not deliveries that failed.
+    expect([20006, 90012, 93000, 80003].some(isDeliveryRefusal)).toBe(false);
   });
 
   it("after a recall and a read report, carry UnreadMsgNum too", () => {

@@ -13,9 +13,11 @@ import {
   C2CCallback,
   c2cAfterSendMsgFields,
   c2cMsgWithdrawFields,
+  c2cSendFailedFields,
   c2cSendMsgFields,
   callbackEnabled,
   decisionOnFailure,
+  isDeliveryRefusal,
   optPlatform,
   type BeforeDecision,
   type CallbackSettings,
@@ -153,14 +155,23 @@ export class C2CMessages {
     if (settings.requireFriendship) relation.senderHasRecipient = (await this.friends()).has(draft.to);
     const afterSend = !draft.forbidAfterCallback && this.host.callbacks.enabled(settings, afterSendCommand);
     const onlineOnly = draft.lifeTimeSeconds === 0;
+    const origin = { platform: draft.platform, clientIp: draft.clientIp };
     const queueAfterSend = (sent: C2CMessage, recipientUnread: number) =>
-      afterSend && this.host.callbacks.queueFrom(afterSendCommand, `c2c:${draft.to}`, c2cAfterSendMsgFields(sent, onlineOnly, recipientUnread), { platform: draft.platform, clientIp: draft.clientIp });
+      afterSend && this.host.callbacks.queueFrom(afterSendCommand, `c2c:${draft.to}`, c2cAfterSendMsgFields(sent, onlineOnly, recipientUnread), origin);
+    // A message its recipient refuses (blocked, not friends) is reported too, with the refusal, before the sender hears of it.
+    const delivered = <T>(outcome: Outcome<T>): T => {
+      if (!outcome.ok && afterSend && isDeliveryRefusal(outcome.code)) {
+        this.host.callbacks.queueFrom(afterSendCommand, `c2c:${draft.to}`, c2cSendFailedFields(message, onlineOnly, outcome), origin);
+        this.host.callbacks.deliverSoon();
+      }
+      return unwrap(outcome);
+    };
     if (onlineOnly) {
-      const pushed = unwrap(await peer.actor.pushOnline(message, relation, afterSend));
+      const pushed = delivered(await peer.actor.pushOnline(message, relation, afterSend));
       if (draft.syncToSender !== false) this.host.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
       return this.afterSend(afterSend, () => queueAfterSend(message, pushed.unread ?? 0), resultOf({ ...message, seq: 0 }));
     }
-    const received = unwrap(
+    const received = delivered(
       await peer.actor.receiveC2C(message, { unread: !draft.noUnread, lastMessage: !draft.noLastMessage, push: true, countUnread: afterSend }, relation),
     );
     // A retry whose first attempt reached the recipient (and not, before a crash, this store)
