@@ -63,8 +63,10 @@ export interface FriendResponseItem {
   to: string;
   remark?: string;
   listName?: string;
-  action: "agree" | "agreeAndAdd";
+  action: "agree" | "agreeAndAdd" | "reject";
 }
+
+const responseActions = { agree: "Response_Action_Agree", agreeAndAdd: "Response_Action_AgreeAndAdd", reject: "Response_Action_Reject" } as const;
 
 /** Sns.CallbackPrevFriendResponse: `from` answers the requests of each item's `to`. */
 export function prevFriendResponseFields(requester: string, from: string, items: FriendResponseItem[]): Record<string, unknown> {
@@ -75,7 +77,7 @@ export function prevFriendResponseFields(requester: string, from: string, items:
       To_Account: i.to,
       Remark: i.remark ?? "",
       TagName: i.listName ?? "",
-      ResponseAction: i.action === "agreeAndAdd" ? "Response_Action_AgreeAndAdd" : "Response_Action_Agree",
+      ResponseAction: responseActions[i.action],
     })),
   };
 }

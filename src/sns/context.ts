@@ -44,9 +44,14 @@ export class SnsContext {
     return this.app.sdkAppId;
   }
 
+  /** Whether a user's client (SDK, WebSocket) asked for the action, rather than an admin over REST. */
+  get fromClient(): boolean {
+    return this.origin.platform !== "RESTAPI";
+  }
+
   /** The admin acting over REST, for the fields that name one (empty for a client). */
   get admin(): string | undefined {
-    return this.origin.platform === "RESTAPI" ? this.origin.operator : undefined;
+    return this.fromClient ? undefined : this.origin.operator;
   }
 
   /** Which of `ids` are users of the app: imported accounts, and the app's admins. */

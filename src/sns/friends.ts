@@ -2,7 +2,16 @@
 import { ImError } from "../domain/errors.ts";
 import { AllowType, defaultAllowType, type ProfileValue } from "../domain/profile.ts";
 import { decideFriendAdd, friendRelation, maxFriendLists, maxFriends, SnsErrorCode, type AddType, type FriendRelation } from "../domain/relations.ts";
-import { friendAddFields, pairListFields, prevFriendAddFields, prevFriendResponseFields, SnsCallback, type ItemRefusal, type Pair } from "../domain/snsCallbacks.ts";
+import {
+  friendAddFields,
+  pairListFields,
+  prevFriendAddFields,
+  prevFriendResponseFields,
+  SnsCallback,
+  type FriendResponseItem,
+  type ItemRefusal,
+  type Pair,
+} from "../domain/snsCallbacks.ts";
 import { getProfiles } from "../store/profiles.ts";
 import type { FriendRequestRow, FriendRow } from "../store/relations.ts";
 import type { SnsContext } from "./context.ts";
@@ -144,10 +153,11 @@ export async function addFriends(ctx: SnsContext, from: string, drafts: FriendDr
 
 /**
  * Sns.CallbackPrevFriendAdd: the app's backend may refuse some of the adds that could go ahead
- * (each named once, not oneself, an existing account); the others proceed.
+ * (each named once, not oneself, an existing account); the others proceed. Only a client's add
+ * asks: Tencent does not ask about adds made through REST.
  */
 async function askBeforeAdding(ctx: SnsContext, from: string, drafts: FriendDraft[], known: Set<string>, addType: AddType, force: boolean): Promise<Map<string, ItemRefusal>> {
-  if (!ctx.callbackOn(SnsCallback.prevFriendAdd)) return new Map();
+  if (!ctx.fromClient || !ctx.callbackOn(SnsCallback.prevFriendAdd)) return new Map();
   const askable = new Map<string, FriendDraft>();
   for (const draft of drafts) if (draft.to !== from && known.has(draft.to) && !askable.has(draft.to)) askable.set(draft.to, draft);
   const items = [...askable.values()];
@@ -235,14 +245,23 @@ export async function importFriends(ctx: SnsContext, from: string, items: Import
 
 export type RequestResponse = "agree" | "agreeAndAdd";
 
+/**
+ * Sns.CallbackPrevFriendResponse: the app's backend may refuse a client's answer to a request,
+ * an accept or a reject alike; the answer then fails with the backend's code and the request
+ * stays pending. Tencent does not ask about answers made through REST.
+ */
+async function askBeforeAnswering(ctx: SnsContext, target: string, item: FriendResponseItem): Promise<void> {
+  if (!ctx.fromClient) return;
+  const fields = prevFriendResponseFields(ctx.origin.operator, target, [item]);
+  const refusal = (await ctx.askPerItem(SnsCallback.prevFriendResponse, fields, [item.to])).get(item.to);
+  if (refusal) throw new ImError(refusal.code, refusal.info);
+}
+
 /** The target answers a pending request: agree (the requester gets the target) or agree and add back. */
 export async function acceptRequest(ctx: SnsContext, target: string, requester: string, response: RequestResponse, remark?: string): Promise<void> {
   const request = await ctx.relations.request(target, requester);
   if (!request) throw new ImError(SnsErrorCode.invalidParameter, `there is no friend request from "${requester}"`);
-  // Sns.CallbackPrevFriendResponse: the app's backend may refuse the answer.
-  const fields = prevFriendResponseFields(ctx.origin.operator, target, [{ to: requester, remark, action: response }]);
-  const refusal = (await ctx.askPerItem(SnsCallback.prevFriendResponse, fields, [requester])).get(requester);
-  if (refusal) throw new ImError(refusal.code, refusal.info);
+  await askBeforeAnswering(ctx, target, { to: requester, remark, action: response });
   const statements = [
     ctx.relations.addFriendStatement(requester, {
       friend: target,
@@ -268,9 +287,20 @@ export async function acceptRequest(ctx: SnsContext, target: string, requester: 
   await ctx.commit(statements);
 }
 
-/** The target refuses a request, or the requester withdraws it. */
+/** The target rejects a pending request (the backend may refuse the reject, as an accept). */
+export async function rejectRequest(ctx: SnsContext, target: string, requester: string): Promise<void> {
+  if (!(await ctx.relations.request(target, requester))) throw new ImError(SnsErrorCode.invalidParameter, `there is no friend request from "${requester}"`);
+  await askBeforeAnswering(ctx, target, { to: requester, action: "reject" });
+  await removeRequest(ctx, target, requester);
+}
+
+/** The requester withdraws its request. */
 export async function dropRequest(ctx: SnsContext, target: string, requester: string): Promise<void> {
   if (!(await ctx.relations.request(target, requester))) throw new ImError(SnsErrorCode.invalidParameter, "there is no such friend request");
+  await removeRequest(ctx, target, requester);
+}
+
+async function removeRequest(ctx: SnsContext, target: string, requester: string): Promise<void> {
   ctx.tell(target, "friendApplicationListUpdated");
   ctx.tell(requester, "friendApplicationListUpdated");
   await ctx.commit([ctx.relations.deleteRequestStatement(target, requester)]);

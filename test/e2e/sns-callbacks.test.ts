@@ -1,6 +1,7 @@
 /**
  * Profile and relationship-chain callbacks end to end: `wrangler dev` calls a real HTTP receiver
- * on loopback, which refuses some friend adds item by item and is down for a while.
+ * on loopback, which refuses some of clients' friend adds and answers item by item, and is down
+ * for a while.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -130,35 +131,19 @@ describe("profile and relationship callbacks under wrangler dev", () => {
     expect(set.query.get("ClientIP")).toMatch(/\d|:/);
   });
 
-  it("asks before a friend add, item by item: a refused item is not added, the other is, and the backend hears of it", async () => {
+  it("asks before a client's friend add: a refused add is not made, an allowed one is, and the backend hears of it", async () => {
     for (const user of [b, refused]) expect((await rest("profile/portrait_set", { From_Account: user, ProfileItem: [{ Tag: "Tag_Profile_IM_AllowType", Value: "AllowType_Type_AllowAny" }] })).ErrorCode).toBe(0);
-    const added = await rest("sns/friend_add", {
-      From_Account: a,
-      AddFriendItem: [
-        { To_Account: refused, Remark: "no", AddSource: "AddSource_Type_Web" },
-        { To_Account: b, Remark: "Bee", GroupName: "work", AddSource: "AddSource_Type_Web", AddWording: "hello" },
-      ],
-      AddType: "Add_Type_Both",
-    });
-    expect(added.ErrorCode).toBe(0);
-    expect(added.ResultItem).toEqual([
-      { To_Account: refused, ResultCode: 38_123, ResultInfo: "the backend says no" },
-      { To_Account: b, ResultCode: 0, ResultInfo: "" },
-    ]);
-    expect(added.Fail_Account).toEqual([refused]);
+    const client = await connectAs(a, "Windows");
+    expect(await client.call("addFriend", { to: refused, remark: "no", source: "AddSource_Type_Web" })).toEqual({ userId: refused, code: 38_123, info: "the backend says no" });
+    expect(await client.call("addFriend", { to: b, remark: "Bee", listName: "work", source: "AddSource_Type_Web", wording: "hello" })).toEqual({ userId: b, code: 0, info: "" });
 
-    const [before] = named("Sns.CallbackPrevFriendAdd", a);
-    expect(before?.body).toMatchObject({
-      Requester_Account: admin(),
-      From_Account: a,
-      FriendItem: [
-        { To_Account: refused, Remark: "no", GroupName: "", AddSource: "AddSource_Type_Web", AddWording: "" },
-        { To_Account: b, Remark: "Bee", GroupName: "work", AddSource: "AddSource_Type_Web", AddWording: "hello" },
-      ],
-      AddType: "Add_Type_Both",
-      ForceAddFlags: 0,
-    });
-    expect(before?.query.get("OptPlatform")).toBe("RESTAPI");
+    const asked = named("Sns.CallbackPrevFriendAdd", a);
+    expect(asked.map((r) => r.body)).toMatchObject([
+      { Requester_Account: a, From_Account: a, FriendItem: [{ To_Account: refused, Remark: "no", GroupName: "", AddSource: "AddSource_Type_Web", AddWording: "" }], AddType: "Add_Type_Both", ForceAddFlags: 0 },
+      { Requester_Account: a, From_Account: a, FriendItem: [{ To_Account: b, Remark: "Bee", GroupName: "work", AddSource: "AddSource_Type_Web", AddWording: "hello" }], AddType: "Add_Type_Both", ForceAddFlags: 0 },
+    ]);
+    expect(asked[0]!.query.get("OptPlatform")).toBe("Windows");
+    expect(asked[0]!.query.get("ClientIP")).toMatch(/\d|:/);
 
     const check = await rest("sns/friend_check", { From_Account: a, To_Account: [refused, b], CheckType: "CheckResult_Type_Both" });
     expect((check.InfoItem as { To_Account: string; Relation: string }[]).map((i) => i.Relation)).toEqual(["CheckResult_Type_NoRelation", "CheckResult_Type_BothWay"]);
@@ -170,9 +155,22 @@ describe("profile and relationship callbacks under wrangler dev", () => {
         { From_Account: b, To_Account: a, Initiator_Account: a },
       ],
       ClientCmd: "friend_add",
-      Admin_Account: admin(),
+      Admin_Account: "",
       ForceFlag: 0,
     });
+    expect(after.query.get("OptPlatform")).toBe("Windows");
+    client.close();
+  });
+
+  it("does not ask before a friend add made through REST, as Tencent does not", async () => {
+    // The backend would refuse `refused`; asked nothing, it has no say.
+    const added = await rest("sns/friend_add", { From_Account: d, AddFriendItem: [{ To_Account: refused, AddSource: "AddSource_Type_Web" }], AddType: "Add_Type_Single" });
+    expect(added.ResultItem).toEqual([{ To_Account: refused, ResultCode: 0, ResultInfo: "" }]);
+    // A before-callback is asked inline, before the answer: none came.
+    expect(named("Sns.CallbackPrevFriendAdd", d)).toEqual([]);
+    const after = await until("FriendAdd of the REST add", () => named("Sns.CallbackFriendAdd", d).find((r) => (r.body.PairList as { To_Account: string }[])[0]?.To_Account === refused));
+    expect(after.body).toMatchObject({ ClientCmd: "friend_add", Admin_Account: admin() });
+    expect(after.query.get("OptPlatform")).toBe("RESTAPI");
   });
 
   it("asks before a client answers a friend request, and names the client's platform", async () => {
@@ -210,13 +208,34 @@ describe("profile and relationship callbacks under wrangler dev", () => {
   it("refuses a client's answer to a request the backend refuses, and keeps the request", async () => {
     // c confirms requests (set above); the refused account asks c, and c's answer names it, so the backend refuses.
     const asked = await rest("sns/friend_add", { From_Account: refused, AddFriendItem: [{ To_Account: c }], AddType: "Add_Type_Both", ForceAddFlags: 0 });
-    // The request itself is an add by `refused` naming c, which the backend allows.
+    // The request itself is a REST add, which asks the backend nothing.
     expect((asked.ResultItem as { ResultCode: number }[])[0]!.ResultCode).toBe(30539);
     const client = await connectAs(c, "iOS");
     const answer = await client.request("acceptFriendApplication", { userID: refused, type: "agree" });
     expect(answer.code).toBe(38_123);
     const pending = await client.call<{ incoming: { requester: string }[] }>("getFriendApplicationList");
     expect(pending.incoming.map((r) => r.requester)).toContain(refused);
+    client.close();
+  });
+
+  it("asks before a client rejects a friend request: a refused reject keeps the request, an allowed one removes it", async () => {
+    // c confirms requests; b asks c too, so c holds requests from `refused` (above) and b.
+    expect(((await rest("sns/friend_add", { From_Account: b, AddFriendItem: [{ To_Account: c }], AddType: "Add_Type_Both" })).ResultItem as { ResultCode: number }[])[0]!.ResultCode).toBe(30539);
+    const client = await connectAs(c, "Mac");
+    const refusedReject = await client.request("refuseFriendApplication", { userID: refused });
+    expect(refusedReject.code).toBe(38_123);
+    expect(refusedReject.message).toContain("the backend says no");
+    expect((await client.request("refuseFriendApplication", { userID: b })).code).toBe(0);
+    const pending = await client.call<{ incoming: { requester: string }[] }>("getFriendApplicationList");
+    expect(pending.incoming.map((r) => r.requester)).toContain(refused);
+    expect(pending.incoming.map((r) => r.requester)).not.toContain(b);
+
+    const rejects = named("Sns.CallbackPrevFriendResponse", c).filter((r) => (r.body.ResponseFriendItem as { ResponseAction: string }[])[0]?.ResponseAction === "Response_Action_Reject");
+    expect(rejects.map((r) => r.body)).toMatchObject([
+      { Requester_Account: c, From_Account: c, ResponseFriendItem: [{ To_Account: refused, Remark: "", TagName: "", ResponseAction: "Response_Action_Reject" }] },
+      { Requester_Account: c, From_Account: c, ResponseFriendItem: [{ To_Account: b, Remark: "", TagName: "", ResponseAction: "Response_Action_Reject" }] },
+    ]);
+    expect(rejects[1]!.query.get("OptPlatform")).toBe("Mac");
     client.close();
   });
 

@@ -44,12 +44,13 @@ describe("relationship callback bodies", () => {
   });
 
   it("asks PrevFriendResponse with Tencent's response actions", () => {
-    expect(prevFriendResponseFields("b", "b", [{ to: "a", remark: "Ay", action: "agreeAndAdd" }, { to: "c", action: "agree" }])).toEqual({
+    expect(prevFriendResponseFields("b", "b", [{ to: "a", remark: "Ay", action: "agreeAndAdd" }, { to: "c", action: "agree" }, { to: "d", action: "reject" }])).toEqual({
       Requester_Account: "b",
       From_Account: "b",
       ResponseFriendItem: [
         { To_Account: "a", Remark: "Ay", TagName: "", ResponseAction: "Response_Action_AgreeAndAdd" },
         { To_Account: "c", Remark: "", TagName: "", ResponseAction: "Response_Action_Agree" },
+        { To_Account: "d", Remark: "", TagName: "", ResponseAction: "Response_Action_Reject" },
       ],
     });
   });

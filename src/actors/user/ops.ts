@@ -18,6 +18,7 @@ import {
   friendPage,
   friendRequests,
   readLists,
+  rejectRequest,
   removeFromList,
   updateFriends,
 } from "../../sns/friends.ts";
@@ -98,7 +99,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
   updateFriend: (c, d) => sns(c, async (ctx) => (await updateFriends(ctx, c.me.userId, [{ to: d.to, remark: d.remark, lists: d.lists }]))[0]),
   getFriendApplicationList: (c) => sns(c, (ctx) => friendRequests(ctx, c.me.userId)),
   acceptFriendApplication: (c, d) => sns(c, async (ctx) => acceptRequest(ctx, c.me.userId, d.userID, d.type ?? "agreeAndAdd", d.remark).then(() => ({}))),
-  refuseFriendApplication: (c, d) => sns(c, async (ctx) => dropRequest(ctx, c.me.userId, d.userID).then(() => ({}))),
+  refuseFriendApplication: (c, d) => sns(c, async (ctx) => rejectRequest(ctx, c.me.userId, d.userID).then(() => ({}))),
   deleteFriendApplication: (c, d) => sns(c, async (ctx) => dropRequest(ctx, d.userID, c.me.userId).then(() => ({}))),
   getFriendLists: (c) => sns(c, async (ctx) => ({ lists: await readLists(ctx, c.me.userId) })),
   createFriendList: (c, d) => sns(c, async (ctx) => ({ results: await createLists(ctx, c.me.userId, [d.name], d.userIDList ?? []) })),
