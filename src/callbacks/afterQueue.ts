@@ -9,6 +9,7 @@ import type { AppSettings } from "../domain/app.ts";
 import { callbackEnabled, optPlatform } from "../domain/callbacks.ts";
 import { defaultDrainPolicy, drainOutbox, type DrainPolicy, type OutboxRow } from "../mechanisms/outbox.ts";
 import { SqliteOutbox } from "../mechanisms/sqliteOutbox.ts";
+import type { Counts } from "../domain/stats.ts";
 import { logEvent } from "../ops/log.ts";
 import { sendCallback } from "./send.ts";
 
@@ -30,6 +31,8 @@ export interface AfterQueueHost {
   settings(): Promise<AppSettings>;
   /** Make sure the alarm fires by `at`. */
   wakeBy(at: number): Promise<void>;
+  /** The object's statistics: attempts, failures, retries and drops. */
+  count?(counts: Counts): void;
 }
 
 export class AfterCallbackQueue {
@@ -108,6 +111,7 @@ export class AfterCallbackQueue {
     if (!callbackEnabled(callbacks, row.kind)) return;
     if (Date.now() - queued.eventTime > afterCallbackLifetimeMs) {
       logEvent({ event: "callback_dropped", app: this.host.sdkAppId, command: row.kind, attempts: row.attempts, reason: "older than a day" });
+      this.host.count?.({ CallbackDropped: 1 });
       return;
     }
     const result = await sendCallback({
@@ -118,6 +122,7 @@ export class AfterCallbackQueue {
       eventTime: queued.eventTime,
       platform: optPlatform(queued.platform),
       attempt: row.attempts + 1,
+      ...(this.host.count ? { count: (counts: Counts) => this.host.count!(counts) } : {}),
     });
     if (!result.ok) throw new Error(result.reason);
   }
@@ -125,6 +130,7 @@ export class AfterCallbackQueue {
   /** A row given up on is removed, so a receiver that never comes back does not grow storage. */
   private drop(row: OutboxRow, reason: string): void {
     logEvent({ event: "callback_dropped", app: this.host.sdkAppId, command: row.kind, attempts: row.attempts, reason });
+    this.host.count?.({ CallbackDropped: 1 });
     void this.outbox.done([row.id]);
   }
 

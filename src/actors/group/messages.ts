@@ -161,6 +161,7 @@ export class GroupMessages {
         fields: sendFields(profile, from, draft.random, draft.body, draft.cloudCustomData, draft.onlineOnly, draft.topicId),
         eventTime: Date.now(),
         platform: "RESTAPI",
+        count: (counts) => this.host.stats.count(counts),
       },
       "group",
     );
