@@ -7,7 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { isAppAdmin, parseAdminList, restRateLimitFor, viewOf, AppSettings, type App, type AppStatus, type AppView } from "../domain/app.ts";
-import { ErrorCode, ImError } from "../domain/errors.ts";
+import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
+import { withDirtyWords, withoutDirtyWords } from "../domain/moderation.ts";
 import { takeToken, type TokenBucket } from "../domain/rateLimit.ts";
 import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
@@ -16,6 +17,7 @@ import { logEvent } from "../ops/log.ts";
 import { callbacksFromConfig } from "../domain/callbacks.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { drainAppOutbox } from "./appOutbox.ts";
+import { RestLog, type RestCall } from "./restLog.ts";
 
 /** A decision, sent back over RPC as plain data. */
 export type Grant = { ok: true; app: AppView; sigExpiresAt: number } | { ok: false; code: number; info: string };
@@ -70,6 +72,38 @@ export class AppActor extends DurableObject<Env> {
     this.forget();
     return viewOf((await this.load(sdkAppId))!);
   }
+
+  private restCalls?: RestLog;
+
+  /** Records one answered REST call of this app (the door calls it after answering). */
+  async recordRestCall(call: RestCall): Promise<void> {
+    this.restCalls ??= new RestLog(this.ctx.storage.sql);
+    this.restCalls.add(call);
+  }
+
+  /** The app's latest REST calls, newest first, before the entry `before` when given. */
+  async restLog(limit: number, before?: number): Promise<(RestCall & { id: number })[]> {
+    this.restCalls ??= new RestLog(this.ctx.storage.sql);
+    return this.restCalls.latest(limit, before);
+  }
+
+  /** Adds and removes sensitive words, one change at a time so none is lost to another. */
+  async editDirtyWords(sdkAppId: number, change: { add?: string[]; remove?: string[] }): Promise<Outcome<string[]>> {
+    const editing = this.wordEdits.then(() =>
+      capture(async () => {
+        const app = await this.load(sdkAppId);
+        if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `app ${sdkAppId} does not exist`);
+        let words = app.settings.dirtyWords;
+        if (change.add) words = withDirtyWords(words, change.add);
+        if (change.remove) words = withoutDirtyWords(words, change.remove);
+        return (await this.configure(sdkAppId, { settings: { dirtyWords: words } })).settings.dirtyWords;
+      }),
+    );
+    this.wordEdits = editing.catch(() => undefined);
+    return editing;
+  }
+
+  private wordEdits: Promise<unknown> = Promise.resolve();
 
   /** Drops everything remembered, so the next call reads the app afresh. */
   async forget(): Promise<void> {

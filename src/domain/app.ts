@@ -6,6 +6,7 @@ import { z } from "zod";
 import { LoginPolicy } from "./devices.ts";
 import { GroupPolicy } from "./group.ts";
 import { CallbackSettings } from "./callbacks.ts";
+import { DirtyWords } from "./moderation.ts";
 
 /** Tencent's per-command REST limits that differ from the app-wide default. */
 export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
@@ -43,6 +44,8 @@ export const AppSettings = z.object({
   fanoutHubs: z.number().int().min(1).max(1024).default(16),
   /** Third-party callbacks into the app's backend (`domain/callbacks.ts`); none when absent. */
   callbacks: CallbackSettings.optional(),
+  /** Sensitive words (openim_dirty_words): a message containing one is refused with 80001. */
+  dirtyWords: DirtyWords.default([]),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

@@ -1,6 +1,9 @@
 /** Every REST command edge-im answers, by "service/command". */
 import type { Command } from "./command.ts";
 import { edgeimAdminSvc } from "./edgeim_admin_svc.ts";
+import { edgeimOpsSvc } from "./edgeim_ops_svc.ts";
+import { openconfigsvr } from "./openconfigsvr.ts";
+import { openimDirtyWords } from "./openim_dirty_words.ts";
 import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
@@ -21,6 +24,9 @@ const services: Record<string, Record<string, Command>> = {
   group_open_attr_http_svc: groupOpenAttrHttpSvc,
   million_group_open_http_svc: millionGroupOpenHttpSvc,
   edgeim_admin_svc: edgeimAdminSvc,
+  openconfigsvr,
+  openim_dirty_words: openimDirtyWords,
+  edgeim_ops_svc: edgeimOpsSvc,
 };
 
 /** Every command, by service (what the property-based tests fuzz). */
@@ -43,6 +49,9 @@ const internalErrorCodes: Record<string, number> = {
   group_open_attr_http_svc: 10002,
   million_group_open_http_svc: 10002,
   edgeim_admin_svc: 60002,
+  openconfigsvr: 91000,
+  openim_dirty_words: 91000,
+  edgeim_ops_svc: 60002,
 };
 
 export function internalErrorCode(service: string): number {

@@ -25,7 +25,7 @@ restDoor.all("/v4/*", async (c) => {
   const [service, name] = commandPath(path) ?? ["", ""];
   const commandName = service ? `${service}/${name}` : path.slice("/v4/".length, 104);
   const command = findCommand(service, name);
-  const log = { app: undefined as number | undefined, caller: undefined as string | undefined };
+  const log: CallLog = {};
   const d1: D1Usage = { rowsRead: 0, rowsWritten: 0, queries: 0 };
   let code: number = ErrorCode.ok;
   const extra = command?.errorDisplay ? { ErrorDisplay: "" } : {};
@@ -37,24 +37,42 @@ restDoor.all("/v4/*", async (c) => {
     code = failure.code;
     return envelope(c, failure.code, failure.message, extra);
   } finally {
+    const ms = Date.now() - started;
     logEvent({
       event: "rest",
       app: log.app,
       command: commandName,
       caller: log.caller,
       code,
-      ms: Date.now() - started,
+      ms,
       d1RowsRead: d1.rowsRead,
       d1RowsWritten: d1.rowsWritten,
     });
+    // The app's own call log (edgeim_ops_svc/get_rest_log), after the answer; not for apps that do not exist.
+    if (log.app !== undefined && log.appExists) {
+      const entry = { command: commandName, caller: log.caller ?? "", code, at: started, ms };
+      c.executionCtx.waitUntil(
+        c.env.APP.get(c.env.APP.idFromName(String(log.app)))
+          .recordRestCall(entry)
+          .catch((error: unknown) => logEvent({ event: "rest_log_failed", app: log.app, message: String(error) })),
+      );
+    }
   }
 });
+
+/** What the door learns of a call for its log. */
+interface CallLog {
+  app?: number;
+  caller?: string;
+  /** The AppActor knew the app (an unknown SDKAppID gets no log of its own). */
+  appExists?: boolean;
+}
 
 async function answer(
   c: Context<{ Bindings: Env }>,
   command: Command | undefined,
   commandName: string,
-  log: { app?: number; caller?: string },
+  log: CallLog,
   d1: D1Usage,
 ): Promise<Record<string, unknown>> {
   if (c.req.method !== "POST") throw new ImError(ErrorCode.httpParse, `use POST, not ${c.req.method}`);
@@ -65,6 +83,7 @@ async function answer(
 
   const actor = c.env.APP.get(c.env.APP.idFromName(String(query.sdkAppId)));
   const grant = await actor.authorizeRest(query, commandName);
+  log.appExists = grant.ok || grant.code !== ErrorCode.sdkAppIdInvalid;
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
   const body = checkBody(command.body, await readJsonBody(c.req.raw));

@@ -27,8 +27,8 @@ async function expectToday(app: TestApp, expected: Record<string, number>, onlin
     .poll(
       async () => {
         last = await today(app);
-        const got = Object.fromEntries(Object.keys(expected).map((k) => [k, last.row[k]]));
-        return { ...got, ...(online !== undefined ? { online: last.online } : {}) };
+        const got = Object.fromEntries(Object.keys(expected).map((k) => [k, last!.row[k]]));
+        return { ...got, ...(online !== undefined ? { online: last!.online } : {}) };
       },
       { timeout: 20_000, interval: 500 },
     )
