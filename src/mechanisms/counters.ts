@@ -51,6 +51,8 @@ export class PendingCounters {
   }
 
   flag(name: string): boolean {
+    // An object that never counted has no table, and no flag set.
+    if (!this.loaded && !this.exists()) return false;
     return this.state.flags[name] === true;
   }
 
