@@ -9,6 +9,16 @@ CREATE TABLE app_stats (
   PRIMARY KEY (sdkappid, day, field)
 ) WITHOUT ROWID;
 
+-- A few figures per minute for the last day (edgeim_ops_svc/get_realtime_stats): counts are
+-- placed in the minute their batch reached D1, at most a few seconds after they happened.
+CREATE TABLE app_stats_minutes (
+  sdkappid INTEGER NOT NULL,
+  minute   INTEGER NOT NULL,  -- unix minutes
+  field    TEXT NOT NULL,
+  value    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (sdkappid, minute, field)
+) WITHOUT ROWID;
+
 -- The last batch of counts each Durable Object added (src/store/stats.ts): a batch sent again
 -- after a crash between D1's commit and the object's own is not counted twice.
 CREATE TABLE stats_flushes (

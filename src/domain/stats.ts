@@ -119,6 +119,13 @@ export function pendingEntries(pending: PendingCounts): [number, string, number]
   );
 }
 
+/** Figures also kept per minute for the last day, for a real-time view. */
+export const minuteFields = ["C2CUpMsgNum", "GroupUpMsgNum", "LoginTimes", "CallBackReq", "CallBackRsp", "CallbackFailed"] as const;
+/** Minutes kept. */
+export const minutesKept = 1440;
+
+export const minuteOf = (ms: number) => Math.floor(ms / 60_000);
+
 /** A stored count. */
 export interface StatRow {
   day: number;

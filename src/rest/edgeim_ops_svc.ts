@@ -3,15 +3,16 @@
  * for scripts. Like every REST command, only an admin of the app may call them.
  *
  * get_stats: the app's counters per day as numbers (getappinfo's figures, plus the callbacks'
- * outcomes and the users online now), for charts. get_rest_log: the app's latest REST calls.
+ * outcomes and the users online now), for charts. get_realtime_stats: a few figures per minute for
+ * the last minutes, and the users online now. get_rest_log: the app's latest REST calls.
  */
 import { z } from "zod";
 import { ErrorCode } from "../domain/errors.ts";
-import { appInfoFields, appInfoRows, lastDays } from "../domain/stats.ts";
+import { appInfoFields, appInfoRows, lastDays, minuteFields, minuteOf, minutesKept } from "../domain/stats.ts";
 import { optional } from "../domain/wire.ts";
 import { appActor } from "../actors/refs.ts";
 import { restLogSize } from "../actors/restLog.ts";
-import { readStats } from "../store/stats.ts";
+import { onlineNow, readMinutes, readStats } from "../store/stats.ts";
 import { command } from "./command.ts";
 
 const paramErrorCode = ErrorCode.jsonParse;
@@ -38,6 +39,22 @@ export const getStats = command({
   },
 });
 
+export const getRealtimeStats = command({
+  body: z.object({ Minutes: optional(z.number().int().min(1).max(minutesKept)) }),
+  paramErrorCode,
+  async handle({ env, app }, body) {
+    const now = minuteOf(Date.now());
+    const first = now - (body.Minutes ?? 60) + 1;
+    const [rows, online] = await Promise.all([readMinutes(env.DB, app.sdkAppId, first), onlineNow(env.DB, app.sdkAppId)]);
+    const byMinute = new Map<string, number>(rows.map((r) => [`${r.minute} ${r.field}`, r.value]));
+    const minutes = [];
+    for (let m = first; m <= now; m++) {
+      minutes.push({ Minute: m * 60, ...Object.fromEntries(minuteFields.map((f) => [f, byMinute.get(`${m} ${f}`) ?? 0])) });
+    }
+    return { OnlineNum: online, Minutes: minutes };
+  },
+});
+
 export const getRestLog = command({
   body: z.object({
     Limit: optional(z.number().int().min(1).max(restLogSize)),
@@ -55,4 +72,4 @@ export const getRestLog = command({
   },
 });
 
-export const edgeimOpsSvc = { get_stats: getStats, get_rest_log: getRestLog };
+export const edgeimOpsSvc = { get_stats: getStats, get_realtime_stats: getRealtimeStats, get_rest_log: getRestLog };

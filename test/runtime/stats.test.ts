@@ -134,6 +134,30 @@ describe("Statistics per app and per day", () => {
     for (const row of rows) for (const value of Object.values(row)) expect(typeof value).toBe("string");
   });
 
+  it("give a real-time view: figures per minute for the last minutes, and the users online now", { timeout: 30_000 }, async () => {
+    const { app, ids } = await appWithUsers(2);
+    const [a, b] = ids as [string, string];
+    await TestClient.connect(app, a);
+    for (let i = 0; i < 3; i++) expect((await sendText(app, a, b, `now ${i}`)).body.ErrorCode).toBe(0);
+    type Minute = { Minute: number; C2CUpMsgNum: number; LoginTimes: number };
+    let answer: { OnlineNum: number; Minutes: Minute[] } | undefined;
+    await expect
+      .poll(
+        async () => {
+          answer = (await app.rest("edgeim_ops_svc/get_realtime_stats", { Minutes: 5 })).body as unknown as typeof answer;
+          const sum = (f: "C2CUpMsgNum" | "LoginTimes") => answer!.Minutes.reduce((n, m) => n + m[f], 0);
+          return { online: answer!.OnlineNum, messages: sum("C2CUpMsgNum"), logins: sum("LoginTimes") };
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toEqual({ online: 1, messages: 3, logins: 1 });
+    const minutes = answer!.Minutes.map((m) => m.Minute);
+    expect(minutes).toHaveLength(5);
+    expect(minutes.at(-1)).toBe(Math.floor(Date.now() / 60_000) * 60);
+    for (let i = 1; i < minutes.length; i++) expect(minutes[i]! - minutes[i - 1]!).toBe(60);
+    expect((await app.rest("edgeim_ops_svc/get_realtime_stats", { Minutes: 1441 })).body.ErrorCode).toBe(60003);
+  });
+
   it("answers only the fields asked for, and refuses a field Tencent does not name", async () => {
     const app = await anApp();
     const some = await app.rest("openconfigsvr/getappinfo", { RequestField: ["LoginTimes", "Date"] });
