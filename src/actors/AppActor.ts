@@ -7,7 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { isAppAdmin, parseAdminList, restRateLimitFor, viewOf, AppSettings, type App, type AppStatus, type AppView } from "../domain/app.ts";
-import { ErrorCode, ImError } from "../domain/errors.ts";
+import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
+import { withDirtyWords, withoutDirtyWords } from "../domain/moderation.ts";
 import { takeToken, type TokenBucket } from "../domain/rateLimit.ts";
 import { checkCredentials, type Credentials } from "../domain/auth.ts";
 import type { Env } from "../env.ts";
@@ -17,6 +18,9 @@ import { logEvent } from "../ops/log.ts";
 import { callbacksFromConfig, type CallbackSettings } from "../domain/callbacks.ts";
 import { AlarmScheduler } from "../mechanisms/alarms.ts";
 import { drainAppOutbox } from "./appOutbox.ts";
+import { ActorStats } from "./stats.ts";
+import type { Counts } from "../domain/stats.ts";
+import { RestLog, restLogSize, type RestCall } from "./restLog.ts";
 
 /** A decision, sent back over RPC as plain data. */
 export type Grant = { ok: true; app: AppView; sigExpiresAt: number } | { ok: false; code: number; info: string };
@@ -135,6 +139,40 @@ export class AppActor extends DurableObject<Env> {
     return this.configure(sdkAppId, { settings: { callbacks: { ...callbacks, ...(kept !== undefined ? { token: kept } : {}) } } });
   }
 
+  private restCalls?: RestLog;
+
+  /** Records answered REST calls of this app (the door gathers them for a second, `rest/restLog.ts`). */
+  async recordRestCalls(calls: RestCall[]): Promise<void> {
+    const log = (this.restCalls ??= new RestLog(this.ctx.storage.sql));
+    this.ctx.storage.transactionSync(() => {
+      for (const call of calls.slice(-restLogSize)) log.add(call);
+    });
+  }
+
+  /** The app's latest REST calls, newest first, before the entry `before` when given. */
+  async restLog(limit: number, before?: number): Promise<(RestCall & { id: number })[]> {
+    this.restCalls ??= new RestLog(this.ctx.storage.sql);
+    return this.restCalls.latest(limit, before);
+  }
+
+  /** Adds and removes sensitive words, one change at a time so none is lost to another. */
+  async editDirtyWords(sdkAppId: number, change: { add?: string[]; remove?: string[] }): Promise<Outcome<string[]>> {
+    const editing = this.wordEdits.then(() =>
+      capture(async () => {
+        const app = await this.load(sdkAppId);
+        if (!app) throw new ImError(ErrorCode.sdkAppIdInvalid, `app ${sdkAppId} does not exist`);
+        let words = app.settings.dirtyWords;
+        if (change.add) words = withDirtyWords(words, change.add);
+        if (change.remove) words = withoutDirtyWords(words, change.remove);
+        return (await this.configure(sdkAppId, { settings: { dirtyWords: words } })).settings.dirtyWords;
+      }),
+    );
+    this.wordEdits = editing.catch(() => undefined);
+    return editing;
+  }
+
+  private wordEdits: Promise<unknown> = Promise.resolve();
+
   /** Drops everything remembered, so the next call reads the app afresh. */
   async forget(): Promise<void> {
     this.appLoadedAt = -Infinity;
@@ -146,9 +184,26 @@ export class AppActor extends DurableObject<Env> {
     return Number(this.ctx.id.name);
   }
 
-  private readonly alarms = new AlarmScheduler(
+  /** Counts of what happens outside any user's or group's actor (callbacks of profile and relationship changes). */
+  private readonly stats = new ActorStats({
+    env: this.env,
+    sdkAppId: this.sdkAppId,
+    source: `app:${this.ctx.id.name}`,
+    sql: this.ctx.storage.sql,
+    wakeBy: (at) => this.alarms.armBy(at),
+  });
+
+  /** Adds to the app's statistics, for callers without an actor of their own (`sns/`, the app's outbox drain). */
+  async countStats(counts: Counts): Promise<void> {
+    this.stats.count(counts);
+  }
+
+  private readonly alarms: AlarmScheduler = new AlarmScheduler(
     this.ctx.storage,
-    [{ name: "outbox", run: async () => (await drainAppOutbox(this.env, this.sdkAppId, () => this.callbackSettings(this.sdkAppId))).nextDue }],
+    [
+      { name: "outbox", run: async () => (await drainAppOutbox(this.env, this.sdkAppId, () => this.callbackSettings(this.sdkAppId))).nextDue },
+      { name: "stats", run: (now) => this.stats.alarmJob(now) },
+    ],
     (job, error) => logEvent({ event: "alarm_job_failed", app: this.sdkAppId, job, message: String(error) }),
   );
 

@@ -34,6 +34,8 @@ import { GroupTopics, type CreateTopicInput } from "./group/topics.ts";
 import { GroupLive, liveHost, type AudienceChanges, type LiveDraft, type LiveSendPath } from "./group/live.ts";
 import type { CounterChange, CounterMode } from "../domain/groupData.ts";
 import type { TopicChanges } from "../domain/groupTopics.ts";
+import { checkDirtyWords } from "../domain/moderation.ts";
+import { ActorStats } from "./stats.ts";
 
 export type { GroupCaller } from "./group/host.ts";
 export type { CreateGroupInput, MemberChanges, ProfileChanges } from "./group/membership.ts";
@@ -60,6 +62,9 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   private readonly fanout: GroupFanout;
   private readonly directory: GroupDirectorySync;
   readonly callbacks: GroupCallbacks;
+  readonly stats: ActorStats;
+  /** While the group is being created: its first members are no joins. */
+  private creating = false;
   private readonly alarms: AlarmScheduler;
   private readonly apps: AppCache;
   private ref?: GroupRef;
@@ -70,8 +75,12 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.apps = new AppCache(env, () => this.sdkAppId, (id) => groupError(GroupErrorCode.invalidRequest, `SDKAppID ${id} is not an app of this server`));
     this.fanout = new GroupFanout(env, this.sdkAppId, async () => (await this.settings()).fanoutHubs);
     this.directory = new GroupDirectorySync(this, ctx.storage.sql, (at) => this.alarms.armBy(at));
+    this.stats = new ActorStats({ env, sdkAppId: this.sdkAppId, source: `group:${ctx.id.name}`, sql: ctx.storage.sql, wakeBy: (at) => this.alarms.armBy(at) });
     // A table of its own: the directory's outbox is drained by its own job.
-    this.callbacks = new GroupCallbacks({ ctx, sdkAppId: this.sdkAppId, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at) }, "callback_outbox");
+    this.callbacks = new GroupCallbacks(
+      { ctx, sdkAppId: this.sdkAppId, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at), count: (counts) => this.stats.count(counts) },
+      "callback_outbox",
+    );
     this.membership = new GroupMembership(this);
     this.topics = new GroupTopics(this);
     this.messages = new GroupMessages(this, this.topics);
@@ -83,6 +92,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     this.alarms = new AlarmScheduler(ctx.storage, [
         { name: "directory", run: (now) => this.directory.run(now) },
         { name: "callbacks", run: () => this.callbacks.alarmJob() },
+        { name: "stats", run: (now) => this.stats.alarmJob(now) },
       ], (job, error) =>
       console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
@@ -106,7 +116,14 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   // ---------------------------------------------------------------- lifecycle and profile (group/membership.ts)
 
   create(caller: GroupCaller, input: CreateGroupInput) {
-    return capture(() => this.membership.create(caller, input));
+    return capture(async () => {
+      this.creating = true;
+      try {
+        return await this.membership.create(caller, input);
+      } finally {
+        this.creating = false;
+      }
+    });
   }
   info(caller: GroupCaller) {
     return capture(() => this.membership.info(caller));
@@ -168,7 +185,10 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
 
   /** A send from a viewer's live connection, vouched for by its shard. */
   liveSend(caller: GroupCaller, draft: LiveDraft, path: LiveSendPath) {
-    return this.inLive(() => this.live.send(caller, draft, path));
+    return this.inLive(async () => {
+      checkDirtyWords((await this.settings()).dirtyWords, draft.body);
+      return this.live.send(caller, draft, path);
+    });
   }
   ban(caller: GroupCaller, userIds: string[], durationSeconds: number, description = "") {
     return this.inLive(() => this.live.ban(caller, userIds, durationSeconds, description));
@@ -227,7 +247,11 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   // ---------------------------------------------------------------- messages (group/messages.ts)
 
   sendMessage(caller: GroupCaller, draft: GroupMessageDraft) {
-    return capture(() => (this.isLive() ? this.live.send(caller, draft, "elsewhere") : this.messages.send(caller, draft)));
+    return capture(async () => {
+      // The app's words come with its cached settings: no call per message.
+      checkDirtyWords((await this.settings()).dirtyWords, draft.body);
+      return this.isLive() ? this.live.send(caller, draft, "elsewhere") : this.messages.send(caller, draft);
+    });
   }
   history(caller: GroupCaller, page: { upTo?: number; count: number; withRecalled?: boolean; topicId?: string }) {
     return capture(() => this.messages.history(caller, page.upTo, page.count, page.withRecalled ?? false, page.topicId));
@@ -247,7 +271,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
 
   /** Since this actor woke: its entries, SQLite rows written and calls made to fan-out hubs (the per-message cost). */
   async usage(): Promise<EntryCounts & { rowsWritten: number; hubCalls: number }> {
-    return { ...entryCounts(this), ...this.store.usage, ...this.fanout.usage };
+    return { ...entryCounts(this), rowsWritten: this.store.usage.rowsWritten + this.stats.counters.usage.rowsWritten, ...this.fanout.usage };
   }
 
   override async alarm(): Promise<void> {
@@ -283,6 +307,12 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   publish(event: GroupEvent, userIds: string[]): void {
     // A live room's audience is on its shards, not among its members.
     if (relayedToAudience.has(event.kind) && this.isLive()) this.live.relayEvent(event);
+    // Every message the group accepts is published once, right after it is stored.
+    if (event.kind === "groupMessage") {
+      this.stats.count({ GroupUpMsgNum: 1, GroupDownMsgNum: userIds.filter((u) => u !== event.message.from).length }, [
+        { marker: "sent", counts: { GroupSendMsgGroupNum: 1 } },
+      ]);
+    }
     if (userIds.length === 0) return;
     void this.fanout.hubs().then(
       (hubs) => this.fanout.publish(event, userIds, hubs),
@@ -292,6 +322,15 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
 
   directoryChanged(change: DirectoryChange): void {
     this.directory.changed(change);
+    this.countMembership(change);
+  }
+
+  /** Membership statistics, written in the change's own transaction (the directory's hook sees every change). */
+  private countMembership(change: DirectoryChange): void {
+    if (change.kind === "joined" && this.creating) this.stats.count({ GroupNewGroupNum: 1, GroupAllGroupNum: 1 });
+    else if (change.kind === "joined") this.stats.count({ GroupJoinGroupTimes: change.userIds.length });
+    else if (change.kind === "left") this.stats.count({ GroupQuitGroupTimes: change.userIds.length });
+    else if (change.kind === "destroyed") this.stats.count({ GroupDestroyGroupNum: 1, GroupAllGroupNum: -1 });
   }
 
   senderRead(userId: string, seq: number, readCount: number): void {

@@ -32,6 +32,10 @@ import { sweepExpiredHistory, sweepEveryMs } from "./user/retention.ts";
 import { UserSessions } from "./user/sessions.ts";
 import { UserCallbacks } from "./user/callbacks.ts";
 import { UserStore } from "./user/UserStore.ts";
+import { ActorStats } from "./stats.ts";
+import type { GlobalMute } from "../domain/moderation.ts";
+import type { GroupMessageDraft } from "../domain/groupMessage.ts";
+import type { GroupCaller } from "./group/host.ts";
 
 export type { ApplyResult, DeliveryOptions, SendResult, SenderRelation } from "./user/c2c.ts";
 
@@ -50,6 +54,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
   private readonly groupConversations: GroupConversations;
   private readonly alarms: AlarmScheduler;
   readonly callbacks: UserCallbacks;
+  readonly stats: ActorStats;
   private readonly apps: AppCache;
   private accountExists = false;
   private sweepScheduled = false;
@@ -66,18 +71,30 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       requireAccount: (code) => this.requireAccount(code),
       appRecord: () => this.appRecord(),
       wakeBy: (at) => this.alarms.armBy(at),
-      stateChanged: (change) => this.ctx.waitUntil(this.callbacks.stateChanged(change)),
+      stateChanged: (change) => {
+        if (change.action === "Login") this.loggedIn();
+        this.ctx.waitUntil(this.callbacks.stateChanged(change));
+      },
     });
-    this.callbacks = new UserCallbacks({ ctx, me: this.me, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at) });
+    this.stats = new ActorStats({ env, sdkAppId: this.me.sdkAppId, source: `user:${ctx.id.name}`, sql: ctx.storage.sql, wakeBy: (at) => this.alarms.armBy(at) });
+    this.callbacks = new UserCallbacks({ ctx, me: this.me, settings: () => this.settings(), wakeBy: (at) => this.alarms.armBy(at), count: (counts) => this.stats.count(counts) });
     this.c2c = new C2CMessages(this);
     this.groupConversations = new GroupConversations(this);
     this.conversations = new Conversations(this, this.groupConversations);
     this.alarms = new AlarmScheduler(
       ctx.storage,
       [
-        { name: "deadlines", run: (now) => this.sessions.closePastDeadline(now) },
+        {
+          name: "deadlines",
+          run: (now) => {
+            const next = this.sessions.closePastDeadline(now);
+            this.presenceChanged();
+            return next;
+          },
+        },
         { name: "retention", run: (now) => sweepExpiredHistory(this, now) },
         { name: "callbacks", run: () => this.callbacks.alarmJob() },
+        { name: "stats", run: (now) => this.stats.alarmJob(now) },
       ],
       (job, error) => console.error(JSON.stringify({ event: "alarm_job_failed", actor: ctx.id.name, job, message: String((error as Error)?.stack ?? error) })),
     );
@@ -164,6 +181,10 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
 
   // ---------------------------------------------------------------- the user's side of its groups (user/groups.ts)
 
+  /** Sends a group message as this user (its devices, or REST naming it as From_Account). */
+  sendGroupMessage(groupId: string, caller: GroupCaller, draft: GroupMessageDraft) {
+    return capture(() => this.groupConversations.send(groupId, caller, draft));
+  }
   /** The user read a group up to MsgSeq `seq`, where the group's unread count was `count` (on a device, or by sending to it). */
   groupRead(groupId: string, seq: number, count: number) {
     return this.groupConversations.markRead(groupId, seq, count);
@@ -197,23 +218,30 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
 
   /** Logs the user out everywhere (REST kick). */
   async kick(reason: string): Promise<Outcome<{ devices: number }>> {
-    return capture(() => ({ devices: this.sessions.kickAll(reason) }));
+    return capture(() => {
+      const devices = this.sessions.kickAll(reason);
+      this.presenceChanged();
+      return { devices };
+    });
   }
 
   /** Removes everything this actor holds for the user (the account was deleted). */
   async purge(): Promise<Outcome<void>> {
     return capture(async () => {
       this.sessions.kickAll("accountDeleted");
+      this.presenceChanged();
       this.store.purge();
       this.accountExists = false;
       this.c2c.forget();
       await this.ctx.storage.deleteAlarm();
+      // Counts already made still reach the app's statistics.
+      this.stats.resume();
     });
   }
 
   /** Since this actor woke: its entries and the SQLite rows it wrote (index entries included), the per-message cost. */
   async storageUsage(): Promise<EntryCounts & { rowsWritten: number }> {
-    return { ...entryCounts(this), ...this.store.usage };
+    return { ...entryCounts(this), rowsWritten: this.store.usage.rowsWritten + this.stats.counters.usage.rowsWritten };
   }
 
   // ---------------------------------------------------------------- WebSocket lifecycle
@@ -238,6 +266,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     this.sessions.closed(ws, code, reason);
+    this.presenceChanged(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
@@ -280,6 +309,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
         clientIp: this.sessions.clientIpOf(ws),
         closeSoon: () => {
           this.sessions.loggingOut(ws);
+          this.presenceChanged();
           setTimeout(() => closeSocket(ws, CloseCode.loggedOut, "logged out"), 0);
         },
         sns: async () => new SnsContext(this.env, await this.appView(), (p) => this.ctx.waitUntil(p), { operator: this.me.userId, platform: optPlatform(this.sessions.platformOf(ws)), clientIp: this.sessions.clientIpOf(ws) }),
@@ -296,6 +326,27 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
 
   override async alarm(): Promise<void> {
     await this.alarms.run();
+  }
+
+  // ---------------------------------------------------------------- statistics (actors/stats.ts)
+
+  /** A device logged in: a login, and the user is active today. */
+  private loggedIn(): void {
+    this.stats.count({ LoginTimes: 1 }, [
+      { marker: "login", counts: { LoginUserNum: 1 } },
+      { marker: "active", counts: { ActiveUserNum: 1 } },
+    ]);
+    this.presenceChanged();
+  }
+
+  /**
+   * The user counts once in the app's users online while any device is logged in. The flag is
+   * kept with the counts, so a count left by a restart that closed sockets silently is taken back
+   * at the user's next logout.
+   */
+  private presenceChanged(closing?: WebSocket): void {
+    const online = this.sessions.anyDeviceOnline(closing);
+    if (online !== this.stats.flag("online")) this.stats.setFlag("online", online, { OnlineNum: online ? 1 : -1 });
   }
 
   // ---------------------------------------------------------------- UserHost: what the parts share
@@ -329,10 +380,26 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
     if (this.accountExists) return;
     const { me } = this;
     const app = await this.appView();
-    if (!isAppAdmin(app, me.userId) && !(await findAccount(this.env.DB, me.sdkAppId, me.userId))) {
-      throw new ImError(code, `account "${me.userId}" does not exist`);
+    if (!isAppAdmin(app, me.userId)) {
+      const account = await findAccount(this.env.DB, me.sdkAppId, me.userId);
+      if (!account) throw new ImError(code, `account "${me.userId}" does not exist`);
+      this.mute = { c2cUntil: account.c2cMuteUntil ?? 0, groupUntil: account.groupMuteUntil ?? 0 };
     }
     this.accountExists = true;
+  }
+
+  /** The user's global mute, read with the account (once per wake) and updated by setnospeaking. */
+  globalMute(): GlobalMute | undefined {
+    return this.mute;
+  }
+
+  private mute?: GlobalMute;
+
+  /** openconfigsvr/setnospeaking changed the user's global mute (already stored in D1). */
+  async setGlobalMute(mute: GlobalMute): Promise<Outcome<void>> {
+    return capture(() => {
+      this.mute = mute;
+    });
   }
 
   /** The app's settings with its callbacks' token, which its callbacks sign with. */

@@ -5,6 +5,7 @@
  */
 import { afterCallbackPolicy, deliverQueuedCallback, logDroppedCallback, type QueuedCallback } from "../callbacks/afterQueue.ts";
 import type { CallbackSettings } from "../domain/callbacks.ts";
+import type { Counts } from "../domain/stats.ts";
 import { ImError } from "../domain/errors.ts";
 import type { Env } from "../env.ts";
 import { drainOutbox, defaultDrainPolicy, type DrainReport, type OutboxRow } from "../mechanisms/outbox.ts";
@@ -43,11 +44,19 @@ const deliveries: Record<string, Delivery> = {
     if (!outcome.ok) throw new ImError(outcome.code, outcome.info);
   },
   /** The app's backend is told (`callbacks/send.ts`). */
-  async callback(_env, sdkAppId, row, callbacks) {
+  async callback(env, sdkAppId, row, callbacks) {
     const { command, ...queued } = row.payload as CallbackRow;
-    await deliverQueuedCallback(sdkAppId, await callbacks(), command, queued, row.attempts);
+    await deliverQueuedCallback(sdkAppId, await callbacks(), command, queued, row.attempts, countIn(env, sdkAppId));
   },
 };
+
+/** Counts in the app's own statistics (its AppActor's), for deliveries made outside any user's or group's actor. */
+export function countIn(env: Env, sdkAppId: number): (counts: Counts) => void {
+  return (counts) =>
+    void appActor(env, sdkAppId)
+      .countStats(counts)
+      .catch((error: unknown) => logEvent({ event: "stats_count_failed", app: sdkAppId, message: String(error) }));
+}
 
 /** Asks the app's AppActor for its callbacks (the token stays out of the app's view). */
 export const appCallbackSettings = (env: Env, sdkAppId: number): Promise<CallbackSettings | undefined> => appActor(env, sdkAppId).callbackSettings(sdkAppId);
@@ -76,6 +85,7 @@ export function drainAppOutbox(env: Env, sdkAppId: number, callbackSettings: Cal
       if (row.kind === "callback") {
         // Dropped, not kept: a receiver that never comes back does not grow storage.
         logDroppedCallback(sdkAppId, (row.payload as CallbackRow).command, attempts, `failed ${attempts} times: ${error}`);
+        countIn(env, sdkAppId)({ CallbackDropped: 1 });
         return void store.done([row.id]).catch(() => {});
       }
       logEvent({ event: "outbox_parked", app: sdkAppId, id: row.id, target: row.target, kind: row.kind, attempts, error });

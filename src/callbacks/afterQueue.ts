@@ -9,6 +9,7 @@ import type { AppSettings } from "../domain/app.ts";
 import { callbackEnabled, optPlatform, type CallbackSettings } from "../domain/callbacks.ts";
 import { defaultDrainPolicy, drainOutbox, type DrainPolicy, type OutboxRow } from "../mechanisms/outbox.ts";
 import { SqliteOutbox } from "../mechanisms/sqliteOutbox.ts";
+import type { Counts } from "../domain/stats.ts";
 import { logEvent } from "../ops/log.ts";
 import { sendCallback } from "./send.ts";
 
@@ -32,10 +33,18 @@ export interface QueuedCallback {
  * Delivers one queued after-callback; a failure rejects, so the drain retries it. Nothing is
  * owed when the app turned the command off since; past a day the row is dropped with a log line.
  */
-export async function deliverQueuedCallback(sdkAppId: number, callbacks: CallbackSettings | undefined, command: string, queued: QueuedCallback, attempts: number): Promise<void> {
+export async function deliverQueuedCallback(
+  sdkAppId: number,
+  callbacks: CallbackSettings | undefined,
+  command: string,
+  queued: QueuedCallback,
+  attempts: number,
+  count?: (counts: Counts) => void,
+): Promise<void> {
   if (!callbackEnabled(callbacks, command)) return;
   if (Date.now() - queued.eventTime > afterCallbackLifetimeMs) {
     logEvent({ event: "callback_dropped", app: sdkAppId, command, attempts, reason: "older than a day" });
+    count?.({ CallbackDropped: 1 });
     return;
   }
   const result = await sendCallback({
@@ -47,6 +56,7 @@ export async function deliverQueuedCallback(sdkAppId: number, callbacks: Callbac
     platform: optPlatform(queued.platform),
     clientIp: queued.clientIp,
     attempt: attempts + 1,
+    ...(count ? { count } : {}),
   });
   if (!result.ok) throw new Error(result.reason);
 }
@@ -62,6 +72,8 @@ export interface AfterQueueHost {
   settings(): Promise<AppSettings>;
   /** Make sure the alarm fires by `at`. */
   wakeBy(at: number): Promise<void>;
+  /** The object's statistics: attempts, failures, retries and drops. */
+  count?(counts: Counts): void;
 }
 
 export class AfterCallbackQueue {
@@ -140,12 +152,13 @@ export class AfterCallbackQueue {
 
   private async deliver(row: OutboxRow): Promise<void> {
     const { callbacks } = await this.host.settings();
-    await deliverQueuedCallback(this.host.sdkAppId, callbacks, row.kind, row.payload as QueuedCallback, row.attempts);
+    await deliverQueuedCallback(this.host.sdkAppId, callbacks, row.kind, row.payload as QueuedCallback, row.attempts, (counts) => this.host.count?.(counts));
   }
 
   /** A row given up on is removed, so a receiver that never comes back does not grow storage. */
   private drop(row: OutboxRow, reason: string): void {
     logDroppedCallback(this.host.sdkAppId, row.kind, row.attempts, reason);
+    this.host.count?.({ CallbackDropped: 1 });
     void this.outbox.done([row.id]);
   }
 

@@ -14,6 +14,7 @@ import {
   type OptPlatform,
 } from "../domain/callbacks.ts";
 import { readPerItemAnswer, refusalsOnFailure, type ItemRefusal } from "../domain/snsCallbacks.ts";
+import type { Counts } from "../domain/stats.ts";
 import { logEvent } from "../ops/log.ts";
 
 /** The most of an answer read; a larger one is a failure. */
@@ -33,6 +34,8 @@ export interface CallbackCall {
   attempt?: number;
   /** Defaults to the app's before-callback timeout. */
   timeoutMs?: number;
+  /** Adds to the app's statistics (the calling actor's counts): each attempt, and how it ended. */
+  count?: (counts: Counts) => void;
 }
 
 export type CallbackOutcome = "ok" | "timeout" | "redirect" | "http_status" | "too_large" | "invalid_json" | "network";
@@ -140,6 +143,8 @@ async function readLimited(response: Response, limit: number): Promise<string> {
 }
 
 function log(call: CallbackCall, started: number, status: number | undefined, outcome: CallbackOutcome, reason?: string): void {
+  const retried = (call.attempt ?? 1) > 1 ? { CallbackRetried: 1 } : {};
+  call.count?.(outcome === "ok" ? { CallBackReq: 1, CallBackRsp: 1, ...retried } : { CallBackReq: 1, CallbackFailed: 1, ...retried });
   logEvent({
     event: "callback",
     app: call.sdkAppId,

@@ -26,4 +26,7 @@ export const FaceUrl = z.string().refine((s) => utf8Length(s) <= maxFaceUrlBytes
 export interface Account {
   userId: string;
   createdAt: number;
+  /** Global mute (openconfigsvr/setnospeaking): unix seconds until which the user may not send; 0 for none. */
+  c2cMuteUntil?: number;
+  groupMuteUntil?: number;
 }

@@ -7,6 +7,7 @@ import { LoginPolicy } from "./devices.ts";
 import { GroupPolicy } from "./group.ts";
 import { CallbackSettings } from "./callbacks.ts";
 import { LiveSettings } from "./liveRoom.ts";
+import { DirtyWords } from "./moderation.ts";
 
 /** Tencent's per-command REST limits that differ from the app-wide default. */
 export const tencentCommandRateLimits: Readonly<Record<string, number>> = {
@@ -47,6 +48,8 @@ export const AppSettings = z.object({
   live: LiveSettings.prefault({}),
   /** Third-party callbacks into the app's backend (`domain/callbacks.ts`); none when absent. */
   callbacks: CallbackSettings.optional(),
+  /** Sensitive words (openim_dirty_words): a message containing one is refused with 80001. */
+  dirtyWords: DirtyWords.default([]),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

@@ -31,11 +31,20 @@ export class AlarmScheduler {
     this.onError = onError;
   }
 
-  /** Makes sure the alarm fires no later than `at`. */
-  async armBy(at: number): Promise<void> {
-    const current = await this.storage.getAlarm();
-    if (current === null || current > at) await this.storage.setAlarm(at);
+  /**
+   * Makes sure the alarm fires no later than `at`. Calls take turns: two jobs arming at once
+   * would otherwise both read the old alarm, and the later time could overwrite the sooner.
+   */
+  armBy(at: number): Promise<void> {
+    const arming = this.arming.then(async () => {
+      const current = await this.storage.getAlarm();
+      if (current === null || current > at) await this.storage.setAlarm(at);
+    });
+    this.arming = arming.catch(() => undefined);
+    return arming;
   }
+
+  private arming: Promise<void> = Promise.resolve();
 
   /** The alarm handler: runs every job, then arms for the soonest next run. */
   async run(now = Date.now()): Promise<void> {

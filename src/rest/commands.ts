@@ -2,6 +2,9 @@
 import type { Command, DeploymentCommand } from "./command.ts";
 import { edgeimConsoleSvc } from "./edgeim_console_svc.ts";
 import { edgeimAdminSvc } from "./edgeim_admin_svc.ts";
+import { edgeimOpsSvc } from "./edgeim_ops_svc.ts";
+import { openconfigsvr } from "./openconfigsvr.ts";
+import { openimDirtyWords } from "./openim_dirty_words.ts";
 import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
@@ -24,6 +27,9 @@ const services: Record<string, Record<string, Command>> = {
   group_open_attr_http_svc: groupOpenAttrHttpSvc,
   million_group_open_http_svc: millionGroupOpenHttpSvc,
   edgeim_admin_svc: { ...edgeimAdminSvc, ...liveAdminCommands },
+  openconfigsvr,
+  openim_dirty_words: openimDirtyWords,
+  edgeim_ops_svc: edgeimOpsSvc,
 };
 
 /** Commands on the deployment rather than one app, authorised by the console key (`edgeim_console_svc`). */
@@ -57,6 +63,9 @@ const internalErrorCodes: Record<string, number> = {
   group_open_avchatroom_http_svc: 10002,
   edgeim_admin_svc: 60002,
   edgeim_console_svc: 60002,
+  openconfigsvr: 91000,
+  openim_dirty_words: 91000,
+  edgeim_ops_svc: 60002,
 };
 
 export function internalErrorCode(service: string): number {

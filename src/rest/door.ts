@@ -14,6 +14,7 @@ import type { z } from "zod";
 import { checkConsoleKey, clientAddress } from "../console/keys.ts";
 import type { Command, DeploymentCommand } from "./command.ts";
 import { findCommand, findDeploymentCommand, internalErrorCode } from "./commands.ts";
+import { recordRestCall } from "./restLog.ts";
 
 /** Bodies larger than this are refused before parsing. */
 const maxBodyBytes = 1024 * 1024;
@@ -36,6 +37,8 @@ restDoor.all("/v4/*", async (c) => {
 export interface CallLog {
   app?: number;
   caller?: string;
+  /** The AppActor knew the app (an unknown SDKAppID gets no call log of its own). */
+  appExists?: boolean;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function respond(
     code = failure.code;
     return envelope(c, failure.code, failure.message, extra);
   } finally {
+    const ms = Date.now() - started;
     logEvent({
       event: "rest",
       ...(call.door ? { door: call.door } : {}),
@@ -67,10 +71,14 @@ export async function respond(
       command: call.commandName,
       caller: log.caller,
       code,
-      ms: Date.now() - started,
+      ms,
       d1RowsRead: d1.rowsRead,
       d1RowsWritten: d1.rowsWritten,
     });
+    // The app's own call log (edgeim_ops_svc/get_rest_log), after the answer; not for apps that do not exist.
+    if (log.app !== undefined && log.appExists) {
+      recordRestCall(c.env, log.app, { command: call.commandName, caller: log.caller ?? "", code, at: started, ms }, (p) => c.executionCtx.waitUntil(p));
+    }
   }
 }
 
@@ -110,6 +118,7 @@ async function answer(
 
   const actor = c.env.APP.get(c.env.APP.idFromName(String(query.sdkAppId)));
   const grant = await actor.authorizeRest(query, commandName);
+  log.appExists = grant.ok || grant.code !== ErrorCode.sdkAppIdInvalid;
   if (!grant.ok) throw new ImError(grant.code, grant.info);
 
   const body = await readCommandBody(c.req.raw, command);

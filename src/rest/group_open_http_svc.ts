@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { GroupCaller } from "../actors/GroupActor.ts";
 import { createGroup, groupNamed } from "../actors/group/entry.ts";
+import { userActor } from "../actors/refs.ts";
 import { maxImportedMessages } from "../actors/group/imports.ts";
 import { UserId } from "../domain/account.ts";
 import { isAppAdmin } from "../domain/app.ts";
@@ -529,7 +530,12 @@ export const sendGroupMsg = command({
       ...(body.ForbidCallbackControl?.includes("ForbidBeforeSendMsgCallback") ? { forbidBeforeCallback: true } : {}),
       ...(body.ForbidCallbackControl?.includes("ForbidAfterSendMsgCallback") ? { forbidAfterCallback: true } : {}),
     };
-    const sent = unwrap(await group(ctx, body.GroupId).sendMessage(signedAdmin(ctx, body.From_Account), draft));
+    // A message sent as a user goes through its actor, which holds its global mute and counts it as a sender.
+    const sent = unwrap(
+      body.From_Account !== undefined
+        ? await userActor(ctx.env, { sdkAppId: ctx.app.sdkAppId, userId: body.From_Account }).sendGroupMessage(body.GroupId, signedAdmin(ctx, body.From_Account), draft)
+        : await group(ctx, body.GroupId).sendMessage(signedAdmin(ctx), draft),
+    );
     return { MsgTime: sent.time, MsgSeq: sent.seq, MsgDropReason: sent.dropReason };
   },
 });

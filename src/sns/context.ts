@@ -1,5 +1,5 @@
 /** What every profile and relationship action needs: the app, its stores, and a way to tell users' devices and the app's backend. */
-import { appCallbackSettings, armBackstop, callbackTarget, drainAfterAnswer, userTarget, type CallbackRow, type RelationsChanged } from "../actors/appOutbox.ts";
+import { appCallbackSettings, armBackstop, countIn, callbackTarget, drainAfterAnswer, userTarget, type CallbackRow, type RelationsChanged } from "../actors/appOutbox.ts";
 import { askPerItem } from "../callbacks/send.ts";
 import { isAppAdmin, type AppView } from "../domain/app.ts";
 import { callbackEnabled, type OptPlatform } from "../domain/callbacks.ts";
@@ -74,7 +74,10 @@ export class SnsContext {
     if (asked.length === 0 || !this.callbackOn(command)) return new Map();
     const settings = await appCallbackSettings(this.env, this.sdkAppId);
     if (!callbackEnabled(settings, command)) return new Map();
-    return askPerItem({ sdkAppId: this.sdkAppId, settings, command, fields, eventTime: Date.now(), platform: this.origin.platform, clientIp: this.origin.clientIp }, asked);
+    return askPerItem(
+      { sdkAppId: this.sdkAppId, settings, command, fields, eventTime: Date.now(), platform: this.origin.platform, clientIp: this.origin.clientIp, count: countIn(this.env, this.sdkAppId) },
+      asked,
+    );
   }
 
   /**

@@ -50,10 +50,21 @@ export async function existingAccounts(db: D1Database, sdkAppId: number, userIds
 
 export async function findAccount(db: D1Database, sdkAppId: number, userId: string): Promise<Account | null> {
   const row = await db
-    .prepare("SELECT user_id, created_at FROM accounts WHERE sdkappid = ? AND user_id = ?")
+    .prepare("SELECT user_id, created_at, c2c_mute_until, group_mute_until FROM accounts WHERE sdkappid = ? AND user_id = ?")
     .bind(sdkAppId, userId)
-    .first<{ user_id: string; created_at: number }>();
-  return row ? { userId: row.user_id, createdAt: row.created_at } : null;
+    .first<{ user_id: string; created_at: number; c2c_mute_until: number; group_mute_until: number }>();
+  return row ? { userId: row.user_id, createdAt: row.created_at, c2cMuteUntil: row.c2c_mute_until, groupMuteUntil: row.group_mute_until } : null;
+}
+
+/** Sets an account's global mute; false when there is no such account. */
+export async function setGlobalMute(db: D1Database, sdkAppId: number, userId: string, mute: { c2cUntil?: number; groupUntil?: number }): Promise<boolean> {
+  const result = await db
+    .prepare(
+      "UPDATE accounts SET c2c_mute_until = COALESCE(?3, c2c_mute_until), group_mute_until = COALESCE(?4, group_mute_until) WHERE sdkappid = ?1 AND user_id = ?2",
+    )
+    .bind(sdkAppId, userId, mute.c2cUntil ?? null, mute.groupUntil ?? null)
+    .run();
+  return result.meta.changes > 0;
 }
 
 /**

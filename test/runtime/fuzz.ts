@@ -124,7 +124,7 @@ export async function fuzzWorld(): Promise<FuzzWorld> {
       ids.map((userId) =>
         runInDurableObject(env.USER.get(env.USER.idFromName(`${app.sdkAppId}:${userId}`)), (_actor, state) => {
           const names = state.storage.sql
-            .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name")
+            .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' AND name <> 'stats' ORDER BY name")
             .toArray()
             .map((r) => r.name);
           return Object.fromEntries(names.map((n) => [n, sorted(state.storage.sql.exec(`SELECT * FROM "${n}"`).toArray())]));

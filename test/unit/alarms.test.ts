@@ -29,6 +29,13 @@ describe("one alarm, many jobs", () => {
     expect(storage.alarm).toBeNull();
   });
 
+  it("keeps the sooner time when two jobs arm at once", async () => {
+    const { storage, api } = makeStorage();
+    const scheduler = new AlarmScheduler(api, [], () => {});
+    await Promise.all([scheduler.armBy(1_000), scheduler.armBy(5_000)]);
+    expect(storage.alarm).toBe(1_000);
+  });
+
   it("only moves the alarm sooner", async () => {
     const { storage, api } = makeStorage(2_000);
     const scheduler = new AlarmScheduler(api, [], () => {});

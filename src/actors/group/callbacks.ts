@@ -12,6 +12,7 @@ import { GroupCallback, sendMsgFields, type CallbackOrigin } from "../../domain/
 import type { GroupProfile } from "../../domain/group.ts";
 import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import { logEvent } from "../../ops/log.ts";
+import type { Counts } from "../../domain/stats.ts";
 import type { GroupCaller } from "./host.ts";
 
 /** The one line of after-callbacks of a group. */
@@ -38,6 +39,9 @@ export function refuseOn(decision: { kind: string; code?: number; info?: string 
 }
 
 export class GroupCallbacks extends AfterCallbackQueue {
+  /** Counts each before-callback's attempt in the group's statistics. */
+  private readonly counter = (counts: Counts) => this.host.count?.(counts);
+
   /**
    * Asks a before-callback when the app sends it (null when it does not) and reads the answer
    * with `read` (`fields` are built only then); a failure (timeout, error, an answer `read` does not take) decides as the app chose.
@@ -52,7 +56,7 @@ export class GroupCallbacks extends AfterCallbackQueue {
     const callbacks = settings.callbacks;
     if (!callbackEnabled(callbacks, command)) return null;
     const origin = originOf(caller);
-    const result = await sendCallback({ sdkAppId: this.host.sdkAppId, settings: callbacks, command, fields: await fields(), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp });
+    const result = await sendCallback({ sdkAppId: this.host.sdkAppId, settings: callbacks, command, fields: await fields(), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp, count: this.counter });
     if (!result.ok) return decisionOnFailure(callbacks, result.reason);
     const answer = read(result.answer);
     if ("decision" in answer) return answer.decision;
@@ -80,7 +84,7 @@ export class GroupCallbacks extends AfterCallbackQueue {
     const command = GroupCallback.beforeSendMsg;
     const origin = originOf(caller);
     const decision = await askBefore(
-      { sdkAppId: this.host.sdkAppId, settings, command, fields: sendMsgFields(profile, { ...draft, from }, sendOperatorOf(caller, from)), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp },
+      { sdkAppId: this.host.sdkAppId, settings, command, fields: sendMsgFields(profile, { ...draft, from }, sendOperatorOf(caller, from)), eventTime: Date.now(), platform: origin.platform, clientIp: origin.clientIp, count: this.counter },
       "group",
     );
     if (decision.kind !== "allow" || (decision.body === undefined && decision.cloudCustomData === undefined)) return decision;

@@ -10,6 +10,7 @@ import type { Actor } from "../../domain/groupRules.ts";
 import type { Env } from "../../env.ts";
 import type { GroupCallbacks } from "./callbacks.ts";
 import type { GroupStore, StoredMember } from "./GroupStore.ts";
+import type { ActorStats } from "../stats.ts";
 
 /** Who asks: a user (a member or not), or the app's admin through REST. */
 export interface GroupCaller {
@@ -32,6 +33,8 @@ export interface GroupHost {
   readonly store: GroupStore;
   /** The group's after-callbacks, in order per group. */
   readonly callbacks: GroupCallbacks;
+  /** The group's statistics counts. */
+  readonly stats: ActorStats;
   transaction<T>(work: () => T): T;
   /** The group's profile; fails with 10010 when there is no such group. */
   profile(): GroupProfile;

@@ -260,6 +260,8 @@ export class GroupLive {
         this.sql("DELETE FROM live_recent WHERE seq <= ?", message.seq - keepLast);
       }
       if (afterSend) this.host.callbacks.after(appSettings, GroupCallback.afterSendMsg, caller, afterSendMsgFields(profile, message, undefined, sendOperatorOf(caller, message.from)));
+      // Down messages: the audience as the shards last reported it.
+      this.host.stats.count({ GroupUpMsgNum: 1, GroupDownMsgNum: this.audience() }, [{ marker: "sent", counts: { GroupSendMsgGroupNum: 1 } }]);
       return message.seq;
     });
     if (afterSend) this.host.callbacks.deliverSoon();

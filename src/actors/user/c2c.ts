@@ -24,6 +24,8 @@ import {
 } from "../../domain/callbacks.ts";
 import { askBefore } from "../../callbacks/send.ts";
 import { logEvent } from "../../ops/log.ts";
+import { checkC2CMute, checkDirtyWords } from "../../domain/moderation.ts";
+import type { Counts } from "../../domain/stats.ts";
 
 export interface SendResult {
   key: string;
@@ -141,12 +143,17 @@ export class C2CMessages {
     if (draft.needReadReceipt) message.needReadReceipt = true;
     const peer = this.host.peer(draft.to);
     const settings = await this.host.settings();
+    checkC2CMute(this.host.globalMute(), time);
+    checkDirtyWords(settings.dirtyWords, message.body);
 
     if (!draft.forbidBeforeCallback && callbackEnabled(settings.callbacks, beforeSendCommand)) {
       const decision = await this.askBeforeSend(settings.callbacks, message, draft, now);
       if (decision.kind === "refuse") throw new ImError(decision.code, decision.info);
       // Dropped: the sender is told of success and nobody, the sender's other devices included, receives it.
-      if (decision.kind === "drop") return resultOf({ ...message, seq: 0 });
+      if (decision.kind === "drop") {
+        this.countSent(false);
+        return resultOf({ ...message, seq: 0 });
+      }
       if (decision.body) message.body = decision.body;
       if (decision.cloudCustomData !== undefined) message.cloudCustomData = decision.cloudCustomData;
     }
@@ -169,6 +176,7 @@ export class C2CMessages {
     if (onlineOnly) {
       const pushed = delivered(await peer.actor.pushOnline(message, relation, afterSend));
       if (draft.syncToSender !== false) this.host.push({ kind: "message", seq: 0, message: this.view(message, draft.to, true) });
+      this.countSent(true);
       return this.afterSend(afterSend, () => queueAfterSend(message, pushed.unread ?? 0), resultOf({ ...message, seq: 0 }));
     }
     const received = delivered(
@@ -177,10 +185,26 @@ export class C2CMessages {
     // A retry whose first attempt reached the recipient (and not, before a crash, this store)
     // takes the first attempt's key and time, so both sides hold the same message once.
     const canonical = { ...message, key: received.key, time: received.time, msgSeq: received.msgSeq };
-    if (draft.syncToSender === false) return this.afterSend(afterSend, () => queueAfterSend(canonical, received.unread ?? 0), resultOf({ ...canonical, seq: 0 }));
-    // The after-callback commits with the sender's copy: an answered send's callback is never lost.
-    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now, () => queueAfterSend(canonical, received.unread ?? 0));
+    if (draft.syncToSender === false) {
+      this.countSent(true);
+      return this.afterSend(afterSend, () => queueAfterSend(canonical, received.unread ?? 0), resultOf({ ...canonical, seq: 0 }));
+    }
+    // The after-callback and the counts commit with the sender's copy: an answered send's callback is never lost.
+    const stored = this.storeMessage(canonical, draft.to, true, { unread: false, lastMessage: !draft.noLastMessage, push: true }, now, () => {
+      queueAfterSend(canonical, received.unread ?? 0);
+      this.countSent(true);
+    });
     return this.afterSend(afterSend, () => undefined, resultOf(stored));
+  }
+
+  /** Statistics of a send: one row written in this actor, whatever the number of fields. */
+  private countSent(delivered: boolean): void {
+    const counts: Counts = delivered ? { C2CUpMsgNum: 1, C2CDownMsgNum: 1 } : { C2CUpMsgNum: 1 };
+    this.host.stats.count(counts, [
+      { marker: "c2cSend", counts: { C2CSendMsgUserNum: 1 } },
+      { marker: "send", counts: { SendMsgUserNum: 1 } },
+      { marker: "active", counts: { ActiveUserNum: 1 } },
+    ]);
   }
 
   /** Queues the after-send callback (when not already queued with the copy) and delivers it after the answer. */
@@ -198,6 +222,7 @@ export class C2CMessages {
         sdkAppId: this.host.me.sdkAppId,
         settings,
         command: beforeSendCommand,
+        count: (counts) => this.host.stats.count(counts),
         eventTime: now,
         platform: optPlatform(draft.platform),
         clientIp: draft.clientIp,

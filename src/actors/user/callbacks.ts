@@ -7,6 +7,7 @@ import type { AppSettings } from "../../domain/app.ts";
 import { AfterCallbackQueue } from "../../callbacks/afterQueue.ts";
 import type { UserRef } from "../refs.ts";
 import type { StateChange } from "./sessions.ts";
+import type { Counts } from "../../domain/stats.ts";
 
 const stateChangeCommand = "State.StateChange";
 
@@ -16,6 +17,8 @@ export interface CallbacksHost {
   settings(): Promise<AppSettings>;
   /** Make sure the alarm fires by `at`. */
   wakeBy(at: number): Promise<void>;
+  /** The user's statistics. */
+  count(counts: Counts): void;
 }
 
 export class UserCallbacks extends AfterCallbackQueue {
@@ -23,7 +26,7 @@ export class UserCallbacks extends AfterCallbackQueue {
   private readonly settingsOf: () => Promise<AppSettings>;
 
   constructor(host: CallbacksHost) {
-    super({ ctx: host.ctx, sdkAppId: host.me.sdkAppId, settings: () => host.settings(), wakeBy: (at) => host.wakeBy(at) });
+    super({ ctx: host.ctx, sdkAppId: host.me.sdkAppId, settings: () => host.settings(), wakeBy: (at) => host.wakeBy(at), count: (counts) => host.count(counts) });
     this.me = host.me;
     this.settingsOf = () => host.settings();
   }

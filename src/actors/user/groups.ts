@@ -12,12 +12,36 @@ import { keepsUnreadCounts } from "../../domain/groupRules.ts";
 import type { GroupType } from "../../domain/group.ts";
 import { GroupDirectory } from "../../store/groups.ts";
 import type { UserHost } from "./host.ts";
+import { ErrorCode, unwrap } from "../../domain/errors.ts";
+import type { GroupMessageDraft, GroupSendResult } from "../../domain/groupMessage.ts";
+import { checkGroupMute } from "../../domain/moderation.ts";
+import { groupNamed } from "../group/entry.ts";
+import type { GroupCaller } from "../group/host.ts";
 
 export class GroupConversations {
   private readonly host: UserHost;
 
   constructor(host: UserHost) {
     this.host = host;
+  }
+
+  /**
+   * Sends to a group as this user, from its devices or through REST naming it: a globally muted
+   * user is refused here (10017) with what this actor already holds, and a sender is counted once
+   * a day (the group counts the messages).
+   */
+  async send(groupId: string, caller: GroupCaller, draft: GroupMessageDraft): Promise<GroupSendResult> {
+    await this.host.requireAccount(ErrorCode.fromAccountInvalid);
+    checkGroupMute(this.host.globalMute(), Math.floor(Date.now() / 1000));
+    const sent = unwrap(await groupNamed(this.host.env, this.host.me.sdkAppId, groupId).sendMessage(caller, draft));
+    if (!sent.dropReason) {
+      this.host.stats.count({}, [
+        { marker: "groupSend", counts: { GroupSendMsgUserNum: 1 } },
+        { marker: "send", counts: { SendMsgUserNum: 1 } },
+        { marker: "active", counts: { ActiveUserNum: 1 } },
+      ]);
+    }
+    return sent;
   }
 
   /** The user's group conversations (deleted ones aside until a newer message), unsorted. */

@@ -10,6 +10,8 @@ import type { UserActor } from "../UserActor.ts";
 import type { UserRef } from "../refs.ts";
 import type { UserStore } from "./UserStore.ts";
 import type { UserCallbacks } from "./callbacks.ts";
+import type { ActorStats } from "../stats.ts";
+import type { GlobalMute } from "../../domain/moderation.ts";
 
 export interface UserHost {
   readonly env: Env;
@@ -25,10 +27,14 @@ export interface UserHost {
   settings(): Promise<AppSettings>;
   /** Fails with `code` unless the account exists (checked once per wake). */
   requireAccount(code?: number): Promise<void>;
+  /** The user's global mute, known once `requireAccount` has run (none for an app admin without an account). */
+  globalMute(): GlobalMute | undefined;
   /** Another user of this app, and that user's actor. */
   peer(userId: string): { ref: UserRef; actor: DurableObjectStub<UserActor> };
   /** The user's after-callbacks, queued with the action and delivered after it. */
   readonly callbacks: UserCallbacks;
+  /** The user's statistics counts, written with the action's own writes. */
+  readonly stats: ActorStats;
   /** After a write: make sure retention will look at this history. */
   historyWritten(): void;
 }

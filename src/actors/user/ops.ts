@@ -166,7 +166,7 @@ export const userOps: { [K in Exclude<OpName, "login">]: Handler<K> } = {
   setMessageRemindType: (c, d) => group(c, d.groupID, (g, caller) => g.modifyMember(caller, c.me.userId, { msgFlag: d.messageRemindType })),
   sendGroupMessage: (c, d) => {
     const { groupID, topicID, ...draft } = d;
-    return group(c, groupID, (g, caller) => g.sendMessage(caller, { ...draft, ...inTopic(topicID) }));
+    return capture(async () => unwrap(await c.actor.sendGroupMessage(groupID, await c.groupCaller(), { ...draft, ...inTopic(topicID) })));
   },
   getGroupMessageList: (c, d) =>
     group(c, d.groupID, async (g, caller) =>

@@ -183,6 +183,11 @@ export class UserSessions {
     return devices;
   }
 
+  /** Whether a device other than `except` is logged in and has not logged out. */
+  anyDeviceOnline(except?: WebSocket): boolean {
+    return this.loggedIn().some((s) => s.ws !== except && !s.attachment.ended);
+  }
+
   onlineStatus(): { status: "Online" | "PushOnline" | "Offline"; devices: { platform: Platform; status: "Online" | "PushOnline" }[] } {
     const now = Date.now();
     const devices = this.loggedIn().map(({ ws, attachment }) => {
