@@ -5,7 +5,7 @@ import { groupAttrCommands } from "./group_attr_commands.ts";
 import { groupOpenHttpSvc } from "./group_open_http_svc.ts";
 import { groupOpenAttrHttpSvc } from "./group_open_attr_http_svc.ts";
 import { imOpenLoginSvc } from "./im_open_login_svc.ts";
-import { groupOpenAvchatroomHttpSvc, liveGroupCommands } from "./live_commands.ts";
+import { groupOpenAvchatroomHttpSvc, liveAdminCommands, liveGroupCommands } from "./live_commands.ts";
 import { millionGroupOpenHttpSvc } from "./million_group_open_http_svc.ts";
 import { openim } from "./openim.ts";
 import { profile } from "./profile.ts";
@@ -22,7 +22,7 @@ const services: Record<string, Record<string, Command>> = {
   sns,
   group_open_attr_http_svc: groupOpenAttrHttpSvc,
   million_group_open_http_svc: millionGroupOpenHttpSvc,
-  edgeim_admin_svc: edgeimAdminSvc,
+  edgeim_admin_svc: { ...edgeimAdminSvc, ...liveAdminCommands },
 };
 
 /** Every command, by service (what the property-based tests fuzz). */

@@ -3,14 +3,16 @@
  * unban_group_member, get_group_ban_member, get_online_member_num,
  * send_broadcast_msg (its table takes them from `liveGroupCommands`);
  * group_open_avchatroom_http_svc: get_members, check_members, modify_admin,
- * get_admin_list. Each calls one method of the room's GroupActor (`group/live.ts`).
+ * get_admin_list; and edge-im's own edgeim_admin_svc/set_live_settings and
+ * get_live_settings. Each room command calls one method of the room's GroupActor (`group/live.ts`).
  */
 import { z } from "zod";
 import type { GroupCaller } from "../actors/group/host.ts";
 import { UserId } from "../domain/account.ts";
-import { unwrap } from "../domain/errors.ts";
+import { ErrorCode, ImError, unwrap } from "../domain/errors.ts";
 import { GroupErrorCode, groupError } from "../domain/group.ts";
-import { maxLiveAdmins } from "../domain/liveRoom.ts";
+import { LiveSettings, maxLiveAdmins } from "../domain/liveRoom.ts";
+import { appActor } from "../actors/refs.ts";
 import { MsgBody, MsgRandom } from "../domain/message.ts";
 import { optional } from "../domain/wire.ts";
 import { GroupDirectory } from "../store/groups.ts";
@@ -142,4 +144,61 @@ export const groupOpenAvchatroomHttpSvc = {
   check_members: checkMembers,
   modify_admin: modifyAdmin,
   get_admin_list: getAdminList,
+};
+
+// ---------------------------------------------------------------------------------------------
+// edgeim_admin_svc: the app's live-room settings (edge-im's own extension, admin only)
+
+function describeLive(live: LiveSettings): Record<string, number> {
+  return {
+    ShardSize: live.shardSize,
+    DirectFanout: live.directFanout,
+    TipsUpTo: live.tipsUpTo,
+    UnackedLimit: live.unackedLimit,
+    ShardDeliveriesPerSecond: live.shardDeliveriesPerSecond,
+    MaxBans: live.maxBans,
+  };
+}
+
+export const setLiveSettings = command({
+  body: z.object({
+    ShardSize: optional(z.number().int()),
+    DirectFanout: optional(z.number().int()),
+    TipsUpTo: optional(z.number().int()),
+    UnackedLimit: optional(z.number().int()),
+    ShardDeliveriesPerSecond: optional(z.number().int()),
+    MaxBans: optional(z.number().int()),
+  }),
+  paramErrorCode: ErrorCode.jsonParse,
+  async handle({ env, app }, body) {
+    const changed = LiveSettings.safeParse({
+      ...app.settings.live,
+      ...(body.ShardSize !== undefined ? { shardSize: body.ShardSize } : {}),
+      ...(body.DirectFanout !== undefined ? { directFanout: body.DirectFanout } : {}),
+      ...(body.TipsUpTo !== undefined ? { tipsUpTo: body.TipsUpTo } : {}),
+      ...(body.UnackedLimit !== undefined ? { unackedLimit: body.UnackedLimit } : {}),
+      ...(body.ShardDeliveriesPerSecond !== undefined ? { shardDeliveriesPerSecond: body.ShardDeliveriesPerSecond } : {}),
+      ...(body.MaxBans !== undefined ? { maxBans: body.MaxBans } : {}),
+    });
+    if (!changed.success) {
+      const issue = changed.error.issues[0]!;
+      throw new ImError(ErrorCode.jsonParse, `${issue.path.join(".")}: ${issue.message}`);
+    }
+    const view = await appActor(env, app.sdkAppId).configure(app.sdkAppId, { settings: { live: changed.data } });
+    return describeLive(view.settings.live);
+  },
+});
+
+export const getLiveSettings = command({
+  body: z.object({}),
+  paramErrorCode: ErrorCode.jsonParse,
+  async handle({ app }) {
+    return describeLive(app.settings.live);
+  },
+});
+
+/** Live rooms' settings reach rooms and shards within a minute (their cached app), and new rooms at once. */
+export const liveAdminCommands = {
+  set_live_settings: setLiveSettings,
+  get_live_settings: getLiveSettings,
 };
