@@ -53,6 +53,8 @@ export const LiveCloseCode = { slowConsumer: 4009, dismissed: 4010, banned: 4011
 
 /** Recent MsgSeqs sent here, to count what a connection has not acked. */
 const recentKept = 20_000;
+/** How old the room's count may be when a viewer asks for it (docs/PROTOCOL.md: "at most a few seconds old"). */
+const onlineCountFreshMs = 3_000;
 /** Items waiting for one relay target that falls behind, before the lowest priorities go. */
 const maxRelayBacklog = 2_000;
 
@@ -71,6 +73,9 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   /** A shard that wakes reports once at its next alarm: the coordinator may have missed a change before it slept. */
   private countDirty = true;
   private memberCount = 0;
+  /** When `memberCount` was last heard from the coordinator, and the ask under way, if any. */
+  private memberCountAt = 0;
+  private countAsked?: Promise<number>;
   /** Messages this shard dropped by priority because it fell behind, since it woke. */
   private readonly dropped: Record<MsgPriority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
 
@@ -271,7 +276,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
         return room.liveSend({ userId, appAdmin: false }, draft, "shard");
       }
       case "getGroupOnlineMemberCount":
-        return { ok: true, value: { memberCount: Math.max(this.memberCount, this.viewers()) } };
+        return { ok: true, value: { memberCount: await this.roomCount() } };
       case "quitGroup": {
         const outcome = await room.quit({ userId, appAdmin: false });
         if (outcome.ok) queueMicrotask(() => closeSocket(ws, CloseCode.loggedOut, "left the room"));
@@ -298,6 +303,28 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     return new Set(this.loggedIn().map((s) => s.attachment.userId)).size;
   }
 
+  /**
+   * The room's count as the coordinator last said, asked again once it is older than a few seconds:
+   * a shard whose own count does not change hears nothing from its reports. One ask at a time, so
+   * a shard's viewers polling the count cost the coordinator at most one call per interval.
+   */
+  private async roomCount(): Promise<number> {
+    if (Date.now() - this.memberCountAt > onlineCountFreshMs) {
+      this.countAsked ??= groupActor(this.env, this.name)
+        .onlineCount()
+        .then((answer) => {
+          if (answer.ok) {
+            this.memberCount = answer.value;
+            this.memberCountAt = Date.now();
+          }
+          return this.memberCount;
+        })
+        .finally(() => (this.countAsked = undefined));
+      await this.countAsked.catch(() => undefined);
+    }
+    return Math.max(this.memberCount, this.viewers());
+  }
+
   /** The count is reported at most once a second while it changes, so a burst of joins is one call. */
   private async countChanged(): Promise<void> {
     this.countDirty = true;
@@ -311,6 +338,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     const answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers);
     if (answer.ok) {
       this.memberCount = answer.value.memberCount;
+      this.memberCountAt = Date.now();
       if (answer.value.retire && this.viewers() === 0) this.forget();
     }
     return this.countDirty ? Date.now() + shardReportIntervalMs : null;
