@@ -13,7 +13,8 @@
  *   latency      --messages (50) messages sent one at a time by the room's owner over /v1/connect:
  *                the time until the last viewer has each (p50, p99, max), and until the first
  *   sustained    --sustained-rate (10) messages/s for --sustained-seconds (10): deliveries/s
- *                (receipts / (last receipt − first send)), lost and duplicate receipts
+ *                (receipts / (last receipt − first send)), receipts still missing --drain-seconds
+ *                (60) after the last send, duplicates, and what the shards dropped by priority
  *   memory       the server processes' resident memory (from /proc) before the ramp and with every
  *                viewer connected, divided by the viewers; edge-im's includes each viewer's user
  *                actor, woken by its join
@@ -290,6 +291,15 @@ function bareRoom(server: RunningServer): Room {
   };
 }
 
+/** How long a phase waits, after its last send, for receipts still on their way. */
+const drainMs = option("drain-seconds", 60) * 1000;
+
+function shardDrops(before: LiveUsage, after: LiveUsage): Record<Priority, number> {
+  const dropped: Record<Priority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
+  for (const shard of after.shards) for (const p of priorities) dropped[p] += shard.dropped[p] - (before.shards[shard.shard]?.dropped[p] ?? 0);
+  return dropped;
+}
+
 let nextBase = 1_000_000;
 
 /** A phase's receipts: the listeners of every viewer point here while it runs. */
@@ -299,10 +309,16 @@ function newReceipts(messages: number): Receipts {
   return receipts;
 }
 
+/** Viewer sockets the server closed during the phases (a slow consumer's 4009, say); none is expected. */
+let closedViewers = 0;
+let closing = false;
+
 /** Joins every viewer, `rampWidth` at a time: joins/s overall and the slowest second. */
 async function ramp(room: Room, current: { receipts?: Receipts }): Promise<{ sockets: Socket[]; seconds: number; joinsPerSec: number; perSecond: number[] }> {
   const sockets: Socket[] = new Array(viewerCount);
   const perSecond: number[] = [];
+  closedViewers = 0;
+  closing = false;
   let joined = 0;
   let lastJoined = 0;
   const started = performance.now();
@@ -317,6 +333,9 @@ async function ramp(room: Room, current: { receipts?: Receipts }): Promise<{ soc
       rampWidth,
       async (i) => {
         sockets[i] = await room.join(i, (message) => current.receipts?.receive(i, message));
+        sockets[i].ws.addEventListener("close", (e) => {
+          if (!closing) closedViewers++, console.log(`${room.label}: viewer ${i} closed by the server: ${e.code} ${e.reason}`);
+        });
         joined++;
       },
     );
@@ -383,27 +402,37 @@ async function stream(room: Room, senders: Socket[], current: { receipts?: Recei
     );
   }
   await Promise.all(answers);
+  const sentSeconds = (performance.now() - started) / 1000;
   const expected = admitted.filter(Boolean).length * viewerCount;
-  const drainUntil = performance.now() + 20_000;
+  const drainUntil = performance.now() + drainMs;
   while (receipts.total < expected && performance.now() < drainUntil) await sleep(50);
   await sleep(300);
-  return { count, receipts, refused, admitted, expected, started };
+  return { count, receipts, refused, admitted, expected, started, sentSeconds };
 }
 
 async function sustained(room: Room, senders: Socket[], current: { receipts?: Receipts }) {
+  const before = await room.usage?.();
   const run = await stream(room, senders, current, sustainedRate, sustainedSeconds, () => "Normal");
+  const after = await room.usage?.();
   const delivered = run.receipts.total;
   const figures = {
     rate: sustainedRate,
     seconds: sustainedSeconds,
     sent: run.count,
+    achievedRatePerSec: round(run.count / run.sentSeconds),
     admitted: run.admitted.filter(Boolean).length,
     deliveries: delivered,
     deliveriesPerSec: round(delivered / ((run.receipts.lastReceipt - run.started) / 1000)),
-    lost: run.expected - delivered,
+    drainedSeconds: round((run.receipts.lastReceipt - run.started) / 1000),
+    missing: run.expected - delivered,
+    droppedByShards: before && after ? shardDrops(before, after) : null,
     duplicates: run.receipts.duplicates,
   };
-  console.log(`${room.label}: ${figures.rate} messages/s for ${figures.seconds} s to ${viewerCount} viewers: ${figures.deliveriesPerSec} deliveries/s, lost ${figures.lost}, duplicates ${figures.duplicates}`);
+  console.log(
+    `${room.label}: ${figures.rate} messages/s for ${figures.seconds} s to ${viewerCount} viewers: ${figures.deliveriesPerSec} deliveries/s ` +
+      `(the last ${figures.drainedSeconds} s after the first send), missing ${figures.missing}, duplicates ${figures.duplicates}` +
+      (figures.droppedByShards ? `, dropped by the shards ${JSON.stringify(figures.droppedByShards)}` : ""),
+  );
   return figures;
 }
 
@@ -411,8 +440,7 @@ async function overload(room: Room, senders: Socket[], current: { receipts?: Rec
   const before = await room.usage!();
   const run = await stream(room, senders, current, overloadRate, overloadSeconds, (i) => priorities[i % priorities.length]!);
   const after = await room.usage!();
-  const shardDropped: Record<Priority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
-  for (const shard of after.shards) for (const p of priorities) shardDropped[p] += shard.dropped[p] - (before.shards[shard.shard]?.dropped[p] ?? 0);
+  const shardDropped = shardDrops(before, after);
   let highLost = 0;
   for (let i = 0; i < run.count; i++) if (run.receipts.priority[i] === "High") highLost += viewerCount - run.receipts.count[i]!;
   const figures = {
@@ -424,6 +452,7 @@ async function overload(room: Room, senders: Socket[], current: { receipts?: Rec
     droppedByShards: shardDropped,
     highLost,
     deliveries: run.receipts.total,
+    missing: run.expected - run.receipts.total,
   };
   console.log(
     `${room.label}: overload ${overloadRate}/s: the room refused ${JSON.stringify(run.refused)}, the shards dropped ${JSON.stringify(shardDropped)}; ` +
@@ -454,8 +483,9 @@ async function bareRun() {
       memory: { rssBeforeMb: round(rssBefore), rssAfterMb: round(rssAfter), kbPerSocket: round(((rssAfter - rssBefore) * 1024) / viewerCount) },
     };
     console.log(`bare: server memory ${figures.memory.rssBeforeMb} MB → ${figures.memory.rssAfterMb} MB: ${figures.memory.kbPerSocket} KB per socket`);
+    closing = true;
     for (const s of [...joined.sockets, ...senders]) s?.close();
-    return figures;
+    return { ...figures, closedViewers };
   } finally {
     await server.stop();
   }
@@ -523,8 +553,9 @@ async function liveRun() {
       perMessage,
     };
     console.log(`edge-im: server memory ${figures.memory.rssBeforeMb} MB → ${figures.memory.rssAfterMb} MB: ${figures.memory.kbPerSocket} KB per viewer`);
+    closing = true;
     for (const s of [...joined.sockets, ...senders]) s?.close();
-    return figures;
+    return { ...figures, closedViewers };
   } finally {
     if (process.env.BENCH_SERVER_LOG) writeFileSync(process.env.BENCH_SERVER_LOG, server.output());
     await server.stop();
