@@ -52,7 +52,8 @@ describe("live rooms through the SDK", () => {
   beforeAll(async () => {
     server = await startServer({ persistTo: freshStateDir() });
     expect((await rest(server, "im_open_login_svc/multiaccount_import", { Accounts: [owner, ...userIDs] })).ErrorCode).toBe(0);
-    expect(await rest(server, "edgeim_admin_svc/set_live_settings", { ShardSize: 2 })).toMatchObject({ ErrorCode: 0, ShardSize: 2 });
+    // A connection more than 24 messages behind its acks is cut off (4009): the SDK must ack every 16.
+    expect(await rest(server, "edgeim_admin_svc/set_live_settings", { ShardSize: 2, UnackedLimit: 24 })).toMatchObject({ ErrorCode: 0, ShardSize: 2, UnackedLimit: 24 });
     expect((await rest(server, "group_open_http_svc/create_group", { Type: "AVChatRoom", Name: "launch", GroupId: groupId, Owner_Account: owner })).ErrorCode).toBe(0);
   });
   afterAll(async () => {
@@ -119,11 +120,42 @@ describe("live rooms through the SDK", () => {
     expect(texts(dropped).filter((t) => t === "after the drop")).toHaveLength(1);
   });
 
+  it("acks as it reads, so a long stream reaches every viewer in full on the same connection", async () => {
+    const sockets = viewers.map((v) => internals(v.chat).live.rooms.get(groupId)!.connection.ws);
+    const before = viewers.map((v) => texts(v).length);
+    const words = Array.from({ length: 60 }, (_, i) => `burst ${i}`);
+    // Within the room's rate (40/s), so none is dropped.
+    for (const [i, word] of words.entries()) {
+      expect((await backend(word)).ErrorCode).toBe(0);
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1_000));
+    }
+    for (const [n, viewer] of viewers.entries()) {
+      await pollUntil(() => texts(viewer).length >= before[n]! + words.length, `${viewer.userID}'s burst`, 20_000);
+      expect(texts(viewer).slice(before[n])).toEqual(words);
+    }
+    expect(viewers.map((v) => internals(v.chat).live.rooms.get(groupId)!.connection.ws)).toEqual(sockets);
+  });
+
+  it("tells a banned viewer with the ban's tip and a notice, and stops its stream", async () => {
+    const banned = viewers[5]!;
+    expect((await rest(server, "group_open_http_svc/ban_group_member", { GroupId: groupId, Members_Account: [banned.userID], Duration: 600 })).ErrorCode).toBe(0);
+    const tip = await pollUntil(() => banned.received.find((m) => m.type === TYPES.MSG_GRP_TIP && m.payload.operationType === TYPES.GRP_TIP_BAN_AVCHATROOM_MEMBER), "the ban's tip", 10_000);
+    expect(tip).toMatchObject({ conversationID: `GROUP${groupId}`, payload: { userIDList: [banned.userID] } });
+    const notice = await pollUntil(() => banned.received.find((m) => m.type === TYPES.MSG_GRP_SYS_NOTICE), "the notice", 10_000);
+    expect(notice).toMatchObject({ conversationID: TYPES.CONV_SYSTEM, payload: { operationType: 4, groupProfile: { groupID: groupId, name: "launch" } } });
+    await expect(banned.chat.getGroupOnlineMemberCount(groupId)).rejects.toMatchObject({ code: 10007 });
+    await expect(banned.chat.joinGroup({ groupID: groupId })).rejects.toMatchObject({ code: 10007 });
+    // The others saw the tip too.
+    await pollUntil(() => viewers[0]!.received.some((m) => m.type === TYPES.MSG_GRP_TIP && m.payload.operationType === TYPES.GRP_TIP_BAN_AVCHATROOM_MEMBER), "the tip at another viewer", 10_000);
+    expect((await rest(server, "group_open_http_svc/unban_group_member", { GroupId: groupId, Members_Account: [banned.userID] })).ErrorCode).toBe(0);
+  });
+
   it("stops the stream and the count when a viewer quits", async () => {
     const leaving = viewers[6]!;
     await leaving.chat.quitGroup(groupId);
     await expect(leaving.chat.getGroupOnlineMemberCount(groupId)).rejects.toMatchObject({ code: 10007 });
-    await pollUntil(async () => (await viewers[0]!.chat.getGroupOnlineMemberCount(groupId)).data.memberCount === userIDs.length - 1, "6 online", 10_000);
+    // Viewer 5 was banned, viewer 6 quits.
+    await pollUntil(async () => (await viewers[0]!.chat.getGroupOnlineMemberCount(groupId)).data.memberCount === userIDs.length - 2, "5 online", 10_000);
     expect((await backend("after the quit")).ErrorCode).toBe(0);
     await pollUntil(() => texts(viewers[0]!).includes("after the quit"), "the comment after the quit", 15_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -146,8 +178,8 @@ describe("live rooms through the SDK", () => {
     await page.fill("#join-id", groupId);
     await page.click("#join-group button");
     await page.waitForSelector(`#conversations li[data-group="${groupId}"]:has-text("📺")`);
-    // Six viewers watched already; the page's user makes seven.
-    await expect.poll(() => page.textContent("#online"), { timeout: 15_000 }).toBe(`● ${userIDs.length} online`);
+    // Five viewers watched already; the page's user makes six.
+    await expect.poll(() => page.textContent("#online"), { timeout: 15_000 }).toBe(`● ${userIDs.length - 1} online`);
 
     expect((await backend("hello from the stage")).ErrorCode).toBe(0);
     await page.waitForSelector(`#messages li.in:has-text("hello from the stage")`, { timeout: 15_000 });
