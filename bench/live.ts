@@ -294,10 +294,51 @@ function bareRoom(server: RunningServer): Room {
 /** How long a phase waits, after its last send, for receipts still on their way. */
 const drainMs = option("drain-seconds", 60) * 1000;
 
-function shardDrops(before: LiveUsage, after: LiveUsage): Record<Priority, number> {
-  const dropped: Record<Priority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
-  for (const shard of after.shards) for (const p of priorities) dropped[p] += shard.dropped[p] - (before.shards[shard.shard]?.dropped[p] ?? 0);
-  return dropped;
+/**
+ * What the shards dropped over a phase, by priority and per shard. A shard counts from its waking,
+ * and an idle shard hibernates and wakes counting from zero: so the meter reads every second and,
+ * where a count fell, adds the new one whole.
+ */
+class DropMeter {
+  readonly byPriority: Record<Priority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
+  /** Receipts the drops took: each dropped message times the sockets of its shard. */
+  receipts = 0;
+  private last?: LiveUsage;
+  private timer?: ReturnType<typeof setInterval>;
+  private polling: Promise<void> = Promise.resolve();
+  private readonly room: Room;
+
+  constructor(room: Room) {
+    this.room = room;
+  }
+
+  async start(): Promise<void> {
+    this.last = await this.room.usage!();
+    this.timer = setInterval(() => void this.poll(), 1000);
+  }
+
+  async stop(): Promise<this> {
+    clearInterval(this.timer);
+    await this.poll();
+    return this;
+  }
+
+  private poll(): Promise<void> {
+    this.polling = this.polling.then(async () => {
+      const now = await this.room.usage!();
+      for (const shard of now.shards) {
+        const before = this.last!.shards[shard.shard];
+        const restarted = before !== undefined && priorities.some((p) => shard.dropped[p] < before.dropped[p]);
+        for (const p of priorities) {
+          const added = restarted || !before ? shard.dropped[p] : shard.dropped[p] - before.dropped[p];
+          this.byPriority[p] += added;
+          this.receipts += added * shard.sockets;
+        }
+      }
+      this.last = now;
+    });
+    return this.polling;
+  }
 }
 
 let nextBase = 1_000_000;
@@ -411,9 +452,10 @@ async function stream(room: Room, senders: Socket[], current: { receipts?: Recei
 }
 
 async function sustained(room: Room, senders: Socket[], current: { receipts?: Receipts }) {
-  const before = await room.usage?.();
+  const meter = room.usage ? new DropMeter(room) : undefined;
+  await meter?.start();
   const run = await stream(room, senders, current, sustainedRate, sustainedSeconds, () => "Normal");
-  const after = await room.usage?.();
+  await meter?.stop();
   const delivered = run.receipts.total;
   const figures = {
     rate: sustainedRate,
@@ -425,22 +467,25 @@ async function sustained(room: Room, senders: Socket[], current: { receipts?: Re
     deliveriesPerSec: round(delivered / ((run.receipts.lastReceipt - run.started) / 1000)),
     drainedSeconds: round((run.receipts.lastReceipt - run.started) / 1000),
     missing: run.expected - delivered,
-    droppedByShards: before && after ? shardDrops(before, after) : null,
+    droppedByShards: meter ? meter.byPriority : null,
+    /** Missing receipts the shards' drops do not account for: lost. */
+    lost: run.expected - delivered - (meter?.receipts ?? 0),
     duplicates: run.receipts.duplicates,
   };
   console.log(
     `${room.label}: ${figures.rate} messages/s for ${figures.seconds} s to ${viewerCount} viewers: ${figures.deliveriesPerSec} deliveries/s ` +
       `(the last ${figures.drainedSeconds} s after the first send), missing ${figures.missing}, duplicates ${figures.duplicates}` +
-      (figures.droppedByShards ? `, dropped by the shards ${JSON.stringify(figures.droppedByShards)}` : ""),
+      (figures.droppedByShards ? `; messages dropped by the shards (behind their budget) ${JSON.stringify(figures.droppedByShards)}; lost beyond those ${figures.lost}` : ""),
   );
   return figures;
 }
 
 async function overload(room: Room, senders: Socket[], current: { receipts?: Receipts }) {
-  const before = await room.usage!();
+  const meter = new DropMeter(room);
+  await meter.start();
   const run = await stream(room, senders, current, overloadRate, overloadSeconds, (i) => priorities[i % priorities.length]!);
-  const after = await room.usage!();
-  const shardDropped = shardDrops(before, after);
+  await meter.stop();
+  const shardDropped = meter.byPriority;
   let highLost = 0;
   for (let i = 0; i < run.count; i++) if (run.receipts.priority[i] === "High") highLost += viewerCount - run.receipts.count[i]!;
   const figures = {
@@ -453,10 +498,11 @@ async function overload(room: Room, senders: Socket[], current: { receipts?: Rec
     highLost,
     deliveries: run.receipts.total,
     missing: run.expected - run.receipts.total,
+    lost: run.expected - run.receipts.total - meter.receipts,
   };
   console.log(
     `${room.label}: overload ${overloadRate}/s: the room refused ${JSON.stringify(run.refused)}, the shards dropped ${JSON.stringify(shardDropped)}; ` +
-      `High receipts missing: ${highLost}`,
+      `High receipts missing: ${highLost}; receipts lost beyond the drops: ${figures.lost}`,
   );
   return figures;
 }
