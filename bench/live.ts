@@ -270,9 +270,14 @@ function liveRoom(server: RunningServer, app: Required<DefaultAppConfig>, groupI
       return { dropped: answer.dropReason === "MsgFreqCtrl" };
     },
     async usage() {
-      const response = await fetch(`${server.base}/local/usage`, { method: "POST", body: JSON.stringify({ sdkAppId: app.sdkAppId, live: { groupId, shards } }) });
-      if (!response.ok) throw new Error(`/local/usage answered ${response.status}: ${await response.text()}`);
-      return ((await response.json()) as { live: LiveUsage }).live;
+      // Under load a read can fail (the runtime drops a call now and then): try again.
+      for (let attempt = 1; ; attempt++) {
+        const response = await fetch(`${server.base}/local/usage`, { method: "POST", body: JSON.stringify({ sdkAppId: app.sdkAppId, live: { groupId, shards } }) });
+        if (response.ok) return ((await response.json()) as { live: LiveUsage }).live;
+        const problem = `/local/usage answered ${response.status}: ${await response.text()}`;
+        if (attempt >= 5) throw new Error(problem);
+        await sleep(500);
+      }
     },
   };
 }
