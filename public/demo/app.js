@@ -13,10 +13,16 @@ let groups = new Map();
 let conversations = [];
 /** Group tips are not in the history: the page keeps those it saw, per conversation. */
 const tips = new Map();
+/** Live rooms (AVChatRoom) this tab watches, by ID: their name. A live room is a comment stream, not a conversation. */
+const liveRooms = new Map();
+/** While a live room is open, its online count is asked for every few seconds. */
+let onlineTimer;
+const onlineRefreshMs = 3_000;
 
 const isGroup = (conversationID) => conversationID.startsWith(TYPES.CONV_GROUP);
 const idOf = (conversationID) => conversationID.slice(isGroup(conversationID) ? TYPES.CONV_GROUP.length : TYPES.CONV_C2C.length);
-const typeNames = { Private: "Work", Public: "Public", ChatRoom: "Meeting", Community: "Community" };
+const typeNames = { Private: "Work", Public: "Public", ChatRoom: "Meeting", Community: "Community", AVChatRoom: "Live room" };
+const isLive = (conversationID) => isGroup(conversationID) && liveRooms.has(idOf(conversationID));
 
 function tabId() {
   let id = sessionStorage.getItem("edge-im-tab");
@@ -65,9 +71,10 @@ function listen(chat) {
       else if (message.type === TYPES.MSG_GRP_TIP) {
         tips.set(message.conversationID, [...(tips.get(message.conversationID) ?? []), message]);
         if (message.conversationID === current) addTip(message);
-        if (message.payload.operationType !== TYPES.GRP_TIP_GRP_PROFILE_UPDATED && message.conversationID === current) void showMembers();
+        if (message.payload.operationType !== TYPES.GRP_TIP_GRP_PROFILE_UPDATED && message.conversationID === current && !isLive(current)) void showMembers();
       } else if (message.conversationID === current) addMessage(message);
     }
+    if (isLive(current)) return;
     if (document.visibilityState === "visible" && data.some((m) => m.conversationID === current && m.flow === "in" && m.type !== TYPES.MSG_GRP_TIP)) {
       void chat.setMessageRead({ conversationID: current });
     }
@@ -80,7 +87,7 @@ function listen(chat) {
 async function showGroups(list) {
   groups = new Map(list.map((g) => [g.groupID, g]));
   renderConversations();
-  if (isGroup(current) && !groups.has(idOf(current))) {
+  if (isGroup(current) && !groups.has(idOf(current)) && !isLive(current)) {
     $("group-panel").hidden = true;
     $("composer").hidden = true;
     $("peer-title").textContent = `${$("peer-title").textContent} (you are not a member)`;
@@ -90,7 +97,9 @@ async function showGroups(list) {
 /** Conversations, and groups without messages yet below them. */
 function renderConversations() {
   const listed = new Set(conversations.map((c) => c.conversationID));
-  const quiet = [...groups.values()].filter((g) => !listed.has(`GROUP${g.groupID}`)).map((g) => ({ conversationID: `GROUP${g.groupID}`, unreadCount: 0, lastMessage: null, isPinned: false }));
+  const quiet = [...groups.keys(), ...liveRooms.keys()]
+    .filter((groupID, i, all) => !listed.has(`GROUP${groupID}`) && all.indexOf(groupID) === i)
+    .map((groupID) => ({ conversationID: `GROUP${groupID}`, unreadCount: 0, lastMessage: null, isPinned: false }));
   $("conversations").replaceChildren(...[...conversations, ...quiet].map(conversationItem));
 }
 
@@ -125,6 +134,7 @@ function conversationItem(c) {
 function titleOf(conversationID, c) {
   if (!isGroup(conversationID)) return idOf(conversationID);
   const group = groups.get(idOf(conversationID));
+  if (isLive(conversationID)) return `📺 ${liveRooms.get(idOf(conversationID)) || idOf(conversationID)}`;
   const name = group?.name || c?.groupProfile?.name || idOf(conversationID);
   return `👥 ${name}`;
 }
@@ -153,8 +163,10 @@ $("join-group").addEventListener("submit", async (e) => {
   e.preventDefault();
   const groupID = $("join-id").value.trim();
   try {
-    const { status: joined } = (await chat.joinGroup({ groupID, applyMessage: `${me} would like to join` })).data;
+    const { status: joined, group } = (await chat.joinGroup({ groupID, applyMessage: `${me} would like to join` })).data;
     $("join-id").value = "";
+    const room = group ?? (joined === TYPES.JOIN_STATUS_ALREADY_IN_GROUP ? (await chat.searchGroupByID(groupID)).data.group : undefined);
+    if (room?.type === TYPES.GRP_AVCHATROOM) liveRooms.set(groupID, room.name);
     if (joined === TYPES.JOIN_STATUS_WAIT_APPROVAL) status(`Asked to join ${groupID}: waiting for an admin`);
     else {
       status(`Joined ${groupID}`);
@@ -177,7 +189,14 @@ async function open(conversationID) {
   $("group-id").textContent = isGroup(conversationID) ? idOf(conversationID) : "";
   $("composer").hidden = false;
   $("group-panel").hidden = !isGroup(conversationID);
+  const live = isLive(conversationID);
+  $("panel-title").textContent = live ? "Live room" : "Members";
+  $("members").hidden = live;
+  $("add-member").hidden = live;
+  showOnline();
   renderConversations();
+  // A live room keeps no history: its comments are those that arrive while it is open.
+  if (live) return;
   const { data } = await chat.getMessageList({ conversationID });
   if (current !== conversationID) return;
   // Tips are shown among the messages by time.
@@ -185,6 +204,25 @@ async function open(conversationID) {
   for (const item of items) (item.type === TYPES.MSG_GRP_TIP ? addTip : addMessage)(item);
   if (isGroup(conversationID)) await showMembers();
   await chat.setMessageRead({ conversationID });
+}
+
+/** The open live room's online count, refreshed every few seconds while it stays open. */
+function showOnline() {
+  clearInterval(onlineTimer);
+  $("online").hidden = !isLive(current);
+  if (!isLive(current)) return;
+  const groupID = idOf(current);
+  const refresh = async () => {
+    try {
+      const { memberCount } = (await chat.getGroupOnlineMemberCount(groupID)).data;
+      if (current === `GROUP${groupID}`) $("online").textContent = `● ${memberCount} online`;
+    } catch (error) {
+      if (current === `GROUP${groupID}`) $("online").textContent = `online: ${error.message}`;
+    }
+  };
+  $("online").textContent = "● …";
+  void refresh();
+  onlineTimer = setInterval(refresh, onlineRefreshMs);
 }
 
 async function showMembers() {
@@ -234,6 +272,12 @@ $("leave-group").addEventListener("click", async () => {
   try {
     await chat.quitGroup(groupID);
     status(`Left ${groupID}`);
+    if (liveRooms.delete(groupID)) {
+      $("composer").hidden = true;
+      $("group-panel").hidden = true;
+      showOnline();
+      renderConversations();
+    }
   } catch (error) {
     status(`Cannot leave: ${error.message}`);
   }
@@ -247,6 +291,8 @@ const tipTexts = {
   5: (p) => `${p.userIDList.join(", ")} is no longer an admin`,
   6: (p) => `${p.operatorID} changed the group: ${Object.keys(p.newGroupProfile ?? {}).join(", ")}`,
   7: (p) => (p.memberList ?? []).map((m) => `${m.userID} was ${m.muteTime > 0 ? `muted for ${m.muteTime} s` : "unmuted"}`).join("; "),
+  10: (p) => `${p.userIDList.join(", ")} was banned from the room`,
+  11: (p) => `${p.userIDList.join(", ")} may come back to the room`,
 };
 
 function addTip(message) {
@@ -261,7 +307,7 @@ const noticeTexts = {
   1: (p) => `${p.operatorID} asks to join ${p.groupProfile.name || p.groupProfile.groupID}${p.handleMessage ? `: “${p.handleMessage}”` : ""}`,
   2: (p) => `You may now chat in ${p.groupProfile.name || p.groupProfile.groupID}`,
   3: (p) => `Your request to join ${p.groupProfile.groupID} was refused`,
-  4: (p) => `${p.operatorID} removed you from ${p.groupProfile.name || p.groupProfile.groupID}`,
+  4: (p) => `${p.operatorID || "The room"} removed you from ${p.groupProfile.name || p.groupProfile.groupID}`,
   5: (p) => `${p.groupProfile.name || p.groupProfile.groupID} was dismissed`,
   7: (p) => `${p.operatorID} added you to ${p.groupProfile.name || p.groupProfile.groupID}`,
 };
@@ -271,6 +317,12 @@ function showNotice(message) {
   const p = message.payload;
   const text = noticeTexts[p.operationType]?.(p);
   if (!text) return;
+  // Removed from a live room, or the room dismissed: it no longer streams here.
+  if ((p.operationType === 4 || p.operationType === 5) && liveRooms.delete(p.groupProfile.groupID)) {
+    if (current === `GROUP${p.groupProfile.groupID}`) $("composer").hidden = true;
+    showOnline();
+    renderConversations();
+  }
   const li = document.createElement("li");
   li.textContent = text;
   if (p.operationType === 1) {

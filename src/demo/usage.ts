@@ -8,10 +8,14 @@
  * (an actor that was evicted and woke again counts from zero: a reader that
  * polls sees its counts fall). Like the web chat page's sign-in helper it answers only when
  * IM_DEMO is "true" (`npm run dev`); a deployed Worker answers 404.
+ *
+ * With `live: {groupId, shards}` it also answers `live`: the room's coordinator's drops by
+ * priority (its rate), and each of shards 0…shards−1: its entries, sockets, viewers and drops
+ * by priority (its broadcast budget), since it woke.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { appActor, fanoutHub, groupActor, userActor } from "../actors/refs.ts";
+import { appActor, fanoutHub, groupActor, liveShard, userActor } from "../actors/refs.ts";
 import { UserId } from "../domain/account.ts";
 import type { Env } from "../env.ts";
 
@@ -23,6 +27,7 @@ const UsageRequest = z.object({
   groups: z.array(z.string().min(1).max(64)).max(1000).default([]),
   hubs: z.boolean().default(false),
   each: z.boolean().default(false),
+  live: z.object({ groupId: z.string().min(1).max(64), shards: z.number().int().min(0).max(1000) }).optional(),
 });
 
 interface Counts {
@@ -56,5 +61,18 @@ usageDoor.post("/local/usage", async (c) => {
   const kinds = { users: sum(byUser), groups: sum(byGroup), hubs: sum(byHub) };
   const total = { ...sum([kinds.users, kinds.groups, kinds.hubs]), actors: users.length + groups.length + hubCount, ...kinds };
   const counts = (list: { frames: number; calls: number; rowsWritten?: number }[]) => list.map(({ frames, calls, rowsWritten }) => ({ frames, calls, rowsWritten: rowsWritten ?? 0 }));
-  return c.json(each ? { ...total, each: { users: counts(byUser), groups: counts(byGroup), hubs: counts(byHub) } } : total);
+  const live = body.data.live && (await liveUsage(c.env, sdkAppId, body.data.live.groupId, body.data.live.shards));
+  return c.json({ ...(each ? { ...total, each: { users: counts(byUser), groups: counts(byGroup), hubs: counts(byHub) } } : total), ...(live ? { live } : {}) });
 });
+
+async function liveUsage(env: Env, sdkAppId: number, groupId: string, shards: number) {
+  const room = await groupActor(env, { sdkAppId, groupId }).liveDropped();
+  const each = await Promise.all(
+    Array.from({ length: shards }, async (_, n) => {
+      const shard = liveShard(env, sdkAppId, groupId, n);
+      const [usage, stats] = await Promise.all([shard.usage(), shard.stats()]);
+      return { shard: n, frames: usage.frames, calls: usage.calls, ...stats };
+    }),
+  );
+  return { roomDropped: room.ok ? room.value : null, shards: each };
+}

@@ -14,8 +14,10 @@ export interface ConnectionOptions {
   onLogin(data: { seq: number; userId: string }, isReconnect: boolean): Promise<void>;
   onEvent(frame: EventFrame): void;
   onNetState(state: string): void;
-  /** The connection ended for good (kicked out, UserSig refused or expired). */
+  /** The connection ended for good (kicked out, UserSig refused or expired, or closed with one of `finalCloseCodes`). */
   onEnd(reason: { type: string; code?: number; message?: string }): void;
+  /** Close codes after which the server will not take this connection back (type "closed"); any other close reconnects. */
+  finalCloseCodes?: readonly number[];
 }
 
 interface Pending {
@@ -169,6 +171,10 @@ export class Connection {
         return;
       }
       if (e.code === 4001) return; // the login answer already ended things
+      if (this.options.finalCloseCodes?.includes(e.code)) {
+        this.end({ type: "closed", code: e.code, message: e.reason });
+        return;
+      }
       this.options.onNetState(TYPES.NET_STATE_DISCONNECTED);
       this.scheduleReconnect();
     });

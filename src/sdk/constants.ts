@@ -78,6 +78,9 @@ export const TYPES = {
   GRP_TIP_MBR_CANCELED_ADMIN: 5,
   GRP_TIP_GRP_PROFILE_UPDATED: 6,
   GRP_TIP_MBR_PROFILE_UPDATED: 7,
+  /** Live rooms (AVChatRoom): viewers banned, and unbanned. */
+  GRP_TIP_BAN_AVCHATROOM_MEMBER: 10,
+  GRP_TIP_UNBAN_AVCHATROOM_MEMBER: 11,
   GENDER_UNKNOWN: "Gender_Type_Unknown",
   GENDER_FEMALE: "Gender_Type_Female",
   GENDER_MALE: "Gender_Type_Male",

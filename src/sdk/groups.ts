@@ -5,6 +5,7 @@
  */
 import type { GroupMember as ServerMember, GroupProfile } from "../domain/group.ts";
 import { ChatError, SdkErrorCode, TYPES } from "./constants.ts";
+import type { LiveTicket } from "./liveRooms.ts";
 import type { Message } from "./model.ts";
 
 /** What the ops answer (docs/PROTOCOL.md). */
@@ -96,6 +97,10 @@ export interface GroupApiHost {
   me(): string;
   /** Nick and avatar of these users, as far as they are known. */
   people(userIDs: string[]): Promise<Map<string, { nick: string; avatar: string }>>;
+  /** A live room was joined: open its live connection with the join's ticket. */
+  watchLive(ticket: LiveTicket): Promise<void>;
+  /** The user quit a group: stop watching it if it is a live room. */
+  unwatchLive(groupID: string): void;
 }
 
 export interface Ok<T> {
@@ -216,16 +221,22 @@ export class GroupApi {
     return this.getGroupProfile({ groupID });
   }
 
-  /** Joins, or asks to: `status` is one of TYPES.JOIN_STATUS_*. */
-  async joinGroup(options: { groupID: string; applyMessage?: string }): Promise<Ok<{ status: string; group?: Group }>> {
+  /**
+   * Joins, or asks to: `status` is one of TYPES.JOIN_STATUS_*. A live room (AVChatRoom) answers
+   * with a ticket to one of its shards, whose connection is open when this resolves; `type` is
+   * taken for Tencent's signature and not needed: the room's own type decides.
+   */
+  async joinGroup(options: { groupID: string; applyMessage?: string; type?: string }): Promise<Ok<{ status: string; group?: Group }>> {
     const groupID = needGroupID(options?.groupID, "joinGroup");
-    const { status } = await this.host.call<{ status: string }>("joinGroup", { groupID, applyMessage: options.applyMessage });
+    const { status, live } = await this.host.call<{ status: string; live?: LiveTicket }>("joinGroup", { groupID, applyMessage: options.applyMessage });
+    if (live) await this.host.watchLive(live);
     if (status !== TYPES.JOIN_STATUS_SUCCESS) return ok({ status });
     return ok({ status, group: (await this.getGroupProfile({ groupID })).data.group });
   }
 
   async quitGroup(groupID: string): Promise<Ok<{ groupID: string }>> {
     await this.host.call("quitGroup", { groupID: needGroupID(groupID, "quitGroup") });
+    this.host.unwatchLive(groupID);
     return ok({ groupID });
   }
 
