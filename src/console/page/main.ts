@@ -4,11 +4,13 @@
  *
  *   #/signin                 sign in (console key, or SDKAppID and secret key)
  *   #/apps                   the deployment's apps (its operator only)
- *   #/app/<id>/<page>        settings, users, messages, groups, stats of one app
+ *   #/app/<id>/<page>        settings, users, messages, groups, stats, ops of one app
  */
 import { call, loadSession, signIn, signOut, whenSignedOut, type Answer, type Session } from "./api.ts";
+import { audience, listGroups, liveAudiences, liveSettingsCard } from "./live.ts";
+import { operationsPage } from "./ops.ts";
 import { statisticsPage } from "./stats.ts";
-import { actionCard, errorBox, h, list, num, pagedTable, random32, renderValue, type Values } from "./ui.ts";
+import { actionCard, errorBox, h, list, loading, newPage, num, pagedTable, random32, renderValue, type Values } from "./ui.ts";
 
 const main = document.getElementById("main")!;
 const nav = document.getElementById("nav")!;
@@ -21,6 +23,7 @@ const appPages = [
   ["messages", "Messages"],
   ["groups", "Groups"],
   ["stats", "Statistics"],
+  ["ops", "Operations"],
 ] as const;
 type AppPage = (typeof appPages)[number][0];
 
@@ -48,6 +51,7 @@ async function route(): Promise<void> {
   if (!session.SignedIn && parts[0] !== "signin") return void (location.hash = "#/signin");
   if (session.SignedIn && (parts[0] === "signin" || parts[0] === "")) return void (location.hash = home());
   renderChrome(parts);
+  newPage();
   if (parts[0] === "signin") return show("Sign in", signInPage());
   if (parts[0] === "apps" && session.Role === "Deployment") return show("Apps", appsPage());
   if (parts[0] === "app" && /^\d+$/.test(parts[1] ?? "")) {
@@ -61,6 +65,7 @@ async function route(): Promise<void> {
     if (page === "users") return show(title, usersPage(sdkAppId));
     if (page === "messages") return show(title, messagesPage(sdkAppId));
     if (page === "groups") return show(title, groupsPage(sdkAppId));
+    if (page === "ops") return show(title, operationsPage(sdkAppId));
     return show(title, statisticsPage(sdkAppId));
   }
   location.hash = home();
@@ -169,7 +174,7 @@ function appsPage(): HTMLElement {
     );
     listing.replaceChildren(h("div", { class: "table" }, table), pager);
   };
-  void load(0);
+  void loading(load(0));
   const create = actionCard({
     title: "Create an app",
     fields: [
@@ -231,7 +236,7 @@ function setPath(object: Record<string, unknown>, path: string, value: unknown):
 
 function appSettingsPage(sdkAppId: number): HTMLElement {
   const page = h("div", { class: "grid" }, h("p", { class: "muted" }, "Loading…"));
-  void (async () => {
+  void loading((async () => {
     const [app, callbacks] = await Promise.all([call("edgeim_admin_svc/get_app", {}, sdkAppId), call("edgeim_admin_svc/get_callback", {}, sdkAppId)]);
     if (app.ActionStatus !== "OK") return page.replaceChildren(errorBox(app));
     const settings = app.Settings as Record<string, unknown>;
@@ -326,7 +331,7 @@ function appSettingsPage(sdkAppId: number): HTMLElement {
       render: () => h("p", { class: "ok", role: "status" }, "Callbacks saved."),
     });
     page.replaceChildren(overview, status, ...(session.Role === "Deployment" || app.Status === "Active" ? [rotate] : []), form, callbackForm);
-  })();
+  })());
   return page;
 }
 
@@ -438,6 +443,18 @@ function messagesPage(sdkAppId: number): HTMLElement {
     submit: "Send",
     run: (v) => run("group_open_http_svc/send_group_system_notification", { GroupId: v.group, Content: v.text, ...(list(v.to).length ? { ToMembers_Account: list(v.to) } : {}) }),
   });
+  const broadcast = actionCard({
+    title: "Broadcast to every live room",
+    description: "Sent at High priority to each of the app's live rooms (AVChatRoom), numbered in each room's own sequence. With many rooms this takes a while.",
+    fields: [
+      { name: "from", label: "From (empty: the app's admin)" },
+      { name: "text", label: "Text", type: "textarea", required: true },
+    ],
+    submit: "Broadcast",
+    confirm: () => "Send this to every live room of the app?",
+    run: (v) => run("group_open_http_svc/send_broadcast_msg", { ...(v.from ? { From_Account: v.from } : {}), Random: random32(), MsgBody: textBody(String(v.text)) }),
+    render: () => h("p", { class: "ok", role: "status" }, "Broadcast to every live room."),
+  });
   const now = Math.floor(Date.now() / 1000);
   const c2cHistory = actionCard({
     title: "History between two users",
@@ -481,7 +498,7 @@ function messagesPage(sdkAppId: number): HTMLElement {
     danger: true,
     run: (v) => run("group_open_http_svc/group_msg_recall", { GroupId: v.group, MsgSeqList: [{ MsgSeq: num(v.seq) }] }),
   });
-  return h("div", { class: "grid" }, c2c, group, notice, c2cHistory, groupHistory, recallC2C, recallGroup);
+  return h("div", { class: "grid" }, c2c, group, notice, broadcast, c2cHistory, groupHistory, recallC2C, recallGroup);
 }
 
 /** A message of a history answer as one table row. */
@@ -504,26 +521,37 @@ function groupsPage(sdkAppId: number): HTMLElement {
   const listing = h("div", { "aria-live": "polite" });
   const pages: number[] = [0];
   const load = async (index: number) => {
-    listing.replaceChildren(h("p", { class: "muted" }, "Loading…"));
-    const answer = await run("group_open_http_svc/get_appid_group_list", { Limit: 20, Next: pages[index] });
+    listing.replaceChildren(h("progress", { "aria-label": "loading groups" }));
+    const answer = await listGroups(run, { Limit: 20, Next: pages[index] }, (waiting) => listing.replaceChildren(h("progress", { "aria-label": "loading groups" }), h("p", { class: "muted small" }, waiting)));
     if (answer.ActionStatus !== "OK") return listing.replaceChildren(errorBox(answer));
     const ids = (answer.GroupIdList as { GroupId: string }[]).map((g) => g.GroupId);
     const info = ids.length ? await run("group_open_http_svc/get_group_info", { GroupIdList: ids }) : undefined;
-    const rows = ((info?.GroupInfo as Record<string, unknown>[]) ?? []).map((g) => ({ GroupId: g.GroupId, Type: g.Type, Name: g.Name, Owner: g.Owner_Account, Members: g.MemberNum }));
+    const groups = (info?.GroupInfo as Record<string, unknown>[]) ?? [];
+    const audiences = await liveAudiences(run, groups.filter((g) => g.Type === "AVChatRoom").map((g) => String(g.GroupId)));
+    const rows = groups.map((g) => ({
+      GroupId: g.GroupId,
+      Type: g.Type,
+      Name: g.Name,
+      Owner: g.Owner_Account,
+      Members: g.MemberNum,
+      // A live room's audience is not its members: its viewers online now.
+      Online: audiences.get(String(g.GroupId)) ?? "",
+    }));
     const next = Number(answer.Next);
     if (next) pages[index + 1] = next;
     listing.replaceChildren(
-      rows.length ? pagedTable(rows) : h("p", { class: "muted" }, "No groups yet."),
+      rows.length ? pagedTable(rows, "Groups; a live room's Online is its audience now") : h("p", { class: "muted" }, "No groups yet."),
       h(
         "nav",
         { class: "pager", "aria-label": "pages" },
         h("button", { type: "button", disabled: index === 0, onclick: () => load(index - 1) }, "Previous"),
         h("span", {}, `page ${index + 1} of ${answer.TotalCount} groups`),
         h("button", { type: "button", disabled: !next, onclick: () => load(index + 1) }, "Next"),
+        h("button", { type: "button", onclick: () => load(index) }, "Refresh"),
       ),
     );
   };
-  void load(0);
+  void loading(load(0));
   const find = actionCard({
     title: "Find a group",
     fields: [{ name: "group", label: "Group ID", required: true }],
@@ -535,7 +563,9 @@ function groupsPage(sdkAppId: number): HTMLElement {
       ]);
       const group = (info.GroupInfo as Record<string, unknown>[] | undefined)?.[0];
       if (info.ActionStatus !== "OK" || !group || Number(group.ErrorCode)) return { ...info, ActionStatus: "FAIL", ErrorCode: Number(group?.ErrorCode ?? info.ErrorCode), ErrorInfo: String(group?.ErrorInfo ?? info.ErrorInfo) };
-      return { ...info, group, members };
+      // A live room keeps no member list: its audience and shards instead.
+      const live = group.Type === "AVChatRoom" ? await audience(run, String(v.group)) : undefined;
+      return { ...info, group, members, live };
     },
     render: (a) => {
       const { MemberList: _m, AppDefinedData: _d, ...group } = a.group as Record<string, unknown>;
@@ -544,8 +574,12 @@ function groupsPage(sdkAppId: number): HTMLElement {
         "div",
         { class: "ok-result" },
         renderValue(group),
-        h("h3", {}, "Members"),
-        members.ActionStatus === "OK" ? pagedTable(((members.MemberList as Record<string, unknown>[]) ?? []).map((m) => ({ UserID: m.Member_Account, Role: m.Role, JoinTime: m.JoinTime, MutedUntil: m.ShutUpUntil }))) : errorBox(members),
+        ...(a.live
+          ? [a.live as HTMLElement]
+          : [
+              h("h3", {}, "Members"),
+              members.ActionStatus === "OK" ? pagedTable(((members.MemberList as Record<string, unknown>[]) ?? []).map((m) => ({ UserID: m.Member_Account, Role: m.Role, JoinTime: m.JoinTime, MutedUntil: m.ShutUpUntil }))) : errorBox(members),
+            ]),
       );
     },
   });
@@ -605,5 +639,5 @@ function groupsPage(sdkAppId: number): HTMLElement {
     confirm: (v) => `Dismiss group ${v.group}? Its members and history are gone.`,
     run: (v) => run("group_open_http_svc/destroy_group", { GroupId: v.group }),
   });
-  return h("div", { class: "grid" }, h("section", { class: "card wide" }, h("h2", {}, "Groups"), listing), find, add, remove, owner, mute, history, dismiss);
+  return h("div", { class: "grid" }, h("section", { class: "card wide" }, h("h2", {}, "Groups"), listing), find, add, remove, owner, mute, history, dismiss, liveSettingsCard(run));
 }

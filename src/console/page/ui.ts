@@ -1,6 +1,38 @@
 /** Small DOM helpers for the console page: elements, forms of labelled fields, results as tables. */
 import type { Answer } from "./api.ts";
 
+/**
+ * Whether the page shown is still loading what it first shows: `main[aria-busy]` is "true" while
+ * any load begun for it runs (assistive technology waits for it; the browser test times it).
+ */
+let loads = 0;
+let generation = 0;
+
+function markBusy(): void {
+  document.getElementById("main")?.setAttribute("aria-busy", loads > 0 ? "true" : "false");
+}
+
+/** A new page begins: loads of the page before no longer count. */
+export function newPage(): void {
+  generation += 1;
+  loads = 0;
+  markBusy();
+}
+
+/** Counts `work` as part of loading the page being shown. */
+export function loading<T>(work: Promise<T>): Promise<T> {
+  const mine = generation;
+  loads += 1;
+  markBusy();
+  const done = () => {
+    if (mine !== generation) return;
+    loads -= 1;
+    markBusy();
+  };
+  work.then(done, done);
+  return work;
+}
+
 type Child = Node | string | number | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
@@ -86,7 +118,7 @@ export function actionCard(action: Action): HTMLElement {
     if (action.confirm && !window.confirm(action.confirm(values))) return;
     button.disabled = true;
     button.textContent = "Working…";
-    output.replaceChildren();
+    output.replaceChildren(h("progress", { "aria-label": `${action.title}: working` }));
     try {
       const answer = await action.run(values);
       output.replaceChildren(answer.ActionStatus === "OK" ? (action.render ?? renderAnswer)(answer, values) : errorBox(answer));
@@ -131,7 +163,7 @@ export function renderValue(value: unknown): Node {
 }
 
 /** A table of rows, a page at a time. */
-export function pagedTable(rows: Record<string, unknown>[]): HTMLElement {
+export function pagedTable(rows: Record<string, unknown>[], caption?: string): HTMLElement {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const wrapper = h("div", { class: "table" });
   let page = 0;
@@ -140,6 +172,7 @@ export function pagedTable(rows: Record<string, unknown>[]): HTMLElement {
     const table = h(
       "table",
       {},
+      caption ? h("caption", {}, caption) : null,
       h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, ...slice.map((row) => h("tr", {}, ...columns.map((c) => h("td", {}, cell(row[c])))))),
     );
@@ -181,4 +214,31 @@ export function num(value: string | boolean | undefined): number | undefined {
 
 export function random32(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+/** Rows as CSV (RFC 4180 quoting), downloaded as `name`. */
+export function downloadCsv(name: string, rows: Record<string, unknown>[]): void {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const quote = (v: unknown) => {
+    const text = v === undefined || v === null ? "" : String(v);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const text = [columns.join(","), ...rows.map((r) => columns.map((c) => quote(r[c])).join(","))].join("\r\n");
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const link = h("a", { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Seconds as a short duration, to the nearest minute past one: "45 s", "12 min", "1 h", "3 h 5 min", "2 d 4 h". */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const [hours, restMinutes] = [Math.floor(minutes / 60), minutes % 60];
+  if (hours < 24) return restMinutes ? `${hours} h ${restMinutes} min` : `${hours} h`;
+  const [days, restHours] = [Math.floor(hours / 24), hours % 24];
+  return restHours ? `${days} d ${restHours} h` : `${days} d`;
 }
