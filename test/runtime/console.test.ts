@@ -1,6 +1,7 @@
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { issueSession } from "../../src/console/session.ts";
+import worker from "../../src/index.ts";
 import { anApp, type TestApp } from "./helpers.ts";
 
 const base = "https://im.example";
@@ -264,5 +265,37 @@ describe("the deployment's operator", () => {
     expect((await browser.call(`im_open_login_svc/account_import?sdkappid=${app.sdkAppId}`, { UserID: "x" })).body.ErrorCode).toBe(60016);
     expect((await browser.call(`edgeim_admin_svc/set_app_status?sdkappid=${app.sdkAppId}`, { Status: "Active" })).body.Status).toBe("Active");
     expect((await app.rest("im_open_login_svc/account_import", { UserID: "x" })).body.ErrorCode).toBe(0);
+  });
+});
+
+describe("a deployment without a console key", () => {
+  /** The Worker as deployed without IM_CONSOLE_KEY: the same code, bindings and storage. */
+  async function ask(path: string, init: RequestInit = {}) {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request(`${base}${path}`, init), { ...env, IM_CONSOLE_KEY: undefined }, ctx);
+    await waitOnExecutionContext(ctx);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+  const json = (body: unknown, extra: Record<string, string> = {}) => ({
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base, "cf-connecting-ip": aBrowser().address, ...extra },
+    body: JSON.stringify(body),
+  });
+
+  it("tells the sign-in page, refuses the deployment's sign-in and sessions with 60010, and still signs app operators in", async () => {
+    expect(await ask("/console/api/session")).toMatchObject({ status: 200, body: { SignedIn: false, ConsoleKeyConfigured: false } });
+    expect(await ask("/console/api/signin", json({ ConsoleKey: consoleKey }))).toMatchObject({
+      status: 401,
+      body: { ActionStatus: "FAIL", ErrorCode: 60010, ErrorInfo: "this deployment has no console key (IM_CONSOLE_KEY): only app operators can sign in" },
+    });
+    const v4 = await ask("/v4/edgeim_console_svc/list_apps", json({}, { authorization: `Bearer ${consoleKey}` }));
+    expect(v4.body).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 60010 });
+    // A deployment session from before the key was removed is no longer valid.
+    const earlier = await issueSession(env, { role: "deployment", csrf: "t" });
+    const listed = await ask("/console/api/edgeim_console_svc/list_apps", json({}, { cookie: `edgeim_console=${earlier.token}`, "x-csrf-token": "t" }));
+    expect(listed).toMatchObject({ status: 401, body: { ErrorCode: 60010, ErrorInfo: "the session is not valid: sign in again" } });
+
+    const app = await anApp();
+    expect(await ask("/console/api/signin", json({ SdkAppId: app.sdkAppId, SecretKey: app.secretKey }))).toMatchObject({ status: 200, body: { Role: "App", SdkAppId: app.sdkAppId } });
   });
 });
