@@ -17,12 +17,14 @@ const topics: [string, string[]][] = [
   ["Groups", ["GroupNewGroupNum", "GroupDestroyGroupNum", "GroupJoinGroupTimes", "GroupQuitGroupTimes", "GroupSendMsgGroupNum", "GroupAllGroupNum"]],
   ["Callbacks", ["CallBackReq", "CallBackRsp", "CallbackFailed", "CallbackRetried", "CallbackDropped"]],
 ];
+/** Running totals, far larger than a day's figures: drawn against an axis of their own, on the right. */
+const totals = new Set(["RegistUserNumTotal", "GroupAllGroupNum"]);
 /** Figures per minute, as get_realtime_stats names them. */
 const minuteFields = ["C2CUpMsgNum", "GroupUpMsgNum", "LoginTimes", "CallBackReq", "CallBackRsp", "CallbackFailed"];
 /** Today's figures at the top of the page. */
 const todayFields = ["ActiveUserNum", "LoginUserNum", "C2CUpMsgNum", "GroupUpMsgNum", "RegistUserNumOneDay", "GroupNewGroupNum", "CallBackReq", "CallbackFailed"];
-/** Distinct on white, each at least 4.5:1 against it. */
-const colors = ["#0b57d0", "#b3261e", "#116329", "#8a4b00", "#6f42c1", "#006d75", "#4d5661"];
+/** Distinct on white, each at least 4.5:1 against it; every other series dashed, so colour is not the only difference. */
+const colors = ["#0b57d0", "#b3261e", "#116329", "#8a4b00", "#6f42c1", "#a8307a", "#4d5661"];
 /** How often the real-time figures and today's are read again while the page is shown. */
 const refreshMs = 3000;
 const realtimeMinutes = 60;
@@ -78,9 +80,15 @@ function chartWithTable(options: {
           width: width(),
           height: 260,
           ...(options.utc ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC") } : {}),
-          series: [{ label: options.xLabel }, ...options.fields.map((f, i) => ({ label: f, stroke: colors[i % colors.length], width: 2 }))],
-          axes: [{}, { size: 56 }],
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+          series: [
+            { label: options.xLabel },
+            ...options.fields.map((f, i) => ({ label: f, stroke: colors[i % colors.length], width: 2, ...(i % 2 ? { dash: [6, 4] } : {}), scale: totals.has(f) ? "total" : "y" })),
+          ],
+          axes: [{}, { size: 56 }, ...(options.fields.some((f) => totals.has(f)) ? [{ scale: "total", side: 1, size: 56, grid: { show: false } }] : [])],
+          scales: {
+            y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+            total: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+          },
         },
         data(),
         box,

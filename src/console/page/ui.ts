@@ -220,7 +220,9 @@ export function random32(): number {
 export function downloadCsv(name: string, rows: Record<string, unknown>[]): void {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const quote = (v: unknown) => {
-    const text = v === undefined || v === null ? "" : String(v);
+    let text = v === undefined || v === null ? "" : String(v);
+    // A caller named in a URL is anyone's text: a spreadsheet must not run it as a formula.
+    if (typeof v === "string" && /^[=+\-@\t\r]/.test(text) && !/^-?\d/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   const text = [columns.join(","), ...rows.map((r) => columns.map((c) => quote(r[c])).join(","))].join("\r\n");
