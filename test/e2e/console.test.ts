@@ -317,6 +317,16 @@ describe.skipIf(!executablePath && !process.env.CI)("the console in Chromium", (
     await page.getByRole("heading", { level: 1, name: `App · ${created.sdkAppId}` }).waitFor();
     expect(await page.getByRole("link", { name: "Apps", exact: true }).count()).toBe(0);
     await shot(page, "10-app-operator");
+    // On a phone's width the statistics and operations pages fit without scrolling sideways.
+    for (const [name, hash, ready] of [
+      ["statistics", "stats", "#today [data-field=C2CUpMsgNum]"],
+      ["operations", "ops", "#rest-log"],
+    ] as const) {
+      await page.goto(`${server.base}/console/#/app/${created.sdkAppId}/${hash}`);
+      await page.locator(ready).waitFor();
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth), name).toBeLessThanOrEqual(420);
+      await shot(page, `10-app-operator-${name}`);
+    }
 
     await page.goto(`${server.base}/console/#/app/${defaultAppId}/users`);
     await page.getByText(`this session belongs to app ${created.sdkAppId}`).waitFor();

@@ -71,7 +71,7 @@ function chartWithTable(options: {
     ),
   );
   const data = (): uPlot.AlignedData => [rows.map(options.x), ...options.fields.map((f) => rows.map((r) => Number(r[f] ?? 0)))];
-  const width = () => Math.max(260, Math.floor(box.clientWidth || 600));
+  const width = () => Math.max(240, Math.floor(box.clientWidth || 320));
   const draw = () => {
     box.setAttribute("aria-label", `${options.label}: ${options.fields.join(", ")}; the same figures are in the table`);
     if (!plot) {
@@ -154,9 +154,7 @@ export function statisticsPage(sdkAppId: number): HTMLElement {
         csvName: () => `edge-im-${sdkAppId}-realtime.csv`,
         id: "realtime",
       });
-      const realtimeBody = h("div", {}, realtimeChart.element);
-      if (realtime.ActionStatus === "OK") realtimeChart.update((realtime.Minutes as Row[]) ?? []);
-      else realtimeBody.replaceChildren(errorBox(realtime));
+      const realtimeBody = h("div", {}, realtime.ActionStatus === "OK" ? realtimeChart.element : errorBox(realtime));
 
       // Per day, a topic at a time
       let shown = 30;
@@ -205,6 +203,8 @@ export function statisticsPage(sdkAppId: number): HTMLElement {
         h("section", { class: "card wide", "aria-labelledby": "h-realtime" }, h("h2", { id: "h-realtime" }, "Real time"), realtimeBody),
         h("section", { class: "card wide", "aria-labelledby": "h-daily" }, h("h2", { id: "h-daily" }, "Per day"), tabList, ranges, ...panels),
       );
+      // Charts are drawn once in the page, at the width they have there.
+      if (realtime.ActionStatus === "OK") realtimeChart.update((realtime.Minutes as Row[]) ?? []);
       choose(0);
 
       // Today's figures and the real-time chart move while the page is shown.
