@@ -78,7 +78,7 @@ const encodeQuery = (params: [string, string][]) => params.map(([k, v]) => `${en
  * Requests still running: a property stopped by its time limit leaves its last request behind, and
  * its writes must not be taken for the next call's.
  */
-const inFlight = new Set<Promise<unknown>>();
+const inFlight = new Map<Promise<unknown>, string>();
 
 async function send(pathAndQuery: string, body: string | Uint8Array | undefined, method = "POST"): Promise<Answer> {
   const what = `${method} ${preview(pathAndQuery, 200)} ${body === undefined ? "" : preview(body, 200)}`;
@@ -92,7 +92,7 @@ async function send(pathAndQuery: string, body: string | Uint8Array | undefined,
   })();
   // Any request may change state: a snapshot kept from before it no longer stands.
   unchangedSince = undefined;
-  inFlight.add(request);
+  inFlight.set(request, what);
   void request.finally(() => inFlight.delete(request)).catch(() => undefined);
   return within(request, requestTimeoutMs, what);
 }
@@ -115,7 +115,8 @@ async function steadySnapshot(): Promise<unknown> {
 /** Waits for requests left running; returns whether there were any. */
 async function settled(): Promise<boolean> {
   if (inFlight.size === 0) return false;
-  await Promise.allSettled([...inFlight]);
+  // A request that never answers fails the property here, naming itself, instead of hanging the run.
+  await within(Promise.allSettled([...inFlight.keys()]), 2 * requestTimeoutMs, `requests still unanswered: ${[...inFlight.values()].join(" | ")}`);
   return true;
 }
 
