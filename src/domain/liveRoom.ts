@@ -129,7 +129,7 @@ export function keepRecent<T extends { seq: number }>(messages: readonly T[], ke
 /**
  * Which shards the coordinator calls for one broadcast, and which each of those relays to:
  * up to `fanout` shards directly; past that, one relay call per block of `fanout` shards.
- * Two tiers reach fanout² shards (64² × 1,000 sockets = 4 million viewers).
+ * Two tiers reach fanout² shards (64² × 500 sockets = 2 million viewers).
  */
 export function relayPlan(shards: number[], fanout: number): { shard: number; relayTo: number[] }[] {
   const sorted = [...shards].sort((a, b) => a - b);
@@ -172,13 +172,20 @@ export function admitByPriority(
 }
 
 /**
+ * Deliveries a batch must have made to time the shard by: below it, the gap between two calls is
+ * mostly the calls' own cost (and the machine's pauses), not the broadcast, and a small shard would
+ * take itself for a slow one.
+ */
+export const minTimedDeliveries = 256;
+
+/**
  * A shard's own broadcast rate, from the time between two relayed batches that came back to back
  * (the second waited while the first was out, so the shard was busy all along): deliveries made
  * over the milliseconds they took, smoothed over the last few samples. Workers' clocks stand still
  * while code runs, so the gap between two calls is what a shard can time.
  */
 export function measureDeliveryRate(previous: number | undefined, deliveries: number, elapsedMs: number): number | undefined {
-  if (deliveries <= 0 || elapsedMs <= 0) return previous;
+  if (deliveries < minTimedDeliveries || elapsedMs <= 0) return previous;
   const sample = (deliveries * 1000) / elapsedMs;
   return previous === undefined ? sample : previous * 0.7 + sample * 0.3;
 }

@@ -72,7 +72,8 @@ describe("a shard's broadcast rate", () => {
     const measured = measureDeliveryRate(undefined, 1_500, 500);
     expect(measured).toBe(3_000);
     expect(measureDeliveryRate(measured, 1_500, 250)).toBe(3_000 * 0.7 + 6_000 * 0.3);
-    expect(measureDeliveryRate(measured, 0, 250)).toBe(3_000);
+    // A batch of a few deliveries times the call, not the broadcast: no sample.
+    expect(measureDeliveryRate(measured, 10, 250)).toBe(3_000);
     expect(shardAdmissionRate(undefined, 20_000)).toBe(20_000);
     expect(shardAdmissionRate(3_000, 20_000)).toBe(3_000);
     expect(shardAdmissionRate(50_000, 20_000)).toBe(20_000);
