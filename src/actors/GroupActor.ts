@@ -222,8 +222,8 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return this.inLive(() => this.live.roomInfo());
   }
   /** A block of places for a crowded room's joins (a joiner's actor asks at most about once a second). */
-  liveSeats(bansVersion: string) {
-    return this.inLive(() => this.live.seats(bansVersion));
+  liveSeats(bansVersion: string, unused?: { shard: number; seats: number }) {
+    return this.inLive(() => this.live.seats(bansVersion, unused));
   }
   liveShardOpened(shard: number) {
     return this.inLive(() => this.live.shardOpened(shard));

@@ -90,6 +90,19 @@ export function takePlaces(places: readonly Places[], arrivals: number, nowMs: n
   return kept;
 }
 
+/** Places given but not used (a block's rest, once it is stale) go back: the newest first. */
+export function releasePlaces(places: readonly Places[], count: number): Places[] {
+  let left = count;
+  const kept: Places[] = [];
+  for (let i = places.length - 1; i >= 0; i--) {
+    const p = places[i]!;
+    const released = Math.min(left, p.count);
+    left -= released;
+    if (p.count > released) kept.unshift({ count: p.count - released, at: p.at });
+  }
+  return kept;
+}
+
 /** Places one seat request gives a user's actor to hand out itself, and how long they stay good. */
 export const seatBlockSize = 64;
 export const seatBlockMs = 1_000;

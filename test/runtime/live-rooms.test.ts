@@ -606,6 +606,17 @@ describe("Join bursts", () => {
     for (const n of shards) expect((await shardOf(room, n).stats()).viewers).toBeLessThanOrEqual(10);
   }, 30_000);
 
+  it("gives back what a seat block left unused, so joins that trickle in fill their shard", async () => {
+    const room = await aLiveRoom(4, { shardSize: 100, tipsUpTo: 0 });
+    const shards = [];
+    // Each join after the first finds the last block stale (a second old) and asks for another.
+    for (const viewer of room.viewers) {
+      shards.push((await joinAsDevice(room, viewer)).live.shard);
+      await sleep(1_100);
+    }
+    expect(shards).toEqual([0, 0, 0, 0]);
+  }, 20_000);
+
   it("keeps a banned viewer out of a crowded room, at its join or at its shard", async () => {
     const room = await aLiveRoom(3, { tipsUpTo: 0 });
     await joinAsDevice(room, room.viewers[0]!);

@@ -15,6 +15,7 @@ import {
   placeViewer,
   relaxDeliveryRate,
   relayPlan,
+  releasePlaces,
   shardAdmissionRate,
   signTicket,
   takePlaces,
@@ -64,6 +65,19 @@ describe("places held for viewers on their way", () => {
     expect(heldPlaces(after, placeHoldMs + 500)).toBe(5);
     expect(takePlaces(after, 0, placeHoldMs + 1_000)).toEqual([]);
     expect(takePlaces(after, 50, 2_600)).toEqual([]);
+  });
+
+  it("go back when a block leaves them unused, the newest first", () => {
+    const places = [
+      { count: 10, at: 0 },
+      { count: 64, at: 1_000 },
+    ];
+    expect(releasePlaces(places, 60)).toEqual([
+      { count: 10, at: 0 },
+      { count: 4, at: 1_000 },
+    ]);
+    expect(releasePlaces(places, 70)).toEqual([{ count: 4, at: 0 }]);
+    expect(releasePlaces(places, 100)).toEqual([]);
   });
 });
 

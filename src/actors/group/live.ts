@@ -17,6 +17,7 @@ import {
   grantSeats,
   heldPlaces,
   isBanned,
+  releasePlaces,
   maxListedJoiners,
   maxLiveAdmins,
   placesFromBlocks,
@@ -188,11 +189,13 @@ export class GroupLive {
   /**
    * A block of places for a crowded room's joins: the joiners' actors place viewers from it and
    * sign their tickets themselves, so a join burst costs the coordinator one request per block
-   * (docs/ARCHITECTURE.md, "Join bursts"). The bans come along when they changed since `bansVersion`.
+   * (docs/ARCHITECTURE.md, "Join bursts"). The bans come along when they changed since `bansVersion`;
+   * the places the last block left unused come back (`unused`), so they do not hold room on their shard.
    */
-  async seats(bansVersion: string): Promise<LiveSeats> {
+  async seats(bansVersion: string, unused?: { shard: number; seats: number }): Promise<LiveSeats> {
     this.host.profile();
     const settings = await this.liveSettings();
+    if (unused) this.release(unused.shard, unused.seats);
     const grant = grantSeats(this.load(), settings.shardSize, seatBlockSize);
     this.reserve(grant.shard, grant.seats);
     const version = `${this.bansEpoch}:${this.banChanges}`;
@@ -563,6 +566,12 @@ export class GroupLive {
     const now = Date.now();
     shards.set(shard, { sockets: entry?.sockets ?? 0, places: [...takePlaces(entry?.places ?? [], 0, now), { count: places, at: now }] });
     if (!entry) this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
+  }
+
+  /** Places given and not used: the newest held places on the shard go. */
+  private release(shard: number, places: number): void {
+    const entry = this.openShards().get(shard);
+    if (entry) entry.places = releasePlaces(entry.places, places);
   }
 
   /** A send refused by the room's rate: counted now, written within a second (one write per second of refusals, not one each). */
