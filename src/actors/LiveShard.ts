@@ -3,8 +3,9 @@
  * about the app's `live.shardSize` viewers' live connections (/v1/live). The room's coordinator
  * (its GroupActor) places viewers here with a signed ticket, relays each message serialised once,
  * and this shard broadcasts it to its sockets; as a relay head it also passes the batch on to the
- * rest of its block. It tells the coordinator its count while it changes, and forgets everything
- * when it empties (docs/ARCHITECTURE.md, "Live rooms").
+ * rest of its block. It admits messages at the delivery rate it measures itself making, tells the
+ * coordinator its count and its drops while they change, and forgets everything when it empties
+ * (docs/ARCHITECTURE.md, "Live rooms").
  */
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
