@@ -28,7 +28,7 @@
  *                none), and `ratio`: edge-im's time to the last viewer over the bare one's (target
  *                at most 1.5)
  *
- * Viewers are raw WebSocket clients in this process; each acks every 16th message as the protocol
+ * Viewers are raw WebSocket clients in this process; each acks every 64th message as the protocol
  * asks. The room's unacked limit is raised to 1,024 so this client, busy with the whole audience on
  * a shared machine, is not taken for a slow consumer. BENCH_SERVER_LOG=file keeps what the server printed.
  */
@@ -217,6 +217,8 @@ interface Room {
   sender(n: number): Promise<Socket>;
   send(sender: Socket, random: number, priority: Priority): Promise<{ dropped: boolean }>;
   usage?(): Promise<LiveUsage>;
+  /** Each shard's drops by priority as the room keeps them (edgeim_admin_svc/get_live_room), retired shards included. */
+  drops?(): Promise<{ shard: number; sockets: number; dropped: Record<Priority, number> }[]>;
 }
 
 interface LiveUsage {
@@ -255,8 +257,8 @@ function liveRoom(server: RunningServer, app: Required<DefaultAppConfig>, groupI
         if (event !== "groupMessage") return;
         const message = data.message as { seq: number; random: number };
         receive(message);
-        // As the SDK does: the newest MsgSeq processed, after every 16 messages.
-        if (++sinceAck >= 16) {
+        // As the SDK does: the newest MsgSeq processed, after every 64 messages.
+        if (++sinceAck >= 64) {
           sinceAck = 0;
           live!.tell("ack", { seq: message.seq });
         }
@@ -268,6 +270,19 @@ function liveRoom(server: RunningServer, app: Required<DefaultAppConfig>, groupI
     async send(sender, random, priority) {
       const answer = await sender.call("sendGroupMessage", { groupID: groupId, random, body: body(`live ${random}`), priority });
       return { dropped: answer.dropReason === "MsgFreqCtrl" };
+    },
+    async drops() {
+      const admin = app.admins[0]!;
+      const url = `${server.base}/v4/edgeim_admin_svc/get_live_room?sdkappid=${app.sdkAppId}&identifier=${admin}&usersig=${await sig(admin)}&random=${Math.floor(Math.random() * 2 ** 31)}&contenttype=json`;
+      for (let attempt = 1; ; attempt++) {
+        const answer = (await (await fetch(url, { method: "POST", body: JSON.stringify({ GroupId: groupId }) })).json()) as {
+          ErrorCode: number;
+          ShardList?: { Shard: number; Sockets: number; Dropped: Record<Priority, number> }[];
+        };
+        if (answer.ErrorCode === 0) return answer.ShardList!.map((s) => ({ shard: s.Shard, sockets: s.Sockets, dropped: s.Dropped }));
+        if (attempt >= 5) throw new Error(`get_live_room answered ${JSON.stringify(answer).slice(0, 300)}`);
+        await sleep(500);
+      }
     },
     async usage() {
       // Under load a read can fail (the runtime drops a call now and then): try again.
@@ -300,17 +315,14 @@ function bareRoom(server: RunningServer): Room {
 const drainMs = option("drain-seconds", 60) * 1000;
 
 /**
- * What the shards dropped over a phase, by priority and per shard. A shard counts from its waking,
- * and an idle shard hibernates and wakes counting from zero: so the meter reads every second and,
- * where a count fell, adds the new one whole.
+ * What the shards dropped over a phase, by priority: the room's counts (each shard sends its drops
+ * with its count report, within a second) after the phase less those before it.
  */
 class DropMeter {
   readonly byPriority: Record<Priority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
-  /** Receipts the drops took: each dropped message times the sockets of its shard. */
+  /** Receipts the drops took: each dropped message times the viewers of its shard. */
   receipts = 0;
-  private last?: LiveUsage;
-  private timer?: ReturnType<typeof setInterval>;
-  private polling: Promise<void> = Promise.resolve();
+  private before = new Map<number, Record<Priority, number>>();
   private readonly room: Room;
 
   constructor(room: Room) {
@@ -318,31 +330,20 @@ class DropMeter {
   }
 
   async start(): Promise<void> {
-    this.last = await this.room.usage!();
-    this.timer = setInterval(() => void this.poll(), 1000);
+    this.before = new Map((await this.room.drops!()).map((s) => [s.shard, s.dropped]));
   }
 
   async stop(): Promise<this> {
-    clearInterval(this.timer);
-    await this.poll();
-    return this;
-  }
-
-  private poll(): Promise<void> {
-    this.polling = this.polling.then(async () => {
-      const now = await this.room.usage!();
-      for (const shard of now.shards) {
-        const before = this.last!.shards[shard.shard];
-        const restarted = before !== undefined && priorities.some((p) => shard.dropped[p] < before.dropped[p]);
-        for (const p of priorities) {
-          const added = restarted || !before ? shard.dropped[p] : shard.dropped[p] - before.dropped[p];
-          this.byPriority[p] += added;
-          this.receipts += added * shard.sockets;
-        }
+    // The shards' last drops reach the room with their next report.
+    await sleep(2_500);
+    for (const shard of await this.room.drops!()) {
+      for (const p of priorities) {
+        const added = shard.dropped[p] - (this.before.get(shard.shard)?.[p] ?? 0);
+        this.byPriority[p] += added;
+        this.receipts += added * shard.sockets;
       }
-      this.last = now;
-    });
-    return this.polling;
+    }
+    return this;
   }
 }
 
@@ -457,7 +458,7 @@ async function stream(room: Room, senders: Socket[], current: { receipts?: Recei
 }
 
 async function sustained(room: Room, senders: Socket[], current: { receipts?: Receipts }) {
-  const meter = room.usage ? new DropMeter(room) : undefined;
+  const meter = room.drops ? new DropMeter(room) : undefined;
   await meter?.start();
   const run = await stream(room, senders, current, sustainedRate, sustainedSeconds, () => "Normal");
   await meter?.stop();

@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { isAppAdmin, type App, type AppSettings } from "../domain/app.ts";
 import { capture } from "../domain/errors.ts";
-import type { GroupPolicy, GroupProfile } from "../domain/group.ts";
+import type { GroupPolicy, GroupProfile, MsgPriority } from "../domain/group.ts";
 import { GroupErrorCode, groupError } from "../domain/group.ts";
 import type { GroupEvent, GroupMessageDraft } from "../domain/groupMessage.ts";
 import { actorOf, type Actor } from "../domain/groupRules.ts";
@@ -214,12 +214,16 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
   checkLiveMembers(userIds: string[]) {
     return this.inLive(() => this.live.checkMembers(userIds));
   }
-  liveShardReport(shard: number, sockets: number, changes?: AudienceChanges) {
-    return capture(() => this.live.shardReport(shard, sockets, changes));
+  liveShardReport(shard: number, sockets: number, changes?: AudienceChanges, dropped?: Partial<Record<MsgPriority, number>>) {
+    return capture(() => this.live.shardReport(shard, sockets, changes, dropped));
+  }
+  /** The room's shards with their viewers and drops, and the room's own drops (edgeim_admin_svc/get_live_room). */
+  liveRoomInfo() {
+    return this.inLive(() => this.live.roomInfo());
   }
   /** A block of places for a crowded room's joins (a joiner's actor asks at most about once a second). */
-  liveSeats(bansVersion: string) {
-    return this.inLive(() => this.live.seats(bansVersion));
+  liveSeats(bansVersion: string, unused?: { shard: number; seats: number }) {
+    return this.inLive(() => this.live.seats(bansVersion, unused));
   }
   liveShardOpened(shard: number) {
     return this.inLive(() => this.live.shardOpened(shard));
@@ -229,7 +233,7 @@ export class GroupActor extends DurableObject<Env> implements GroupHost {
     return capture(() => this.live.relayed());
   }
   liveDropped() {
-    return capture(() => ({ ...this.live.dropped }));
+    return capture(() => this.live.roomInfo().rateDropped);
   }
 
   private isLive(): boolean {

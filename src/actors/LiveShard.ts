@@ -3,8 +3,9 @@
  * about the app's `live.shardSize` viewers' live connections (/v1/live). The room's coordinator
  * (its GroupActor) places viewers here with a signed ticket, relays each message serialised once,
  * and this shard broadcasts it to its sockets; as a relay head it also passes the batch on to the
- * rest of its block. It tells the coordinator its count while it changes, and forgets everything
- * when it empties (docs/ARCHITECTURE.md, "Live rooms").
+ * rest of its block. It admits messages at the delivery rate it measures itself making, tells the
+ * coordinator its count and its drops while they change, and forgets everything when it empties
+ * (docs/ARCHITECTURE.md, "Live rooms").
  */
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
@@ -23,7 +24,10 @@ import {
   isSlowConsumer,
   LiveOpData,
   LiveQuery,
+  measureDeliveryRate,
   parseLiveShardName,
+  relaxDeliveryRate,
+  shardAdmissionRate,
   shardReportIntervalMs,
   trimBacklog,
   type LiveItem,
@@ -95,6 +99,12 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private countAsked?: Promise<number>;
   /** Messages this shard dropped by priority because it fell behind, since it woke. */
   private readonly dropped: Record<MsgPriority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
+  /** Drops not yet told to the coordinator, which keeps the room's counts (they go with the next report). */
+  private unreportedDrops: Record<MsgPriority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
+  /** Deliveries per second this shard measured itself making while busy (in memory: a wake starts from the app's setting). */
+  private deliveryRate?: number;
+  /** When the last relayed batch came in, and the deliveries it made. */
+  private lastBatch?: { at: number; deliveries: number };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -105,7 +115,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS bans (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL)");
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS reported (user_id TEXT PRIMARY KEY)");
     this.relay = new OrderedRelay<LiveItem>({
-      call: (shard, items) => liveShard(env, this.name.sdkAppId, this.name.groupId, shard).deliver(items, []),
+      call: (shard, items, backToBack) => liveShard(env, this.name.sdkAppId, this.name.groupId, shard).deliver(items, [], backToBack),
       trim: (backlog) => trimBacklog(backlog, maxRelayBacklog).kept,
       failed: (shard, error) => console.error(JSON.stringify({ event: "live_relay_failed", group: this.name.groupId, from: this.name.shard, shard, message: String(error) })),
     });
@@ -126,10 +136,16 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     return entryCounts(this);
   }
 
-  /** What this shard holds now, and what it dropped for falling behind. */
-  async stats(): Promise<{ sockets: number; viewers: number; dropped: Record<MsgPriority, number> }> {
+  /** What this shard holds now, what it dropped for falling behind since it woke, and the rate it admits at. */
+  async stats(): Promise<{ sockets: number; viewers: number; dropped: Record<MsgPriority, number>; deliveriesPerSecond: number }> {
     const open = this.loggedIn();
-    return { sockets: open.length, viewers: new Set(open.map((s) => s.attachment.userId)).size, dropped: { ...this.dropped } };
+    const configured = (await this.liveSettings()).shardDeliveriesPerSecond;
+    return {
+      sockets: open.length,
+      viewers: new Set(open.map((s) => s.attachment.userId)).size,
+      dropped: { ...this.dropped },
+      deliveriesPerSecond: shardAdmissionRate(this.deliveryRate, configured),
+    };
   }
 
   // ---------------------------------------------------------------- from the coordinator
@@ -137,16 +153,26 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   /**
    * Applies a batch from the coordinator (or a relay head) in order, broadcasting each frame once
    * to every logged-in socket, then hands it on to `relayTo` (this shard's block, when it heads one).
+   * `backToBack`: the batch waited while the one before was out, so the time since that one came
+   * is what this shard took to deliver it.
    */
-  async deliver(items: LiveItem[], relayTo: number[]): Promise<void> {
+  async deliver(items: LiveItem[], relayTo: number[], backToBack = false): Promise<void> {
     for (const shard of relayTo) this.relay.send(shard, items);
     const settings = await this.liveSettings();
+    const now = Date.now();
+    if (backToBack && this.lastBatch) this.deliveryRate = measureDeliveryRate(this.deliveryRate, this.lastBatch.deliveries, now - this.lastBatch.at);
+    else if (!backToBack) this.deliveryRate = relaxDeliveryRate(this.deliveryRate, settings.shardDeliveriesPerSecond);
+    let deliveries = 0;
+    let dropped = false;
     for (const item of items) {
       switch (item.kind) {
-        case "message":
+        case "message": {
           if (settings.keepLast > 0) this.remember(item.text, settings.keepLast);
-          this.broadcastMessage(item, settings);
+          const sent = this.broadcastMessage(item, settings, now);
+          if (sent === null) dropped = true;
+          else deliveries += sent;
           break;
+        }
         case "event":
           this.broadcast(item.text);
           break;
@@ -166,6 +192,9 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
           break;
       }
     }
+    this.lastBatch = { at: now, deliveries };
+    // The coordinator keeps the room's drop counts: they go with the next report, within a second.
+    if (dropped) await this.reportSoon();
   }
 
   /** Which of these users have a logged-in connection here. */
@@ -173,15 +202,19 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     return userIds.filter((userId) => this.hub.open(`user:${userId}`).some((s) => s.attachment.loggedInAt !== undefined));
   }
 
-  private broadcastMessage(item: Extract<LiveItem, { kind: "message" }>, settings: LiveSettings): void {
+  /** Sends a message to every logged-in socket: the deliveries made, or null when it was dropped. */
+  private broadcastMessage(item: Extract<LiveItem, { kind: "message" }>, settings: LiveSettings, now: number): number | null {
     const sockets = this.loggedIn();
-    if (sockets.length === 0) return;
-    // Falling behind its broadcast budget, the shard drops the lowest priorities first.
-    const admission = admitByPriority(this.budget, settings.shardDeliveriesPerSecond, item.priority, Date.now(), sockets.length);
+    if (sockets.length === 0) return 0;
+    // Past the rate it measured itself delivering at, the shard drops the lowest priorities first,
+    // so it drops as messages come rather than building a backlog in the relay.
+    const rate = shardAdmissionRate(this.deliveryRate, settings.shardDeliveriesPerSecond);
+    const admission = admitByPriority(this.budget, rate, item.priority, now, sockets.length);
     this.budget = admission.bucket;
     if (!admission.admitted) {
       this.dropped[item.priority]++;
-      return;
+      this.unreportedDrops[item.priority]++;
+      return null;
     }
     this.recentSeqs.push(item.seq);
     if (this.recentSeqs.length > recentKept) this.recentSeqs = this.recentSeqs.slice(-settings.unackedLimit - 1);
@@ -195,6 +228,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       this.unacked.set(ws, unacked);
       sendText(ws, item.text);
     }
+    return sockets.length;
   }
 
   /** Keeps a relayed message for late joiners' logins. */
@@ -250,7 +284,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     closeSocket(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
-    if (this.hub.attachment(ws).loggedInAt !== undefined) await this.countChanged();
+    if (this.hub.attachment(ws).loggedInAt !== undefined) await this.reportSoon();
   }
 
   override async alarm(): Promise<void> {
@@ -291,7 +325,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       }
       this.hub.attach(ws, { ...attachment, loggedInAt: Date.now(), sigExpiresAt, frameRate: app.settings.connectionFrameRate });
       await this.alarms.armBy(sigExpiresAt * 1000);
-      await this.countChanged();
+      await this.reportSoon();
       return {
         userId: attachment.userId,
         device: attachment.device,
@@ -372,8 +406,8 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     return Math.max(this.memberCount, this.viewers());
   }
 
-  /** The count is reported at most once a second while it changes, so a burst of joins is one call. */
-  private async countChanged(): Promise<void> {
+  /** The count (and drops) are reported at most once a second while they change, so a burst of joins is one call. */
+  private async reportSoon(): Promise<void> {
     this.countDirty = true;
     await this.alarms.armBy(Date.now() + shardReportIntervalMs);
   }
@@ -388,15 +422,18 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     const left = changes.left.slice(0, maxReportedChanges);
     // What does not fit goes with the next report.
     if (joined.length < changes.joined.length || left.length < changes.left.length) this.countDirty = true;
+    const dropped = { ...this.unreportedDrops };
     let answer: Awaited<ReturnType<DurableObjectStub<GroupActor>["liveShardReport"]>>;
     try {
-      answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers, { joined, left });
+      answer = await groupActor(this.env, this.name).liveShardReport(this.name.shard, viewers, { joined, left }, dropped);
     } catch (error) {
       // Reported again when the alarm retries.
       this.countDirty = true;
       throw error;
     }
     if (answer.ok) {
+      // Drops counted while the report was out stay for the next one.
+      for (const priority of Object.keys(dropped) as MsgPriority[]) this.unreportedDrops[priority] -= dropped[priority];
       for (const { userId } of joined) {
         reported.add(userId);
         this.ctx.storage.sql.exec("INSERT OR IGNORE INTO reported (user_id) VALUES (?)", userId);

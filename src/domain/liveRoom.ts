@@ -39,8 +39,11 @@ export const maxListedJoiners = 1_000;
 export const ticketLifetimeSeconds = 24 * 60 * 60;
 /** How often a shard tells the coordinator its count while it changes. */
 export const shardReportIntervalMs = 1_000;
-/** A device acks after this many messages (docs/PROTOCOL.md). */
-export const ackEvery = 16;
+/**
+ * A device acks after this many messages (docs/PROTOCOL.md): a quarter of the default
+ * `unackedLimit`, so a device that reads keeps three quarters of the limit in hand.
+ */
+export const ackEvery = 64;
 
 /**
  * The shard for a new viewer: the lowest-numbered open shard with room, else a new one (the
@@ -52,6 +55,52 @@ export function placeViewer(load: ReadonlyMap<number, number>, shardSize: number
   let shard = 0;
   while (load.has(shard)) shard++;
   return { shard, opened: true };
+}
+
+/** Places given on one shard and not yet seen arriving there: `count` of them, given at `at` (ms). */
+export interface Places {
+  count: number;
+  at: number;
+}
+
+/** How long a given place is held for its viewer (a block lasts a second, a shard reports within one, a login takes the rest). */
+export const placeHoldMs = 5_000;
+
+/** The places still held: given less than `placeHoldMs` ago and not yet taken by an arrival. */
+export function heldPlaces(places: readonly Places[], nowMs: number): number {
+  let held = 0;
+  for (const p of places) if (nowMs - p.at < placeHoldMs) held += p.count;
+  return held;
+}
+
+/**
+ * A shard reported `arrivals` new viewers: they took the oldest places held there. What is left
+ * stays held until it expires, so viewers placed but not yet logged in keep counting on their
+ * shard however many reports come first.
+ */
+export function takePlaces(places: readonly Places[], arrivals: number, nowMs: number): Places[] {
+  let left = arrivals;
+  const kept: Places[] = [];
+  for (const p of places) {
+    if (nowMs - p.at >= placeHoldMs) continue;
+    const taken = Math.min(left, p.count);
+    left -= taken;
+    if (p.count > taken) kept.push({ count: p.count - taken, at: p.at });
+  }
+  return kept;
+}
+
+/** Places given but not used (a block's rest, once it is stale) go back: the newest first. */
+export function releasePlaces(places: readonly Places[], count: number): Places[] {
+  let left = count;
+  const kept: Places[] = [];
+  for (let i = places.length - 1; i >= 0; i--) {
+    const p = places[i]!;
+    const released = Math.min(left, p.count);
+    left -= released;
+    if (p.count > released) kept.unshift({ count: p.count - released, at: p.at });
+  }
+  return kept;
 }
 
 /** Places one seat request gives a user's actor to hand out itself, and how long they stay good. */
@@ -93,7 +142,7 @@ export function keepRecent<T extends { seq: number }>(messages: readonly T[], ke
 /**
  * Which shards the coordinator calls for one broadcast, and which each of those relays to:
  * up to `fanout` shards directly; past that, one relay call per block of `fanout` shards.
- * Two tiers reach fanout² shards (64² × 1,000 sockets = 4 million viewers).
+ * Two tiers reach fanout² shards (64² × 500 sockets = 2 million viewers).
  */
 export function relayPlan(shards: number[], fanout: number): { shard: number; relayTo: number[] }[] {
   const sorted = [...shards].sort((a, b) => a - b);
@@ -133,6 +182,44 @@ export function admitByPriority(
   // A message costing more than the whole bucket is admitted into a full bucket, so a big shard still delivers Normal.
   if (priority !== "High" && tokens - Math.min(cost, perSecond) < floor) return { admitted: false, bucket: { tokens, at: nowMs } };
   return { admitted: true, bucket: { tokens: Math.max(tokens - cost, -perSecond), at: nowMs } };
+}
+
+/**
+ * Deliveries a batch must have made to time the shard by: below it, the gap between two calls is
+ * mostly the calls' own cost (and the machine's pauses), not the broadcast, and a small shard would
+ * take itself for a slow one.
+ */
+export const minTimedDeliveries = 256;
+
+/**
+ * A shard's own broadcast rate, from the time between two relayed batches that came back to back
+ * (the second waited while the first was out, so the shard was busy all along): deliveries made
+ * over the milliseconds they took, smoothed over the last few samples. Workers' clocks stand still
+ * while code runs, so the gap between two calls is what a shard can time.
+ */
+export function measureDeliveryRate(previous: number | undefined, deliveries: number, elapsedMs: number): number | undefined {
+  if (deliveries < minTimedDeliveries || elapsedMs <= 0) return previous;
+  const sample = (deliveries * 1000) / elapsedMs;
+  return previous === undefined ? sample : previous * 0.7 + sample * 0.3;
+}
+
+/**
+ * The rate a shard admits deliveries at: what it measured itself doing while busy, at most the
+ * app's `live.shardDeliveriesPerSecond` (the ceiling, and the rate until it has measured).
+ */
+export function shardAdmissionRate(measured: number | undefined, configured: number): number {
+  if (measured === undefined) return configured;
+  return Math.max(1, Math.min(configured, Math.round(measured)));
+}
+
+/**
+ * A batch that did not wait means the shard kept up: its measured rate rises by a quarter (and is
+ * forgotten once it reaches the ceiling), so a shard that measured itself slow while the machine
+ * was busy is not held to it.
+ */
+export function relaxDeliveryRate(measured: number | undefined, configured: number): number | undefined {
+  if (measured === undefined || measured * 1.25 >= configured) return undefined;
+  return measured * 1.25;
 }
 
 /** Whether a join or quit is announced in a room of this audience. */

@@ -3,8 +3,8 @@
  * unban_group_member, get_group_ban_member, get_online_member_num,
  * send_broadcast_msg (its table takes them from `liveGroupCommands`);
  * group_open_avchatroom_http_svc: get_members, check_members, modify_admin,
- * get_admin_list; and edge-im's own edgeim_admin_svc/set_live_settings and
- * get_live_settings. Each room command calls one method of the room's GroupActor (`group/live.ts`).
+ * get_admin_list; and edge-im's own edgeim_admin_svc/set_live_settings,
+ * get_live_settings and get_live_room. Each room command calls one method of the room's GroupActor (`group/live.ts`).
  */
 import { z } from "zod";
 import type { GroupCaller } from "../actors/group/host.ts";
@@ -205,8 +205,25 @@ export const getLiveSettings = command({
   },
 });
 
+/** One room's audience and shards: each open shard's viewers (as it last reported) and what it dropped, and the room's drops. */
+export const getLiveRoom = command({
+  body: z.object({ GroupId: GroupIdField }),
+  paramErrorCode,
+  async handle(ctx, body) {
+    const info = unwrap(await groupOf(ctx, body.GroupId).liveRoomInfo());
+    return {
+      GroupId: body.GroupId,
+      OnlineMemberNum: info.onlineCount,
+      ShardList: info.shards.map((s) => ({ Shard: s.shard, Sockets: s.sockets, Dropped: s.dropped })),
+      RateDropped: info.rateDropped,
+      ShardDropped: info.shardDropped,
+    };
+  },
+});
+
 /** Live rooms' settings reach rooms and shards within a minute (their cached app), and new rooms at once. */
 export const liveAdminCommands = {
   set_live_settings: setLiveSettings,
   get_live_settings: getLiveSettings,
+  get_live_room: getLiveRoom,
 };

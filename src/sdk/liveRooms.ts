@@ -2,7 +2,7 @@
  * Live rooms (AVChatRoom): a room's audience is held by its shards, so each room the device
  * watches has a connection of its own (/v1/live) to the shard its join named, hidden from the
  * app. A room's messages come once each (MsgSeq increases with gaps; there is no history to
- * catch up), acknowledged every 16 as the protocol asks. A reconnect uses the same ticket and
+ * catch up), acknowledged every 64 as the protocol asks. A reconnect uses the same ticket and
  * lands on the same shard; a ticket the shard refuses (expired) is replaced by joining again
  * (docs/PROTOCOL.md, "The live connection").
  */
@@ -31,7 +31,7 @@ export interface LiveRoomsHost {
 }
 
 /** The device acks after this many messages (docs/PROTOCOL.md). */
-const ackEvery = 16;
+const ackEvery = 64;
 /** Live-connection close codes after which the room does not take the device back. */
 const LiveClose = { quit: 1000, dismissed: 4010, banned: 4011 } as const;
 const ticketRefused = 10007;

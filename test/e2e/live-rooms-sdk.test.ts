@@ -52,8 +52,8 @@ describe("live rooms through the SDK", () => {
   beforeAll(async () => {
     server = await startServer({ persistTo: freshStateDir() });
     expect((await rest(server, "im_open_login_svc/multiaccount_import", { Accounts: [owner, ...userIDs] })).ErrorCode).toBe(0);
-    // A connection more than 24 messages behind its acks is cut off (4009): the SDK must ack every 16.
-    expect(await rest(server, "edgeim_admin_svc/set_live_settings", { ShardSize: 2, UnackedLimit: 24 })).toMatchObject({ ErrorCode: 0, ShardSize: 2, UnackedLimit: 24 });
+    // A connection more than 96 messages behind its acks is cut off (4009): the SDK must ack every 64.
+    expect(await rest(server, "edgeim_admin_svc/set_live_settings", { ShardSize: 2, UnackedLimit: 96 })).toMatchObject({ ErrorCode: 0, ShardSize: 2, UnackedLimit: 96 });
     expect((await rest(server, "group_open_http_svc/create_group", { Type: "AVChatRoom", Name: "launch", GroupId: groupId, Owner_Account: owner })).ErrorCode).toBe(0);
   });
   afterAll(async () => {
@@ -123,7 +123,7 @@ describe("live rooms through the SDK", () => {
   it("acks as it reads, so a long stream reaches every viewer in full on the same connection", async () => {
     const sockets = viewers.map((v) => internals(v.chat).live.rooms.get(groupId)!.connection.ws);
     const before = viewers.map((v) => texts(v).length);
-    const words = Array.from({ length: 60 }, (_, i) => `burst ${i}`);
+    const words = Array.from({ length: 160 }, (_, i) => `burst ${i}`);
     // Within the room's rate (40/s), so none is dropped.
     for (const [i, word] of words.entries()) {
       expect((await backend(word)).ErrorCode).toBe(0);

@@ -229,6 +229,71 @@ describe("Live room priorities", () => {
   });
 });
 
+describe("A shard's drops", () => {
+  it("reach the coordinator with the shard's reports, so the room's counts outlive the shard's memory", async () => {
+    const room = await aLiveRoom(2, { shardDeliveriesPerSecond: 10 }, { messagesPerSecond: 1000 });
+    const a = await watch(room, room.viewers[0]!);
+    const order: MsgPriority[] = ["Lowest", "Low", "Normal", "High"];
+    const sends = [];
+    for (let round = 0; round < 10; round++) {
+      for (const priority of order) sends.push(room.stub.liveSend({ appAdmin: true }, { random: aRandom(), body: text(priority), priority }, "elsewhere"));
+    }
+    await Promise.all(sends);
+    ok(await room.stub.liveRelayed());
+    const { dropped } = await shardOf(room, 0).stats();
+    expect(dropped.Lowest).toBeGreaterThan(0);
+    await report(room, [0]);
+
+    // The shard is reset (as when it wakes from hibernation): what it dropped is still the room's.
+    await runInDurableObject(shardOf(room, 0), (_shard, state) => state.abort("reset")).catch(() => undefined);
+    await expect.poll(async () => (await shardOf(room, 0).stats()).dropped.Lowest).toBe(0);
+    const info = await room.app.rest("edgeim_admin_svc/get_live_room", { GroupId: room.groupId });
+    expect(info.body).toMatchObject({ ErrorCode: 0, ShardDropped: dropped, RateDropped: { High: 0, Normal: 0, Low: 0, Lowest: 0 } });
+    expect((info.body.ShardList as { Shard: number; Dropped: unknown }[]).find((s) => s.Shard === 0)?.Dropped).toEqual(dropped);
+    a.client.close();
+
+    // Another app's admin, and a group that is not a live room, are refused.
+    const other = await aLiveRoom(1);
+    expect((await other.app.rest("edgeim_admin_svc/get_live_room", { GroupId: room.groupId })).body.ErrorCode).toBe(10010);
+    expect((await room.app.rest("edgeim_admin_svc/get_live_room", { GroupId: "" })).body.ErrorCode).toBe(10015);
+  });
+
+  it("are counted by the room's rate too, and listed beside each open shard's viewers", async () => {
+    const room = await aLiveRoom(2, {}, { messagesPerSecond: 4 });
+    await watch(room, room.viewers[0]!);
+    await report(room, [0]);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => room.stub.liveSend({ appAdmin: true }, { random: aRandom(), body: text("x"), priority: "Lowest" }, "elsewhere")));
+    const refused = answers.map(ok).filter((r) => r.dropReason === "MsgFreqCtrl").length;
+    expect(refused).toBeGreaterThan(0);
+    const info = await room.app.rest("edgeim_admin_svc/get_live_room", { GroupId: room.groupId });
+    expect(info.body).toMatchObject({ OnlineMemberNum: 1, ShardList: [{ Shard: 0, Sockets: 1 }], RateDropped: { Lowest: refused, High: 0 } });
+  });
+});
+
+describe("A shard's broadcast rate", () => {
+  it("is what the shard measures itself delivering while busy, so it drops as messages come instead of queueing", async () => {
+    const room = await aLiveRoom(1, { unackedLimit: 10_000 });
+    const a = await watch(room, room.viewers[0]!);
+    const shard = shardOf(room, 0);
+    const message = (seq: number, priority: MsgPriority) => ({ kind: "message" as const, seq, priority, text: JSON.stringify({ event: "groupMessage", data: { kind: "groupMessage", message: { seq, body: text(`m${seq}`), priority } } }) });
+    const batch = (from: number, count: number, priority: MsgPriority = "Normal") => Array.from({ length: count }, (_, i) => message(from + i, priority));
+    expect((await shard.stats()).deliveriesPerSecond).toBe(20_000);
+    // Two batches back to back, the first of 300 deliveries, half a second apart: about 600 a second.
+    await shard.deliver(batch(1, 300), [], false);
+    await sleep(500);
+    await shard.deliver(batch(301, 1), [], true);
+    const rate = (await shard.stats()).deliveriesPerSecond;
+    expect(rate).toBeGreaterThan(300);
+    expect(rate).toBeLessThan(650);
+    // At that rate most of 2,000 Normal messages are dropped (at the app's 20,000 none would be); High always goes.
+    await shard.deliver([...batch(1_000, 2_000), message(5_000, "High")], [], true);
+    const { dropped } = await shard.stats();
+    expect(dropped.Normal).toBeGreaterThan(1_000);
+    expect(dropped.High).toBe(0);
+    await a.client.until(() => messagesOf(a.client).some((m) => m.seq === 5_000), "the High message");
+  });
+});
+
 describe("Who may send and join", () => {
   it("refuses sends from muted viewers (10017) until unmuted", async () => {
     const room = await aLiveRoom(2);
@@ -512,6 +577,45 @@ describe("Join bursts", () => {
     await report(room, [again.live.shard]);
     expect(ok(await room.stub.onlineCount())).toBe(burst + 1);
   }, 60_000);
+
+  it("holds a shard's places for viewers still logging in, so no shard ends above its size", async () => {
+    const room = await aLiveRoom(40, { shardSize: 10, tipsUpTo: 15 });
+    // Ten places on shard 0; only three viewers log in before the shard has reported twice.
+    const first = [];
+    for (const viewer of room.viewers.slice(0, 10)) first.push({ viewer, live: (await join(room, viewer)).live });
+    expect(first.every((j) => j.live.shard === 0)).toBe(true);
+    await connectLive(room.app, first[0]!.viewer, first[0]!.live);
+    await connectLive(room.app, first[1]!.viewer, first[1]!.live);
+    await report(room, [0]);
+    await connectLive(room.app, first[2]!.viewer, first[2]!.live);
+    await report(room, [0]);
+    // The next ten go elsewhere: shard 0's seven other places are still held.
+    const second = [];
+    for (const viewer of room.viewers.slice(10, 20)) second.push({ viewer, live: (await join(room, viewer)).live });
+    expect(second.filter((j) => j.live.shard === 0)).toEqual([]);
+    await Promise.all([...first.slice(3), ...second].map((j) => connectLive(room.app, j.viewer, j.live)));
+
+    // A burst of twenty on top, through seat blocks (the audience is past the join tips).
+    const burst = await Promise.all(room.viewers.slice(20, 40).map((viewer) => joinAsDevice(room, viewer)));
+    const shards = [...new Set([...first, ...second, ...burst].map((j) => j.live.shard))].sort((a, b) => a - b);
+    await report(room, shards);
+    const info = await room.app.rest("edgeim_admin_svc/get_live_room", { GroupId: room.groupId });
+    const sockets = (info.body.ShardList as { Shard: number; Sockets: number }[]).map((s) => s.Sockets);
+    expect(sockets.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...sockets)).toBeLessThanOrEqual(10);
+    for (const n of shards) expect((await shardOf(room, n).stats()).viewers).toBeLessThanOrEqual(10);
+  }, 30_000);
+
+  it("gives back what a seat block left unused, so joins that trickle in fill their shard", async () => {
+    const room = await aLiveRoom(4, { shardSize: 100, tipsUpTo: 0 });
+    const shards = [];
+    // Each join after the first finds the last block stale (a second old) and asks for another.
+    for (const viewer of room.viewers) {
+      shards.push((await joinAsDevice(room, viewer)).live.shard);
+      await sleep(1_100);
+    }
+    expect(shards).toEqual([0, 0, 0, 0]);
+  }, 20_000);
 
   it("keeps a banned viewer out of a crowded room, at its join or at its shard", async () => {
     const room = await aLiveRoom(3, { tipsUpTo: 0 });

@@ -1,7 +1,27 @@
 /** The pure decisions of live rooms (domain/liveRoom.ts) and the ordered relay (mechanisms/orderedRelay.ts). */
 import { describe, expect, it } from "vitest";
 import type { MsgPriority } from "../../src/domain/group.ts";
-import { admitByPriority, audienceChanges, checkTicket, grantSeats, keepRecent, LiveSettings, placesFromBlocks, placeViewer, relayPlan, signTicket, trimBacklog, type LiveItem } from "../../src/domain/liveRoom.ts";
+import {
+  admitByPriority,
+  audienceChanges,
+  checkTicket,
+  grantSeats,
+  heldPlaces,
+  keepRecent,
+  LiveSettings,
+  measureDeliveryRate,
+  placeHoldMs,
+  placesFromBlocks,
+  placeViewer,
+  relaxDeliveryRate,
+  relayPlan,
+  releasePlaces,
+  shardAdmissionRate,
+  signTicket,
+  takePlaces,
+  trimBacklog,
+  type LiveItem,
+} from "../../src/domain/liveRoom.ts";
 import type { TokenBucket } from "../../src/domain/rateLimit.ts";
 import { OrderedRelay } from "../../src/mechanisms/orderedRelay.ts";
 
@@ -25,6 +45,67 @@ describe("seat blocks", () => {
   it("are used once a room is past the audience that gets join tips", () => {
     expect(placesFromBlocks(1_000, { tipsUpTo: 1_000 })).toBe(false);
     expect(placesFromBlocks(1_001, { tipsUpTo: 1_000 })).toBe(true);
+  });
+});
+
+describe("places held for viewers on their way", () => {
+  it("are taken by arrivals oldest first, and expire unused after placeHoldMs", () => {
+    const places = [
+      { count: 10, at: 0 },
+      { count: 5, at: 1_000 },
+    ];
+    expect(heldPlaces(places, 2_000)).toBe(15);
+    // Two reports that saw three arrivals between them: twelve places still held.
+    const after = takePlaces(takePlaces(places, 2, 1_500), 1, 2_500);
+    expect(after).toEqual([
+      { count: 7, at: 0 },
+      { count: 5, at: 1_000 },
+    ]);
+    expect(heldPlaces(after, 2_500)).toBe(12);
+    expect(heldPlaces(after, placeHoldMs + 500)).toBe(5);
+    expect(takePlaces(after, 0, placeHoldMs + 1_000)).toEqual([]);
+    expect(takePlaces(after, 50, 2_600)).toEqual([]);
+  });
+
+  it("go back when a block leaves them unused, the newest first", () => {
+    const places = [
+      { count: 10, at: 0 },
+      { count: 64, at: 1_000 },
+    ];
+    expect(releasePlaces(places, 60)).toEqual([
+      { count: 10, at: 0 },
+      { count: 4, at: 1_000 },
+    ]);
+    expect(releasePlaces(places, 70)).toEqual([{ count: 4, at: 0 }]);
+    expect(releasePlaces(places, 100)).toEqual([]);
+  });
+});
+
+describe("a shard's broadcast rate", () => {
+  it("is measured from back-to-back batches, capped by the app's setting, and relaxes when the shard keeps up", () => {
+    const measured = measureDeliveryRate(undefined, 1_500, 500);
+    expect(measured).toBe(3_000);
+    expect(measureDeliveryRate(measured, 1_500, 250)).toBe(3_000 * 0.7 + 6_000 * 0.3);
+    // A batch of a few deliveries times the call, not the broadcast: no sample.
+    expect(measureDeliveryRate(measured, 10, 250)).toBe(3_000);
+    expect(shardAdmissionRate(undefined, 20_000)).toBe(20_000);
+    expect(shardAdmissionRate(3_000, 20_000)).toBe(3_000);
+    expect(shardAdmissionRate(50_000, 20_000)).toBe(20_000);
+    expect(relaxDeliveryRate(3_000, 20_000)).toBe(3_750);
+    expect(relaxDeliveryRate(19_000, 20_000)).toBeUndefined();
+  });
+
+  it("admits about what the shard delivers per second, so a busy lane drops as it goes rather than in a burst", () => {
+    // 1,500 sockets, measured 3,000 deliveries/s: a batch after a second admits two Normal messages of ten.
+    let bucket = admitByPriority(undefined, 3_000, "Normal", 0, 1_500).bucket;
+    bucket = admitByPriority(bucket, 3_000, "Normal", 0, 1_500).bucket;
+    let admitted = 0;
+    for (let i = 0; i < 10; i++) {
+      const a = admitByPriority(bucket, 3_000, "Normal", 1_000, 1_500);
+      bucket = a.bucket;
+      if (a.admitted) admitted++;
+    }
+    expect(admitted).toBe(2);
   });
 });
 
@@ -137,5 +218,27 @@ describe("the ordered relay", () => {
     await relay.idle();
     expect(calls.filter(([t]) => t === 1).map(([, items]) => items)).toEqual([[1], [4, 5, 6]]);
     expect(calls.filter(([t]) => t === 2).map(([, items]) => items)).toEqual([[7]]);
+  });
+
+  it("tells a call whether its batch waited behind the one before", async () => {
+    const seen: [number[], boolean][] = [];
+    const relay = new OrderedRelay<number>({
+      call: async (_target, items, backToBack) => {
+        seen.push([items, backToBack]);
+        await new Promise((r) => setTimeout(r, 5));
+      },
+      trim: (backlog) => backlog,
+      failed: () => undefined,
+    });
+    relay.send(1, [1]);
+    relay.send(1, [2]);
+    await relay.idle();
+    relay.send(1, [3]);
+    await relay.idle();
+    expect(seen).toEqual([
+      [[1], false],
+      [[2], true],
+      [[3], false],
+    ]);
   });
 });

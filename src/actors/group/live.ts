@@ -15,7 +15,9 @@ import {
   admitByPriority,
   announcesMembership,
   grantSeats,
+  heldPlaces,
   isBanned,
+  releasePlaces,
   maxListedJoiners,
   maxLiveAdmins,
   placesFromBlocks,
@@ -24,10 +26,12 @@ import {
   seatBlockMs,
   seatBlockSize,
   signTicket,
+  takePlaces,
   ticketLifetimeSeconds,
   trimBacklog,
   type LiveItem,
   type LiveSettings,
+  type Places,
 } from "../../domain/liveRoom.ts";
 import { checkMessageSize, type MsgBody } from "../../domain/message.ts";
 import type { TokenBucket } from "../../domain/rateLimit.ts";
@@ -103,15 +107,29 @@ const schema = [
   "CREATE INDEX IF NOT EXISTS live_joiners_by_n ON live_joiners (n)",
   // The last `live.keepLast` messages, for late joiners (at most 100 rows).
   "CREATE TABLE IF NOT EXISTS live_recent (seq INTEGER PRIMARY KEY, message TEXT NOT NULL)",
+  // Messages dropped, by priority: by the room's rate (shard -1) and by each shard behind its rate
+  // (kept after the shard retires, so the room's totals stay whole). At most 4 rows a shard number.
+  "CREATE TABLE IF NOT EXISTS live_drops (shard INTEGER NOT NULL, priority TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (shard, priority))",
 ];
+
+/** The room's own rate in `live_drops`, beside the shards' numbers. */
+const roomRate = -1;
+const priorities: MsgPriority[] = ["High", "Normal", "Low", "Lowest"];
+
+/** What an operator reads of a live room (edgeim_admin_svc/get_live_room). */
+export interface LiveRoomInfo {
+  onlineCount: number;
+  shards: { shard: number; sockets: number; dropped: Record<MsgPriority, number> }[];
+  /** Refused by the room's rate (MsgFreqCtrl), since the room was created. */
+  rateDropped: Record<MsgPriority, number>;
+  /** Dropped by shards behind their broadcast rate, retired shards included. */
+  shardDropped: Record<MsgPriority, number>;
+}
 
 export class GroupLive {
   private readonly host: LiveHost;
   private ready = false;
-  /**
-   * Per open shard: sockets it last reported, places that may not be in that count yet (given
-   * since the report before it), and places given since the last report.
-   */
+  /** Per open shard: the viewers it last reported, and the places given there that no arrival has taken yet. */
   private shards?: Map<number, ShardLoad>;
   private bucket?: TokenBucket;
   private readonly sent = new Map<string, { result: GroupSendResult; at: number }>();
@@ -126,8 +144,9 @@ export class GroupLive {
   /** The newest joiner's number (`live_joiners.n`), once read. */
   private lastJoiner?: number;
   private settings?: LiveSettings;
-  /** Messages dropped by the room's rate, by priority, since the actor woke. */
-  readonly dropped: Record<MsgPriority, number> = { High: 0, Normal: 0, Low: 0, Lowest: 0 };
+  /** Refusals by the room's rate not yet written to `live_drops` (written at most once a second). */
+  private unsavedDrops: Record<MsgPriority, number> = noDrops();
+  private dropsSaving?: ReturnType<typeof setTimeout>;
 
   constructor(host: LiveHost) {
     this.host = host;
@@ -170,11 +189,13 @@ export class GroupLive {
   /**
    * A block of places for a crowded room's joins: the joiners' actors place viewers from it and
    * sign their tickets themselves, so a join burst costs the coordinator one request per block
-   * (docs/ARCHITECTURE.md, "Join bursts"). The bans come along when they changed since `bansVersion`.
+   * (docs/ARCHITECTURE.md, "Join bursts"). The bans come along when they changed since `bansVersion`;
+   * the places the last block left unused come back (`unused`), so they do not hold room on their shard.
    */
-  async seats(bansVersion: string): Promise<LiveSeats> {
+  async seats(bansVersion: string, unused?: { shard: number; seats: number }): Promise<LiveSeats> {
     this.host.profile();
     const settings = await this.liveSettings();
+    if (unused) this.release(unused.shard, unused.seats);
     const grant = grantSeats(this.load(), settings.shardSize, seatBlockSize);
     this.reserve(grant.shard, grant.seats);
     const version = `${this.bansEpoch}:${this.banChanges}`;
@@ -234,7 +255,7 @@ export class GroupLive {
     const admission = admitByPriority(this.bucket, policy.messagesPerSecond, priority, Date.now());
     this.bucket = admission.bucket;
     if (!admission.admitted) {
-      this.dropped[priority]++;
+      this.refused(priority);
       return { seq: 0, time: nowSeconds, random: draft.random, dropReason: "MsgFreqCtrl" };
     }
     // As in every group: the app's backend may refuse, drop or rewrite the message before it is numbered.
@@ -407,11 +428,12 @@ export class GroupLive {
   // ---------------------------------------------------------------- what shards tell the coordinator
 
   /**
-   * A shard's count changed, and who came and went there. At zero it is retired: it is no longer
-   * relayed to, and it forgets its state.
+   * A shard's count changed, who came and went there, and what it dropped since its last report.
+   * At zero it is retired: it is no longer relayed to, and it forgets its state.
    */
-  async shardReport(shard: number, sockets: number, changes?: AudienceChanges): Promise<{ memberCount: number; retire: boolean }> {
+  async shardReport(shard: number, sockets: number, changes?: AudienceChanges, dropped?: Partial<Record<MsgPriority, number>>): Promise<{ memberCount: number; retire: boolean }> {
     if (this.host.store.profile() === null) return { memberCount: 0, retire: true };
+    if (dropped) this.addDrops(shard, dropped);
     if (changes && (changes.joined.length > 0 || changes.left.length > 0)) await this.audienceChanged(shard, changes);
     const shards = this.openShards();
     if (sockets === 0) {
@@ -419,11 +441,28 @@ export class GroupLive {
       this.sql("DELETE FROM live_shards WHERE shard = ?", shard);
       return { memberCount: this.audience(), retire: true };
     }
-    // A place given just before this report may be used just after it: it stays counted one report longer.
+    // Arrivals take the places given for them; places whose viewers have not logged in yet stay held.
     const entry = shards.get(shard);
-    shards.set(shard, { sockets, placed: entry?.sinceReport ?? 0, sinceReport: 0, ...(entry?.placedAt ? { placedAt: entry.placedAt } : {}) });
+    const arrivals = changes ? changes.joined.length : Math.max(0, sockets - (entry?.sockets ?? 0));
+    shards.set(shard, { sockets, places: takePlaces(entry?.places ?? [], arrivals, Date.now()) });
     this.sql("INSERT INTO live_shards (shard, sockets) VALUES (?, ?) ON CONFLICT (shard) DO UPDATE SET sockets = excluded.sockets", shard, sockets);
     return { memberCount: this.audience(), retire: false };
+  }
+
+  /** The room as an operator sees it: its shards with their viewers and drops, and the room's drops. */
+  roomInfo(): LiveRoomInfo {
+    this.host.profile();
+    this.saveDrops();
+    const drops = this.sqlAll<{ shard: number; priority: MsgPriority; n: number }>("SELECT shard, priority, n FROM live_drops");
+    const byShard = new Map<number, Record<MsgPriority, number>>();
+    const shardDropped = noDrops();
+    for (const { shard, priority, n } of drops) {
+      if (!byShard.has(shard)) byShard.set(shard, noDrops());
+      byShard.get(shard)![priority] += n;
+      if (shard !== roomRate) shardDropped[priority] += n;
+    }
+    const shards = [...this.openShards()].sort(([a], [b]) => a - b).map(([shard, load]) => ({ shard, sockets: load.sockets, dropped: byShard.get(shard) ?? noDrops() }));
+    return { onlineCount: this.audience(), shards, rateDropped: byShard.get(roomRate) ?? noDrops(), shardDropped };
   }
 
   /** A shard's first viewer since it woke empty: it is relayed to again, and learns the active bans. */
@@ -432,7 +471,7 @@ export class GroupLive {
     const keepLast = (await this.liveSettings()).keepLast;
     const shards = this.openShards();
     if (!shards.has(shard)) {
-      shards.set(shard, { sockets: 0, placed: 1, sinceReport: 1, placedAt: Date.now() });
+      shards.set(shard, { sockets: 0, places: [{ count: 1, at: Date.now() }] });
       this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
     }
     const recent = this.sqlAll<{ message: string }>("SELECT message FROM live_recent ORDER BY seq DESC LIMIT ?", keepLast)
@@ -447,7 +486,8 @@ export class GroupLive {
     this.enqueue({ kind: "dismissed", text: JSON.stringify({ event: event.kind, data: event }) });
     this.flush();
     this.ensure();
-    for (const table of ["live_shards", "live_bans", "live_mutes", "live_admins", "live_joiners", "live_recent"]) this.sql(`DELETE FROM ${table}`);
+    for (const table of ["live_shards", "live_bans", "live_mutes", "live_admins", "live_joiners", "live_recent", "live_drops"]) this.sql(`DELETE FROM ${table}`);
+    this.unsavedDrops = noDrops();
     this.banChanges++;
     this.shards = new Map();
     this.lastJoiner = 0;
@@ -501,15 +541,15 @@ export class GroupLive {
   private openShards(): Map<number, ShardLoad> {
     if (!this.shards) {
       this.ensure();
-      this.shards = new Map(this.sqlAll<{ shard: number; sockets: number }>("SELECT shard, sockets FROM live_shards").map((r) => [r.shard, { sockets: r.sockets, placed: 0, sinceReport: 0 }]));
+      this.shards = new Map(this.sqlAll<{ shard: number; sockets: number }>("SELECT shard, sockets FROM live_shards").map((r) => [r.shard, { sockets: r.sockets, places: [] }]));
     }
     return this.shards;
   }
 
-  /** Each open shard's sockets as last reported plus the places given since. */
+  /** Each open shard's viewers as last reported plus the places held there for viewers still on their way. */
   private load(): Map<number, number> {
     const now = Date.now();
-    return new Map([...this.openShards()].map(([n, s]) => [n, s.sockets + (now - (s.placedAt ?? 0) < placeHoldMs ? s.placed : 0)]));
+    return new Map([...this.openShards()].map(([n, s]) => [n, s.sockets + heldPlaces(s.places, now)]));
   }
 
   /** The audience as reported plus the places given since: a burst counts before its viewers arrive. */
@@ -519,12 +559,40 @@ export class GroupLive {
     return total;
   }
 
-  /** Counts places given on a shard until its next report, opening it when it was not. */
+  /** Holds places on a shard until arrivals there take them (or they expire), opening it when it was not. */
   private reserve(shard: number, places: number): void {
     const shards = this.openShards();
     const entry = shards.get(shard);
-    shards.set(shard, { sockets: entry?.sockets ?? 0, placed: (entry?.placed ?? 0) + places, sinceReport: (entry?.sinceReport ?? 0) + places, placedAt: Date.now() });
+    const now = Date.now();
+    shards.set(shard, { sockets: entry?.sockets ?? 0, places: [...takePlaces(entry?.places ?? [], 0, now), { count: places, at: now }] });
     if (!entry) this.sql("INSERT OR IGNORE INTO live_shards (shard, sockets) VALUES (?, 0)", shard);
+  }
+
+  /** Places given and not used: the newest held places on the shard go. */
+  private release(shard: number, places: number): void {
+    const entry = this.openShards().get(shard);
+    if (entry) entry.places = releasePlaces(entry.places, places);
+  }
+
+  /** A send refused by the room's rate: counted now, written within a second (one write per second of refusals, not one each). */
+  private refused(priority: MsgPriority): void {
+    this.unsavedDrops[priority]++;
+    this.dropsSaving ??= setTimeout(() => this.saveDrops(), 1_000);
+  }
+
+  private saveDrops(): void {
+    if (this.dropsSaving !== undefined) clearTimeout(this.dropsSaving);
+    this.dropsSaving = undefined;
+    const drops = this.unsavedDrops;
+    this.unsavedDrops = noDrops();
+    this.addDrops(roomRate, drops);
+  }
+
+  private addDrops(shard: number, drops: Partial<Record<MsgPriority, number>>): void {
+    for (const priority of priorities) {
+      const n = drops[priority] ?? 0;
+      if (n > 0) this.sql("INSERT INTO live_drops (shard, priority, n) VALUES (?, ?, ?) ON CONFLICT (shard, priority) DO UPDATE SET n = n + excluded.n", shard, priority, n);
+    }
   }
 
   private activeBans(): { userId: string; until: number }[] {
@@ -646,14 +714,12 @@ export class GroupLive {
 
 interface ShardLoad {
   sockets: number;
-  placed: number;
-  sinceReport: number;
-  /** When the last place was given (ms). */
-  placedAt?: number;
+  places: Places[];
 }
 
-/** A place is used within this long of being given (a block lasts a second, a shard reports within one), or never. */
-const placeHoldMs = 3_000;
+function noDrops(): Record<MsgPriority, number> {
+  return { High: 0, Normal: 0, Low: 0, Lowest: 0 };
+}
 
 /** Tencent's live-room tips (TIMGroupTipElem): 10 banned, 11 unbanned. */
 export const liveTip = { banned: 10, unbanned: 11 } as const;

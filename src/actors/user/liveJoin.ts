@@ -106,10 +106,13 @@ function fresh(block: CrowdedRoom["block"]): block is NonNullable<CrowdedRoom["b
   return block !== undefined && block.until > Date.now();
 }
 
-/** The next block and the room's bans: one request at a time per room and isolate. */
+/** The next block and the room's bans: one request at a time per room and isolate. The stale block's unused places go back. */
 function refresh(stub: ReturnType<typeof groupNamed>, room: CrowdedRoom, key: string): Promise<void> {
+  const stale = room.block;
+  const unused = stale && stale.left > 0 ? { shard: stale.shard, seats: stale.left } : undefined;
+  if (stale) stale.left = 0;
   room.asking ??= stub
-    .liveSeats(room.bansVersion)
+    .liveSeats(room.bansVersion, unused)
     .then((outcome) => {
       if (!outcome.ok) throw new RoomChanged(outcome.info);
       absorb(room, key, outcome.value);
