@@ -234,6 +234,7 @@ export class UserActor extends DurableObject<Env> implements SessionHost, UserHo
       this.accountExists = false;
       this.c2c.forget();
       await this.ctx.storage.deleteAlarm();
+      this.alarms.forget();
       // Counts already made still reach the app's statistics.
       this.stats.resume();
     });

@@ -32,22 +32,33 @@ export class AlarmScheduler {
   }
 
   /**
-   * Makes sure the alarm fires no later than `at`. Calls take turns: two jobs arming at once
-   * would otherwise both read the old alarm, and the later time could overwrite the sooner.
+   * The alarm as this object last set or read it; undefined until read. Kept in memory so two jobs
+   * arming at once cannot both read the old alarm and let the later time overwrite the sooner:
+   * after its one await, each call compares and sets synchronously. (Calls are not chained on one
+   * another: a call left waiting by a cancelled request would hold every later one.)
    */
-  armBy(at: number): Promise<void> {
-    const arming = this.arming.then(async () => {
-      const current = await this.storage.getAlarm();
-      if (current === null || current > at) await this.storage.setAlarm(at);
-    });
-    this.arming = arming.catch(() => undefined);
-    return arming;
+  private armedAt: number | null | undefined;
+
+  /** Makes sure the alarm fires no later than `at`. */
+  async armBy(at: number): Promise<void> {
+    if (this.armedAt === undefined) {
+      const stored = await this.storage.getAlarm();
+      if (this.armedAt === undefined) this.armedAt = stored;
+    }
+    if (this.armedAt !== null && this.armedAt <= at) return;
+    this.armedAt = at;
+    await this.storage.setAlarm(at);
   }
 
-  private arming: Promise<void> = Promise.resolve();
+  /** The alarm was deleted by other means (the object was emptied): read it again before trusting memory. */
+  forget(): void {
+    this.armedAt = undefined;
+  }
 
   /** The alarm handler: runs every job, then arms for the soonest next run. */
   async run(now = Date.now()): Promise<void> {
+    // The alarm that fired is spent: what the jobs arm meanwhile, and what they return, sets the next.
+    this.armedAt = null;
     let next = Infinity;
     for (const job of this.jobs) {
       try {

@@ -36,6 +36,20 @@ describe("one alarm, many jobs", () => {
     expect(storage.alarm).toBe(1_000);
   });
 
+  it("does not hold later calls behind one left waiting (a cancelled request's)", async () => {
+    const { storage, api } = makeStorage();
+    let first = true;
+    const stalling: AlarmStorage = {
+      getAlarm: () => (first ? ((first = false), new Promise<number | null>(() => {})) : api.getAlarm()),
+      setAlarm: api.setAlarm,
+    };
+    const scheduler = new AlarmScheduler(stalling, [], () => {});
+    void scheduler.armBy(1_000);
+    const later = await Promise.race([scheduler.armBy(2_000).then(() => "armed"), new Promise((resolve) => setTimeout(() => resolve("held"), 100))]);
+    expect(later).toBe("armed");
+    expect(storage.alarm).toBe(2_000);
+  });
+
   it("only moves the alarm sooner", async () => {
     const { storage, api } = makeStorage(2_000);
     const scheduler = new AlarmScheduler(api, [], () => {});
