@@ -102,6 +102,16 @@ describe("console sign-in", () => {
     expect((await aBrowser().signIn({ ConsoleKey: consoleKey })).status).toBe(200);
   });
 
+  it("counts an IPv6 caller's wrong keys by its /64, however many of its addresses it uses", async () => {
+    const network = `2001:db8:${(addressCounter++).toString(16)}:7`;
+    const from = (address: string) => ({ "cf-connecting-ip": address });
+    const spellings = [`${network}::1`, `${network}:0:0:0:2`, `${network}:ffff:1:2:3`, `${network.toUpperCase()}::abcd`, `${network}:0::9`];
+    for (const address of spellings) expect((await aBrowser().signIn({ ConsoleKey: "wrong" }, from(address))).status, address).toBe(401);
+    const slowed = await aBrowser().signIn({ ConsoleKey: consoleKey }, from(`${network}:1234::5`));
+    expect(slowed).toMatchObject({ status: 429, body: { ErrorCode: 60007 } });
+    expect((await aBrowser().signIn({ ConsoleKey: consoleKey }, from(`${network.replace(/:7$/, ":8")}::1`))).status).toBe(200);
+  });
+
   it("slows wrong app keys down per app and address, and the /v4 console key too", async () => {
     const app = await anApp();
     const browser = aBrowser();
