@@ -10,7 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
 import { checkCredentials } from "../domain/auth.ts";
 import { optPlatform, type OptPlatform } from "../domain/callbacks.ts";
-import type { Platform } from "../domain/devices.ts";
+import { devicesToKick, type Platform } from "../domain/devices.ts";
 import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
 import { GroupErrorCode, groupError, type MsgPriority } from "../domain/group.ts";
 import type { GroupMessage } from "../domain/groupMessage.ts";
@@ -289,6 +289,11 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       for (const other of this.hub.open(`device:${attachment.userId}\n${attachment.device}`)) {
         if (other.ws !== ws) closeSocket(other.ws, CloseCode.kickedOut, "replaced by a new connection of this device");
       }
+      // One user holds no more live connections than its devices may hold on /v1/connect.
+      const others = this.hub.open(`user:${attachment.userId}`).filter((s) => s.ws !== ws && s.attachment.loggedInAt !== undefined && s.attachment.device !== attachment.device);
+      const incoming = { id: attachment.device, platform: attachment.platform, loggedInAt: Date.now() };
+      const kick = new Set(devicesToKick(others.map((s) => ({ id: s.attachment.device, platform: s.attachment.platform, loggedInAt: s.attachment.loggedInAt! })), incoming, app.settings.loginPolicy).map((d) => d.id));
+      for (const other of others) if (kick.has(other.attachment.device)) closeSocket(other.ws, CloseCode.kickedOut, "replaced by a newer live connection of this user");
       this.hub.attach(ws, { ...attachment, loggedInAt: Date.now(), sigExpiresAt, frameRate: app.settings.connectionFrameRate });
       await this.alarms.armBy(sigExpiresAt * 1000);
       await this.countChanged();

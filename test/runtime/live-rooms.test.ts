@@ -332,6 +332,23 @@ describe("Live connections under bad input", () => {
     expect(messagesOf((await polite.client.waitForEvents("groupMessage", 1)) && polite.client).map((m) => m.seq)).toHaveLength(1);
   });
 
+  it("holds no more live connections of one user than its login policy allows, closing the oldest", async () => {
+    const room = await aLiveRoom(2);
+    const { live } = await join(room, room.viewers[0]!);
+    // Web: 10 by default.
+    const tabs: ProtocolClient[] = [];
+    for (let i = 0; i < 14; i++) tabs.push(await connectLive(room.app, room.viewers[0]!, live, { device: `tab-${i}` }));
+    expect(tabs.every((t) => t.loginResponse?.code === 0)).toBe(true);
+    for (const tab of tabs.slice(0, 4)) expect((await tab.waitForClose()).code).toBe(4003);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(tabs.slice(4).every((t) => t.closed === null)).toBe(true);
+    // The others in the room are not held back.
+    const other = await watch(room, room.viewers[1]!);
+    expect((await send(other.client, room.groupId, "still here")).code).toBe(0);
+    ok(await room.stub.liveRelayed());
+    await tabs.at(-1)!.waitForEvents("groupMessage", 1);
+  });
+
   it("disconnects a viewer that stops acking (4009) without holding back the others", async () => {
     const room = await aLiveRoom(2, { unackedLimit: 4 });
     const reader = await watch(room, room.viewers[0]!);
