@@ -339,6 +339,9 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
 
   /** The device has processed everything up to `seq`: what is left unacked is what was sent after it. */
   private ack(ws: WebSocket, seq: number): Record<string, never> {
+    // An ack past the newest message sent would let a device that reads nothing keep receiving.
+    const newest = this.recentSeqs.at(-1);
+    if (newest !== undefined && seq > newest) throw groupError(GroupErrorCode.invalidParameter, `ack: seq ${seq} is past the newest message sent (${newest})`);
     let after = 0;
     for (let i = this.recentSeqs.length - 1; i >= 0 && this.recentSeqs[i]! > seq; i--) after++;
     this.unacked.set(ws, Math.min(this.unacked.get(ws) ?? 0, after));

@@ -364,6 +364,23 @@ describe("Live connections under bad input", () => {
     expect(messagesOf(reader.client)).toHaveLength(10);
     expect(reader.client.closed).toBeNull();
   });
+
+  it("refuses an ack past the newest message sent, so acking ahead does not keep a reader that reads nothing", async () => {
+    const room = await aLiveRoom(1, { unackedLimit: 4 });
+    const sleeper = await watch(room, room.viewers[0]!);
+    ok(await room.stub.liveSend({ appAdmin: true }, { random: aRandom(), body: text("first") }, "elsewhere"));
+    ok(await room.stub.liveRelayed());
+    const [first] = await sleeper.client.waitForEvents<{ message: GroupMessage }>("groupMessage", 1);
+    const ahead = await sleeper.client.request("ack", { seq: first!.message.seq + 1_000_000 });
+    expect(ahead.code).toBe(10004);
+    for (let i = 2; i <= 8; i++) {
+      ok(await room.stub.liveSend({ appAdmin: true }, { random: aRandom(), body: text(`m${i}`) }, "elsewhere"));
+      ok(await room.stub.liveRelayed());
+      if (sleeper.client.closed) break;
+      await sleeper.client.request("ack", { seq: 9_000_000_000 });
+    }
+    expect((await sleeper.client.waitForClose()).code).toBe(4009);
+  });
 });
 
 describe("Live room administration", () => {
