@@ -127,6 +127,25 @@ describe("console sign-in", () => {
     expect((await v4(consoleKey)).ErrorCode).toBe(60007);
   });
 
+  it("refuses a sign-in body past 4 KiB even without a length, and answers other calls under /console/api in the envelope", async () => {
+    const chunks = [new TextEncoder().encode('{"ConsoleKey":"'), ...Array.from({ length: 20 }, () => new TextEncoder().encode("k".repeat(1000))), new TextEncoder().encode('"}')];
+    const body = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const streamed = await SELF.fetch(`${base}/console/api/signin`, { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": aBrowser().address }, body });
+    expect({ status: streamed.status, body: await streamed.json() }).toMatchObject({ status: 400, body: { ErrorCode: 60002, ErrorInfo: "a sign-in body is at most 4096 bytes" } });
+
+    const browser = await operator();
+    for (const [method, path] of [["GET", "edgeim_admin_svc/get_app?sdkappid=1"], ["POST", "a/b/c"], ["PUT", "signin"], ["DELETE", "session"]] as const) {
+      const response = await SELF.fetch(`${base}/console/api/${path}`, { method, headers: { cookie: browser.cookie, "x-csrf-token": browser.csrf, origin: base } });
+      expect({ status: response.status, body: await response.json() }, `${method} ${path}`).toMatchObject({ status: 404, body: { ActionStatus: "FAIL", ErrorCode: 60009 } });
+    }
+  });
+
   it("signs out: the cookie is cleared", async () => {
     const browser = await operator();
     const response = await SELF.fetch(`${base}/console/api/signout`, {
