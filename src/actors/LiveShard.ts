@@ -80,6 +80,8 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private readonly unacked = new WeakMap<WebSocket, number>();
   private readonly sending = new WeakMap<WebSocket, Promise<unknown>>();
   private recentSeqs: number[] = [];
+  /** The newest MsgSeq this shard has heard of (sent, dropped or kept for late joiners); 0 when it does not know. */
+  private newestSeq = 0;
   private budget?: TokenBucket;
   private opened?: Promise<void>;
   private bans?: Map<string, number>;
@@ -144,6 +146,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     for (const item of items) {
       switch (item.kind) {
         case "message":
+          this.newestSeq = Math.max(this.newestSeq, item.seq);
           if (settings.keepLast > 0) this.remember(item.text, settings.keepLast);
           this.broadcastMessage(item, settings);
           break;
@@ -340,8 +343,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   /** The device has processed everything up to `seq`: what is left unacked is what was sent after it. */
   private ack(ws: WebSocket, seq: number): Record<string, never> {
     // An ack past the newest message sent would let a device that reads nothing keep receiving.
-    const newest = this.recentSeqs.at(-1);
-    if (newest !== undefined && seq > newest) throw groupError(GroupErrorCode.invalidParameter, `ack: seq ${seq} is past the newest message sent (${newest})`);
+    if (this.newestSeq > 0 && seq > this.newestSeq) throw groupError(GroupErrorCode.invalidParameter, `ack: seq ${seq} is past the newest message sent (${this.newestSeq})`);
     let after = 0;
     for (let i = this.recentSeqs.length - 1; i >= 0 && this.recentSeqs[i]! > seq; i--) after++;
     this.unacked.set(ws, Math.min(this.unacked.get(ws) ?? 0, after));
@@ -426,6 +428,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       const answer = await groupActor(this.env, this.name).liveShardOpened(this.name.shard);
       if (!answer.ok) throw new ImError(answer.code, answer.info);
       this.recent = keepRecent([...answer.value.recent, ...this.recent], (await this.liveSettings()).keepLast);
+      for (const message of this.recent) this.newestSeq = Math.max(this.newestSeq, message.seq);
       const bans = this.banList();
       for (const { userId, until } of answer.value.bans) {
         bans.set(userId, until);
@@ -441,6 +444,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     this.opened = undefined;
     this.bans = new Map();
     this.recentSeqs = [];
+    this.newestSeq = 0;
     this.recent = [];
     this.reported = new Set();
     this.ctx.storage.sql.exec("DELETE FROM bans");

@@ -601,6 +601,25 @@ describe("Late joiners", () => {
     expect(recent(anotherDevice)).toEqual(["m2", "m3", "m4"]);
   });
 
+  it("may ack the newest of them, even when the shard had no viewer to send it to", async () => {
+    const room = await aLiveRoom(2, { keepLast: 3 });
+    const first = await watch(room, room.viewers[0]!);
+    const sendOne = async (t: string) => {
+      expect((await room.app.rest("group_open_http_svc/send_group_msg", { GroupId: room.groupId, Random: aRandom(), MsgBody: text(t), From_Account: room.owner })).body.ErrorCode).toBe(0);
+      ok(await room.stub.liveRelayed());
+    };
+    await sendOne("seen");
+    await first.client.waitForEvents("groupMessage", 1);
+    first.client.close();
+    await first.client.waitForClose();
+    await new Promise((r) => setTimeout(r, 50));
+    await sendOne("kept while nobody watched");
+    const late = await watch(room, room.viewers[1]!);
+    const kept = (late.client.loginResponse?.data as { recentMessages: GroupMessage[] }).recentMessages;
+    expect(kept.map(textOf)).toEqual(["seen", "kept while nobody watched"]);
+    expect((await late.client.request("ack", { seq: kept.at(-1)!.seq })).code).toBe(0);
+  });
+
   it("get none by default", async () => {
     const room = await aLiveRoom(2);
     await watch(room, room.viewers[0]!);
