@@ -145,6 +145,27 @@ describe("Sensitive words (openim_dirty_words)", () => {
     expect((await app.rest("openim_dirty_words/get", {})).body.DirtyWordsList).toEqual(["badword", "filter"]);
   });
 
+  it("check a text of hostile combining marks in linear time, answering at once", async () => {
+    const { app, ids } = await appWithUsers(2);
+    const [a, b] = ids as [string, string];
+    expect((await app.rest("openim_dirty_words/add", { DirtyWordsList: ["badword"] })).body.ErrorCode).toBe(0);
+    await cacheExpires(app, [a]);
+    const groupId = await aGroupOf(app, a, [b]);
+    await cacheExpires(app, [a], [groupId]);
+    const hostile = `a${"\u0301".repeat(150_000)}${"\u0316".repeat(150_000)}`;
+    const device = await TestClient.connect(app, a);
+    for (const [what, send] of [
+      ["sendmsg", () => sendText(app, a, b, hostile).then((r) => r.body.ErrorCode)],
+      ["send_group_msg", () => app.rest("group_open_http_svc/send_group_msg", { GroupId: groupId, From_Account: a, Random: aRandom(), MsgBody: text(hostile) }).then((r) => r.body.ErrorCode)],
+      ["sendGroupMessage", () => device.request("sendGroupMessage", { groupID: groupId, random: aRandom(), body: text(hostile.slice(0, 30_000)) }).then((r) => r.code)],
+    ] as const) {
+      const started = Date.now();
+      const code = await send();
+      expect(code, what).not.toBe(0);
+      expect(Date.now() - started, what).toBeLessThan(2000);
+    }
+  });
+
   it("holds at most 1,000 words per app", async () => {
     const { app } = await appWithUsers(1);
     for (let i = 0; i < 20; i++) {
