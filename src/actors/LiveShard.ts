@@ -11,7 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
 import { checkCredentials } from "../domain/auth.ts";
 import { optPlatform, type OptPlatform } from "../domain/callbacks.ts";
-import type { Platform } from "../domain/devices.ts";
+import { devicesToKick, type Platform } from "../domain/devices.ts";
 import { capture, ErrorCode, ImError, type Outcome } from "../domain/errors.ts";
 import { GroupErrorCode, groupError, type MsgPriority } from "../domain/group.ts";
 import type { GroupMessage } from "../domain/groupMessage.ts";
@@ -84,6 +84,8 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
   private readonly unacked = new WeakMap<WebSocket, number>();
   private readonly sending = new WeakMap<WebSocket, Promise<unknown>>();
   private recentSeqs: number[] = [];
+  /** The newest MsgSeq this shard has heard of (sent, dropped or kept for late joiners); 0 when it does not know. */
+  private newestSeq = 0;
   private budget?: TokenBucket;
   private opened?: Promise<void>;
   private bans?: Map<string, number>;
@@ -167,6 +169,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     for (const item of items) {
       switch (item.kind) {
         case "message": {
+          this.newestSeq = Math.max(this.newestSeq, item.seq);
           if (settings.keepLast > 0) this.remember(item.text, settings.keepLast);
           const sent = this.broadcastMessage(item, settings, now);
           if (sent === null) dropped = true;
@@ -323,6 +326,11 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       for (const other of this.hub.open(`device:${attachment.userId}\n${attachment.device}`)) {
         if (other.ws !== ws) closeSocket(other.ws, CloseCode.kickedOut, "replaced by a new connection of this device");
       }
+      // One user holds no more live connections than its devices may hold on /v1/connect.
+      const others = this.hub.open(`user:${attachment.userId}`).filter((s) => s.ws !== ws && s.attachment.loggedInAt !== undefined && s.attachment.device !== attachment.device);
+      const incoming = { id: attachment.device, platform: attachment.platform, loggedInAt: Date.now() };
+      const kick = new Set(devicesToKick(others.map((s) => ({ id: s.attachment.device, platform: s.attachment.platform, loggedInAt: s.attachment.loggedInAt! })), incoming, app.settings.loginPolicy).map((d) => d.id));
+      for (const other of others) if (kick.has(other.attachment.device)) closeSocket(other.ws, CloseCode.kickedOut, "replaced by a newer live connection of this user");
       this.hub.attach(ws, { ...attachment, loggedInAt: Date.now(), sigExpiresAt, frameRate: app.settings.connectionFrameRate });
       await this.alarms.armBy(sigExpiresAt * 1000);
       await this.reportSoon();
@@ -368,6 +376,8 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
 
   /** The device has processed everything up to `seq`: what is left unacked is what was sent after it. */
   private ack(ws: WebSocket, seq: number): Record<string, never> {
+    // An ack past the newest message sent would let a device that reads nothing keep receiving.
+    if (this.newestSeq > 0 && seq > this.newestSeq) throw groupError(GroupErrorCode.invalidParameter, `ack: seq ${seq} is past the newest message sent (${this.newestSeq})`);
     let after = 0;
     for (let i = this.recentSeqs.length - 1; i >= 0 && this.recentSeqs[i]! > seq; i--) after++;
     this.unacked.set(ws, Math.min(this.unacked.get(ws) ?? 0, after));
@@ -455,6 +465,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
       const answer = await groupActor(this.env, this.name).liveShardOpened(this.name.shard);
       if (!answer.ok) throw new ImError(answer.code, answer.info);
       this.recent = keepRecent([...answer.value.recent, ...this.recent], (await this.liveSettings()).keepLast);
+      for (const message of this.recent) this.newestSeq = Math.max(this.newestSeq, message.seq);
       const bans = this.banList();
       for (const { userId, until } of answer.value.bans) {
         bans.set(userId, until);
@@ -470,6 +481,7 @@ export class LiveShard extends DurableObject<Env> implements SessionHost {
     this.opened = undefined;
     this.bans = new Map();
     this.recentSeqs = [];
+    this.newestSeq = 0;
     this.recent = [];
     this.reported = new Set();
     this.ctx.storage.sql.exec("DELETE FROM bans");

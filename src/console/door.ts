@@ -80,7 +80,15 @@ consoleDoor.post("/console/api/signin", async (c) => {
   if (crossSite) return refuse(c, 403, ErrorCode.notAppAdmin, crossSite);
   const length = Number(c.req.header("Content-Length") ?? "0");
   if (!(length <= maxSignInBytes)) return refuse(c, 400, ErrorCode.httpParse, `a sign-in body is at most ${maxSignInBytes} bytes`);
-  const body = SignIn.safeParse(await readJsonBody(c.req.raw).catch(() => null));
+  // A body without a length (chunked) is cut off at the same bound as it streams.
+  let raw: unknown;
+  try {
+    raw = await readJsonBody(c.req.raw, maxSignInBytes);
+  } catch (error) {
+    if (error instanceof ImError && error.code === ErrorCode.httpParse) return refuse(c, 400, ErrorCode.httpParse, `a sign-in body is at most ${maxSignInBytes} bytes`);
+    raw = null;
+  }
+  const body = SignIn.safeParse(raw);
   if (!body.success) return refuse(c, 400, ErrorCode.jsonParse, "send {ConsoleKey} to sign in as the deployment's operator, or {SdkAppId, SecretKey} as an app's");
   let claims: SessionClaims;
   try {
@@ -175,3 +183,6 @@ consoleDoor.post("/console/api/:service/:command", async (c) => {
     return command!.handle({ env, app: grant.app, caller: grant.app.admins[0] ?? "administrator", host, ...clientIpOf(c.req.raw), waitUntil }, body);
   });
 });
+
+// Anything else under /console/api (another method, another path) is answered in the envelope too.
+consoleDoor.all("/console/api/*", (c) => refuse(c, 404, ErrorCode.badUrl, `no console call ${c.req.method} ${new URL(c.req.url).pathname}; commands are POST /console/api/{service}/{command}`));

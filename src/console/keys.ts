@@ -4,13 +4,14 @@
  */
 import { appActor, signInGuard } from "../actors/refs.ts";
 import type { AppView } from "../domain/app.ts";
-import { sameSecret } from "../domain/console.ts";
+import { guardedAddress, sameSecret } from "../domain/console.ts";
 import { ErrorCode, ImError } from "../domain/errors.ts";
 import type { Env } from "../env.ts";
 
-/** The caller's address as Cloudflare sees it (absent locally without a proxy). */
+/** The caller's address as Cloudflare sees it (absent locally without a proxy), an IPv6 one by its /64. */
 export function clientAddress(request: Request): string {
-  return request.headers.get("cf-connecting-ip") ?? "local";
+  const address = request.headers.get("cf-connecting-ip");
+  return address ? guardedAddress(address) : "local";
 }
 
 async function guarded<T>(env: Env, subject: string, check: () => Promise<T>): Promise<T> {

@@ -17,8 +17,44 @@ export function callbackUrlProblem(url: string, ownHost?: string): string | null
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "the callback URL must be http or https";
   if (parsed.username || parsed.password) return "the callback URL must not carry credentials";
   // A callback into the worker itself would call back again for its own request: a loop.
-  if (ownHost !== undefined && parsed.host.toLowerCase() === ownHost.toLowerCase()) return "the callback URL points at this server (a loop)";
+  if (ownHost !== undefined && reachesHost(parsed, ownHost)) return "the callback URL points at this server (a loop)";
   return null;
+}
+
+/**
+ * Whether `url` reaches the server known as `ownHost` (a request's Host: name and optional port),
+ * whatever the spelling: case, a trailing dot, and for a loopback server any loopback name or
+ * address on its port. A named server is the same whatever the port: its platform may answer on
+ * several. A DNS name that resolves to the server cannot be told without resolving it.
+ */
+function reachesHost(url: URL, ownHost: string): boolean {
+  let own: URL;
+  try {
+    own = new URL(`${url.protocol}//${ownHost}`);
+  } catch {
+    return false;
+  }
+  const name = (u: URL) => u.hostname.toLowerCase().replace(/\.$/, "");
+  const ownPorts = own.port ? [Number(own.port)] : [80, 443];
+  if (isLoopback(name(own))) return isLoopback(name(url)) && ownPorts.includes(portOf(url));
+  return name(url) === name(own);
+}
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" ||
+    hostname.endsWith(".localhost") ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
+    hostname === "0.0.0.0" ||
+    hostname === "[::1]" ||
+    hostname === "[::]" ||
+    // ::ffff:127.x.y.z, as the URL parser writes it
+    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(hostname)
+  );
+}
+
+function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }
 
 export const CallbackSettings = z.object({

@@ -54,6 +54,25 @@ export function afterFailure(record: FailureRecord | undefined, now: number): Fa
   return { failures: fresh ? 1 : record.failures + 1, lastAt: now };
 }
 
+/**
+ * Whose wrong keys a try counts with: an IPv4 address as it is, an IPv6 address by its /64 (one
+ * subscriber's network holds 2^64 addresses, so counting each alone would let a script step
+ * through them), an IPv4-mapped IPv6 address as its IPv4 one.
+ */
+export function guardedAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(":")) return address;
+  const [head = "", tail] = address.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(":")}::/64`;
+}
+
 /** Compares two secrets in time that does not depend on where they differ. */
 export function sameSecret(a: string, b: string): boolean {
   const left = new TextEncoder().encode(a);

@@ -23,22 +23,36 @@ export const maxDirtyWords = 1000;
 
 const utf8 = new TextEncoder();
 
+/**
+ * A word or a text as they are compared: compatibility forms (full-width letters, ligatures) as
+ * their plain letters, invisible format characters (zero-width spaces, soft hyphens) dropped, and
+ * case folded (ß as ss), so such spellings do not slip a word past the list.
+ */
+export function foldForMatching(text: string): string {
+  // Normalising reorders each run of combining marks at a cost of its length squared: runs are cut
+  // to four marks first (no word needs more), so a hostile text costs linear time.
+  return text
+    .replace(/(\p{M}{4})\p{M}+/gu, "$1")
+    .normalize("NFKC").replace(/\p{Cf}/gu, "").toUpperCase().toLowerCase();
+}
+
 export const DirtyWord = z
   .string()
   .min(1)
-  .refine((w) => w.trim().length > 0, "a word may not be blank")
+  // A blank word would be found in every message.
+  .refine((w) => foldForMatching(w).trim().length > 0, "a word may not be blank")
   .refine((w) => utf8.encode(w).length <= maxDirtyWordBytes, `a word is at most ${maxDirtyWordBytes} bytes`);
 
-/** The app's list as kept in its settings. */
-export const DirtyWords = z.array(z.string()).max(maxDirtyWords);
+/** The app's list as kept in its settings (set_app_settings sets it whole: each word is checked as add checks it). */
+export const DirtyWords = z.array(DirtyWord).max(maxDirtyWords);
 
 /** The list after adding `words`: each word once, case kept as given; past the bound nothing is added. */
 export function withDirtyWords(current: readonly string[], words: readonly string[]): string[] {
-  const known = new Set(current.map((w) => w.toLowerCase()));
+  const known = new Set(current.map(foldForMatching));
   const next = [...current];
   for (const word of words) {
-    if (known.has(word.toLowerCase())) continue;
-    known.add(word.toLowerCase());
+    if (known.has(foldForMatching(word))) continue;
+    known.add(foldForMatching(word));
     next.push(word);
   }
   if (next.length > maxDirtyWords) {
@@ -49,8 +63,8 @@ export function withDirtyWords(current: readonly string[], words: readonly strin
 }
 
 export function withoutDirtyWords(current: readonly string[], words: readonly string[]): string[] {
-  const gone = new Set(words.map((w) => w.toLowerCase()));
-  return current.filter((w) => !gone.has(w.toLowerCase()));
+  const gone = new Set(words.map(foldForMatching));
+  return current.filter((w) => !gone.has(foldForMatching(w)));
 }
 
 /** The text a client can read in a message: text elements, and the descriptive parts of the others. */
@@ -66,14 +80,14 @@ function readableText(body: MsgBody): string[] {
   return texts;
 }
 
-/** Refuses a message containing one of `words` (case-insensitive), with 80001. */
+/** Refuses a message containing one of `words` (compared as `foldForMatching` spells them), with 80001. */
 export function checkDirtyWords(words: readonly string[] | undefined, body: MsgBody): void {
   if (!words || words.length === 0) return;
-  const texts = readableText(body).map((t) => t.toLowerCase());
+  const texts = readableText(body).map(foldForMatching);
   if (texts.length === 0) return;
   for (const word of words) {
-    const needle = word.toLowerCase();
-    if (texts.some((t) => t.includes(needle))) throw new ImError(ModerationCode.dirtyWord, "the message contains a sensitive word");
+    const needle = foldForMatching(word);
+    if (needle && texts.some((t) => t.includes(needle))) throw new ImError(ModerationCode.dirtyWord, "the message contains a sensitive word");
   }
 }
 

@@ -165,9 +165,9 @@ function commandPath(path: string): [string, string] | undefined {
   return match ? [match[1]!, match[2]!] : undefined;
 }
 
-/** The body as a JSON object, read at most 1 MiB far. */
-export async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
-  const bytes = await readBody(request);
+/** The body as a JSON object, read at most `maxBytes` (1 MiB) far. */
+export async function readJsonBody(request: Request, maxBytes = maxBodyBytes): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, maxBytes);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -192,9 +192,9 @@ export async function readJsonBody(request: Request): Promise<Record<string, unk
  * The body's bytes, counted as they arrive: a body without content-length (chunked) is cut off
  * at the limit instead of being read whole first.
  */
-async function readBody(request: Request): Promise<Uint8Array> {
-  const tooLarge = () => new ImError(ErrorCode.httpParse, `the body is larger than ${maxBodyBytes} bytes`);
-  if (Number(request.headers.get("content-length") ?? "0") > maxBodyBytes) throw tooLarge();
+async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () => new ImError(ErrorCode.httpParse, `the body is larger than ${maxBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -203,7 +203,7 @@ async function readBody(request: Request): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > maxBodyBytes) {
+    if (total > maxBytes) {
       reader.cancel().catch(() => {});
       throw tooLarge();
     }

@@ -102,6 +102,16 @@ describe("console sign-in", () => {
     expect((await aBrowser().signIn({ ConsoleKey: consoleKey })).status).toBe(200);
   });
 
+  it("counts an IPv6 caller's wrong keys by its /64, however many of its addresses it uses", async () => {
+    const network = `2001:db8:${(addressCounter++).toString(16)}:7`;
+    const from = (address: string) => ({ "cf-connecting-ip": address });
+    const spellings = [`${network}::1`, `${network}:0:0:0:2`, `${network}:ffff:1:2:3`, `${network.toUpperCase()}::abcd`, `${network}:0::9`];
+    for (const address of spellings) expect((await aBrowser().signIn({ ConsoleKey: "wrong" }, from(address))).status, address).toBe(401);
+    const slowed = await aBrowser().signIn({ ConsoleKey: consoleKey }, from(`${network}:1234::5`));
+    expect(slowed).toMatchObject({ status: 429, body: { ErrorCode: 60007 } });
+    expect((await aBrowser().signIn({ ConsoleKey: consoleKey }, from(`${network.replace(/:7$/, ":8")}::1`))).status).toBe(200);
+  });
+
   it("slows wrong app keys down per app and address, and the /v4 console key too", async () => {
     const app = await anApp();
     const browser = aBrowser();
@@ -115,6 +125,25 @@ describe("console sign-in", () => {
       );
     for (let i = 0; i < 5; i++) expect((await v4(`wrong-${i}`)).ErrorCode).toBe(70009);
     expect((await v4(consoleKey)).ErrorCode).toBe(60007);
+  });
+
+  it("refuses a sign-in body past 4 KiB even without a length, and answers other calls under /console/api in the envelope", async () => {
+    const chunks = [new TextEncoder().encode('{"ConsoleKey":"'), ...Array.from({ length: 20 }, () => new TextEncoder().encode("k".repeat(1000))), new TextEncoder().encode('"}')];
+    const body = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const streamed = await SELF.fetch(`${base}/console/api/signin`, { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": aBrowser().address }, body });
+    expect({ status: streamed.status, body: await streamed.json() }).toMatchObject({ status: 400, body: { ErrorCode: 60002, ErrorInfo: "a sign-in body is at most 4096 bytes" } });
+
+    const browser = await operator();
+    for (const [method, path] of [["GET", "edgeim_admin_svc/get_app?sdkappid=1"], ["POST", "a/b/c"], ["PUT", "signin"], ["DELETE", "session"]] as const) {
+      const response = await SELF.fetch(`${base}/console/api/${path}`, { method, headers: { cookie: browser.cookie, "x-csrf-token": browser.csrf, origin: base } });
+      expect({ status: response.status, body: await response.json() }, `${method} ${path}`).toMatchObject({ status: 404, body: { ActionStatus: "FAIL", ErrorCode: 60009 } });
+    }
   });
 
   it("signs out: the cookie is cleared", async () => {

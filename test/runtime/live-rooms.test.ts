@@ -397,6 +397,23 @@ describe("Live connections under bad input", () => {
     expect(messagesOf((await polite.client.waitForEvents("groupMessage", 1)) && polite.client).map((m) => m.seq)).toHaveLength(1);
   });
 
+  it("holds no more live connections of one user than its login policy allows, closing the oldest", async () => {
+    const room = await aLiveRoom(2);
+    const { live } = await join(room, room.viewers[0]!);
+    // Web: 10 by default.
+    const tabs: ProtocolClient[] = [];
+    for (let i = 0; i < 14; i++) tabs.push(await connectLive(room.app, room.viewers[0]!, live, { device: `tab-${i}` }));
+    expect(tabs.every((t) => t.loginResponse?.code === 0)).toBe(true);
+    for (const tab of tabs.slice(0, 4)) expect((await tab.waitForClose()).code).toBe(4003);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(tabs.slice(4).every((t) => t.closed === null)).toBe(true);
+    // The others in the room are not held back.
+    const other = await watch(room, room.viewers[1]!);
+    expect((await send(other.client, room.groupId, "still here")).code).toBe(0);
+    ok(await room.stub.liveRelayed());
+    await tabs.at(-1)!.waitForEvents("groupMessage", 1);
+  });
+
   it("disconnects a viewer that stops acking (4009) without holding back the others", async () => {
     const room = await aLiveRoom(2, { unackedLimit: 4 });
     const reader = await watch(room, room.viewers[0]!);
@@ -411,6 +428,23 @@ describe("Live connections under bad input", () => {
     expect(messagesOf(sleeper.client)).toHaveLength(4);
     expect(messagesOf(reader.client)).toHaveLength(10);
     expect(reader.client.closed).toBeNull();
+  });
+
+  it("refuses an ack past the newest message sent, so acking ahead does not keep a reader that reads nothing", async () => {
+    const room = await aLiveRoom(1, { unackedLimit: 4 });
+    const sleeper = await watch(room, room.viewers[0]!);
+    ok(await room.stub.liveSend({ appAdmin: true }, { random: aRandom(), body: text("first") }, "elsewhere"));
+    ok(await room.stub.liveRelayed());
+    const [first] = await sleeper.client.waitForEvents<{ message: GroupMessage }>("groupMessage", 1);
+    const ahead = await sleeper.client.request("ack", { seq: first!.message.seq + 1_000_000 });
+    expect(ahead.code).toBe(10004);
+    for (let i = 2; i <= 8; i++) {
+      ok(await room.stub.liveSend({ appAdmin: true }, { random: aRandom(), body: text(`m${i}`) }, "elsewhere"));
+      ok(await room.stub.liveRelayed());
+      if (sleeper.client.closed) break;
+      await sleeper.client.request("ack", { seq: 9_000_000_000 });
+    }
+    expect((await sleeper.client.waitForClose()).code).toBe(4009);
   });
 });
 
@@ -669,6 +703,25 @@ describe("Late joiners", () => {
     expect(recent(late.client)).toEqual(["m2", "m3", "m4"]);
     const anotherDevice = await connectLive(room.app, room.viewers[0]!, first.live, { device: "phone" });
     expect(recent(anotherDevice)).toEqual(["m2", "m3", "m4"]);
+  });
+
+  it("may ack the newest of them, even when the shard had no viewer to send it to", async () => {
+    const room = await aLiveRoom(2, { keepLast: 3 });
+    const first = await watch(room, room.viewers[0]!);
+    const sendOne = async (t: string) => {
+      expect((await room.app.rest("group_open_http_svc/send_group_msg", { GroupId: room.groupId, Random: aRandom(), MsgBody: text(t), From_Account: room.owner })).body.ErrorCode).toBe(0);
+      ok(await room.stub.liveRelayed());
+    };
+    await sendOne("seen");
+    await first.client.waitForEvents("groupMessage", 1);
+    first.client.close();
+    await first.client.waitForClose();
+    await new Promise((r) => setTimeout(r, 50));
+    await sendOne("kept while nobody watched");
+    const late = await watch(room, room.viewers[1]!);
+    const kept = (late.client.loginResponse?.data as { recentMessages: GroupMessage[] }).recentMessages;
+    expect(kept.map(textOf)).toEqual(["seen", "kept while nobody watched"]);
+    expect((await late.client.request("ack", { seq: kept.at(-1)!.seq })).code).toBe(0);
   });
 
   it("get none by default", async () => {

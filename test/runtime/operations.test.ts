@@ -114,6 +114,58 @@ describe("Sensitive words (openim_dirty_words)", () => {
     expect((await app.rest("openim_dirty_words/get", {})).body.DirtyWordsList).toEqual(["kept"]);
   });
 
+  it("refuses through set_app_settings the words add refuses, so no blank word can block every message", async () => {
+    const { app, ids } = await appWithUsers(2);
+    const [a, b] = ids as [string, string];
+    await app.rest("openim_dirty_words/add", { DirtyWordsList: ["kept"] });
+    for (const words of [[""], [" "], ["\u200b"], ["x".repeat(201)], [7]]) {
+      const answer = await app.rest("edgeim_admin_svc/set_app_settings", { Settings: { dirtyWords: words } });
+      expect(answer.body, JSON.stringify(words).slice(0, 20)).toMatchObject({ ActionStatus: "FAIL", ErrorCode: 60003 });
+      expect(answer.body.ErrorInfo).toMatch(/^Settings\.dirtyWords/);
+    }
+    expect((await app.rest("openim_dirty_words/add", { DirtyWordsList: ["\u200b\u00ad"] })).body.ErrorCode).toBe(90001);
+    expect((await app.rest("openim_dirty_words/get", {})).body.DirtyWordsList).toEqual(["kept"]);
+    await cacheExpires(app, [a]);
+    expect((await sendText(app, a, b, "hello there")).body.ErrorCode).toBe(0);
+  });
+
+  it("find a word however it is spelt: full-width, with invisible characters, ligatures, or another case form", async () => {
+    const { app, ids } = await appWithUsers(2);
+    const [a, b] = ids as [string, string];
+    expect((await app.rest("openim_dirty_words/add", { DirtyWordsList: ["badword", "Straße", "filter"] })).body.ErrorCode).toBe(0);
+    await cacheExpires(app, [a]);
+    for (const t of ["ＢＡＤＷＯＲＤ", "bad\u200bword", "BAD\u00adWORD", "STRASSE", "no \ufb01lter here"]) {
+      expect((await sendText(app, a, b, t)).body.ErrorCode, JSON.stringify(t)).toBe(80001);
+    }
+    expect((await sendText(app, a, b, "a clean word")).body.ErrorCode).toBe(0);
+    // The same word spelt otherwise is the same word: neither added twice nor left behind by delete.
+    expect((await app.rest("openim_dirty_words/add", { DirtyWordsList: ["ＢＡＤＷＯＲＤ"] })).body.ErrorCode).toBe(0);
+    expect((await app.rest("openim_dirty_words/get", {})).body.DirtyWordsList).toEqual(["badword", "Straße", "filter"]);
+    expect((await app.rest("openim_dirty_words/delete", { DirtyWordsList: ["STRASSE"] })).body.ErrorCode).toBe(0);
+    expect((await app.rest("openim_dirty_words/get", {})).body.DirtyWordsList).toEqual(["badword", "filter"]);
+  });
+
+  it("check a text of hostile combining marks in linear time, answering at once", async () => {
+    const { app, ids } = await appWithUsers(2);
+    const [a, b] = ids as [string, string];
+    expect((await app.rest("openim_dirty_words/add", { DirtyWordsList: ["badword"] })).body.ErrorCode).toBe(0);
+    await cacheExpires(app, [a]);
+    const groupId = await aGroupOf(app, a, [b]);
+    await cacheExpires(app, [a], [groupId]);
+    const hostile = `a${"\u0301".repeat(150_000)}${"\u0316".repeat(150_000)}`;
+    const device = await TestClient.connect(app, a);
+    for (const [what, send] of [
+      ["sendmsg", () => sendText(app, a, b, hostile).then((r) => r.body.ErrorCode)],
+      ["send_group_msg", () => app.rest("group_open_http_svc/send_group_msg", { GroupId: groupId, From_Account: a, Random: aRandom(), MsgBody: text(hostile) }).then((r) => r.body.ErrorCode)],
+      ["sendGroupMessage", () => device.request("sendGroupMessage", { groupID: groupId, random: aRandom(), body: text(hostile.slice(0, 30_000)) }).then((r) => r.code)],
+    ] as const) {
+      const started = Date.now();
+      const code = await send();
+      expect(code, what).not.toBe(0);
+      expect(Date.now() - started, what).toBeLessThan(2000);
+    }
+  });
+
   it("holds at most 1,000 words per app", async () => {
     const { app } = await appWithUsers(1);
     for (let i = 0; i < 20; i++) {

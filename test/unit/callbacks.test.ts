@@ -51,6 +51,32 @@ describe("callback configuration", () => {
     expect(callbackUrlProblem("http://127.0.0.1:9000/cb", "127.0.0.1:8787")).toBeNull();
   });
 
+  it("knows the worker's own host however the URL spells it", () => {
+    for (const url of [
+      "http://localhost:8787/cb",
+      "http://LOCALHOST:8787/cb",
+      "http://localhost.:8787/cb",
+      "http://a.localhost:8787/cb",
+      "http://[::1]:8787/cb",
+      "http://[::ffff:127.0.0.1]:8787/cb",
+      "http://127.0.0.2:8787/cb",
+      "http://127.1:8787/cb",
+      "http://2130706433:8787/cb",
+      "http://0.0.0.0:8787/cb",
+    ]) {
+      expect(callbackUrlProblem(url, "127.0.0.1:8787"), url).toMatch(/loop/);
+      expect(callbackUrlProblem(url, "localhost:8787"), url).toMatch(/loop/);
+    }
+    expect(callbackUrlProblem("http://localhost:9000/cb", "127.0.0.1:8787")).toBeNull();
+    expect(callbackUrlProblem("http://[::1]:9000/cb", "localhost:8787")).toBeNull();
+    for (const url of ["https://IM.example.com./cb", "http://im.example.com/cb", "https://im.example.com:8443/cb", "https://im.example.com:443/cb"]) {
+      expect(callbackUrlProblem(url, "im.example.com"), url).toMatch(/loop/);
+    }
+    expect(callbackUrlProblem("http://localhost/cb", "im.example.com")).toBeNull();
+    expect(callbackUrlProblem("http://127.0.0.1:9000/cb", "localhost")).toBeNull();
+    expect(callbackUrlProblem("http://127.0.0.1/cb", "localhost")).toMatch(/loop/);
+  });
+
   it("sends only the enabled commands", () => {
     const settings = AppSettings.parse({ callbacks: { url: "https://b.example/cb", commands: ["State.StateChange"] } }).callbacks;
     expect(callbackEnabled(settings, "State.StateChange")).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppSettings, mergeSettings } from "../../src/domain/app.ts";
-import { afterFailure, failureMemoryMs, maxBackoffMs, retryAt, sameSecret, scopeProblem, type FailureRecord } from "../../src/domain/console.ts";
+import { afterFailure, failureMemoryMs, guardedAddress, maxBackoffMs, retryAt, sameSecret, scopeProblem, type FailureRecord } from "../../src/domain/console.ts";
 
 describe("the wait after wrong keys", () => {
   function afterWrongKeys(n: number, at = 1_000_000): FailureRecord | undefined {
@@ -53,5 +53,16 @@ describe("a settings change", () => {
     expect(mergeSettings(current, { recallWindow: 1 })).toEqual({ problem: "recallWindow: no such setting" });
     expect(mergeSettings(current, { loginPolicy: { watch: 1 } })).toEqual({ problem: "loginPolicy.watch: no such setting" });
     expect(mergeSettings(current, { callbacks: null })).toEqual({ problem: "callbacks: set them with edgeim_admin_svc/set_callback" });
+  });
+});
+
+describe("whose wrong keys a try counts with", () => {
+  it("is an IPv4 address itself, an IPv6 address's /64 however it is written", () => {
+    expect(guardedAddress("203.0.113.7")).toBe("203.0.113.7");
+    expect(guardedAddress("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    for (const a of ["2001:db8:1:2::1", "2001:DB8:1:2:ffff:1:2:3", "2001:0db8:0001:0002::", "2001:db8:1:2:0::9"]) expect(guardedAddress(a), a).toBe("2001:db8:1:2::/64");
+    expect(guardedAddress("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(guardedAddress("::1")).toBe("0:0:0:0::/64");
+    expect(guardedAddress("2001:db8:1:3::1")).not.toBe(guardedAddress("2001:db8:1:2::1"));
   });
 });
