@@ -127,7 +127,18 @@ export async function fuzzWorld(): Promise<FuzzWorld> {
             .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' AND name <> 'stats' ORDER BY name")
             .toArray()
             .map((r) => r.name);
-          return Object.fromEntries(names.map((n) => [n, sorted(state.storage.sql.exec(`SELECT * FROM "${n}"`).toArray())]));
+          // History past the retention window is the retention job's to delete whenever the actor's
+          // alarm runs (any job's): it is left out of the state a refused call must not change.
+          const cutoffMs = Date.now() - 30 * 86_400_000;
+          const rows = (n: string) =>
+            n === "messages"
+              ? state.storage.sql.exec("SELECT * FROM messages WHERE time >= ?", Math.floor(cutoffMs / 1000))
+              : n === "events"
+                ? state.storage.sql.exec("SELECT * FROM events WHERE stored_at >= ?", cutoffMs)
+                : n === "meta"
+                  ? state.storage.sql.exec("SELECT * FROM meta WHERE k NOT IN ('last_sweep', 'seq_floor')")
+                  : state.storage.sql.exec(`SELECT * FROM "${n}"`);
+          return Object.fromEntries(names.map((n) => [n, sorted(rows(n).toArray())]));
         }),
       ),
     );
